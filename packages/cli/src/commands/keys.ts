@@ -1,0 +1,115 @@
+/** `solvebox keys create | list | disable | enable`: manage accounts in the database file. */
+import { parseArgs } from 'node:util';
+import { SqliteStorage, createAccount, envName, formatMicros, hashApiKey, loadConfig, parseMicros, type Account, type Storage } from '@solvebox/server';
+import { UsageError, type Command } from './index.js';
+
+const USAGE = `usage:
+  solvebox keys create [--threads N] [--balance X] [--no-proxy] [--db FILE]
+      Creates an account and prints its new 32-character key (and nothing else) on stdout.
+      Defaults: 5 threads, balance 0, proxies allowed.
+  solvebox keys list [--json] [--db FILE]
+  solvebox keys disable KEY|ACCOUNT_ID [--db FILE]
+  solvebox keys enable KEY|ACCOUNT_ID [--db FILE]
+
+The database is --db, else ${envName('db')}, else ./data/solvebox.db.`;
+
+export const keysCommand: Command = {
+  name: 'keys',
+  usage: 'keys create|list|disable|enable ...',
+  summary: 'Manage API keys (accounts)',
+  async run(argv) {
+    const { values, positionals } = parse(argv);
+    const [action, target, ...extra] = positionals;
+    if (values.help || action === undefined) {
+      process.stdout.write(`${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const config = loadConfig(values.db === undefined ? {} : { db: values.db }, process.env);
+    const storage = new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
+    try {
+      switch (action) {
+        case 'create':
+          return await create(storage, values);
+        case 'list':
+          return await list(storage, values.json === true);
+        case 'disable':
+        case 'enable':
+          return await setDisabled(storage, target, action === 'disable');
+        default:
+          throw new UsageError(`unknown action "${action}"\n${USAGE}`);
+      }
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: {
+        threads: { type: 'string' },
+        balance: { type: 'string' },
+        'no-proxy': { type: 'boolean' },
+        db: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function create(storage: Storage, values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): Promise<number> {
+  const threads = values.threads === undefined ? 5 : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 0 || threads > 100_000) throw new UsageError('--threads must be an integer from 0 to 100000');
+  const balanceMicros = values.balance === undefined ? 0 : parseMicros(values.balance);
+  if (balanceMicros === undefined) throw new UsageError('--balance must be a decimal number, e.g. 12.5');
+  const { key } = await createAccount(storage, { threads, balanceMicros, proxiesAllowed: values['no-proxy'] !== true });
+  process.stdout.write(`${key}\n`);
+  return 0;
+}
+
+async function list(storage: Storage, json: boolean): Promise<number> {
+  const accounts = await storage.listAccounts();
+  if (json) {
+    const rows = accounts.map((a) => ({ ...a, balance: formatMicros(a.balanceMicros), createdAt: new Date(a.createdAt).toISOString() }));
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const header = ['ID', 'KEY', 'THREADS', 'BALANCE', 'PROXIES', 'STATUS', 'CREATED'];
+  const rows = accounts.map((a) => [
+    String(a.id),
+    a.keyHint,
+    String(a.threads),
+    formatMicros(a.balanceMicros),
+    a.proxiesAllowed ? 'yes' : 'no',
+    a.disabled ? 'disabled' : 'active',
+    new Date(a.createdAt).toISOString(),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  return 0;
+}
+
+async function setDisabled(storage: Storage, target: string | undefined, disabled: boolean): Promise<number> {
+  if (target === undefined) throw new UsageError('name the key, or the account id that `keys list` shows');
+  const account = await findAccount(storage, target);
+  if (!account) {
+    process.stderr.write('no such key or account id\n');
+    return 1;
+  }
+  await storage.setAccountDisabled(account.id, disabled);
+  process.stdout.write(`account ${account.id} (${account.keyHint}) ${disabled ? 'disabled' : 'enabled'}\n`);
+  return 0;
+}
+
+function findAccount(storage: Storage, target: string): Promise<Account | undefined> {
+  if (/^[0-9]{1,12}$/.test(target)) return storage.findAccount({ id: Number(target) });
+  return storage.findAccount({ keyHash: hashApiKey(target) });
+}

@@ -1,0 +1,71 @@
+/**
+ * @solvebox/protocol: the in.php / res.php protocol as data and pure functions, shared by the
+ * server, the client and the CLI. Zero runtime dependencies; runs in Node and browsers.
+ * @module
+ */
+export {
+  ERROR_CATALOG,
+  catalogEntry,
+  isKnownCode,
+  type CatalogEntry,
+  type Endpoint,
+  type ErrorCode,
+  type RetryClass,
+  type ServedCode,
+  type Vendor,
+} from './errors/catalog.js';
+export {
+  TASK_TYPES,
+  TOKEN_TASK_TYPES,
+  isTaskType,
+  isTokenTask,
+  sitekeyPair,
+  solutionKindFor,
+  type BlsTask,
+  type CellsSolution,
+  type ClearanceSolution,
+  type CloudflareChallengeTask,
+  type GeetestSolution,
+  type GeetestTask,
+  type ImageFormat,
+  type ImageHints,
+  type ImageTask,
+  type Proxy,
+  type ProxyType,
+  type RecaptchaTask,
+  type Solution,
+  type Task,
+  type TaskSpec,
+  type TaskType,
+  type TextSolution,
+  type TurnstileTask,
+} from './tasks.js';
+export {
+  JSON_CONTENT_TYPE,
+  PLAIN_CONTENT_TYPE,
+  codeReply,
+  okReply,
+  renderReply,
+  solutionReply,
+  solutionText,
+  solutionValue,
+  valueReply,
+  type RenderedReply,
+  type Reply,
+} from './wire.js';
+export { SolverFailure, isSolverFailure, type SolveContext, type Solver, type SolverFailureCode } from './solver.js';
+export { type Failure } from './params/result.js';
+export { isHttpUrl, type FieldKind, type ParamSpec, type RequestParams, type UploadedFile } from './params/fields.js';
+export {
+  DEFAULT_IMAGE_LIMITS,
+  IMAGE_EXTENSIONS,
+  checkImage,
+  decodeImageBase64,
+  sniffImageFormat,
+  type Base64Decoder,
+  type ImageLimits,
+} from './params/images.js';
+export { PROXY_TYPES, parseProxy, proxyEndpoint } from './params/proxy.js';
+export { COMMON_PARAMS, LANG_CODES, METHODS, methodSpec, type MethodSpec } from './params/methods.js';
+export { parseSubmission, type Submission, type SubmissionOptions } from './params/submission.js';
+export { RES_ACTIONS, KEY_LENGTH, MAX_IDS_PER_REQUEST, isWellFormedKey, isTaskId, type ResAction } from './requests.js';

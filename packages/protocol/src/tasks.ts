@@ -1,0 +1,181 @@
+/**
+ * Task types, their validated parameters, and the solutions solvers return for them.
+ * The wire methods `post` and `base64` both become the task type `image`.
+ */
+
+export const TASK_TYPES = ['image', 'userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', 'bls'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+/** Token tasks get the long deadline and the long first-poll delay; image-like tasks the short ones. */
+export const TOKEN_TASK_TYPES: readonly TaskType[] = ['userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest'];
+
+export function isTaskType(value: string): value is TaskType {
+  return (TASK_TYPES as readonly string[]).includes(value);
+}
+
+export function isTokenTask(type: TaskType): boolean {
+  return TOKEN_TASK_TYPES.includes(type);
+}
+
+export type ImageFormat = 'jpeg' | 'png' | 'gif';
+
+/** What the caller told us about the expected answer of a normal image captcha. */
+export interface ImageHints {
+  /** `phrase=1`: the answer contains at least two words. */
+  readonly phrase: boolean;
+  /** `regsense=1`: the answer is case-sensitive. */
+  readonly caseSensitive: boolean;
+  /** `numeric`: 0 any, 1 digits only, 2 letters only, 3 digits or letters, 4 digits and letters. */
+  readonly numeric: 0 | 1 | 2 | 3 | 4;
+  /** `calc=1`: the image shows arithmetic and the answer is its result. */
+  readonly calc: boolean;
+  /** `min_len`, 0 = no minimum. */
+  readonly minLength: number;
+  /** `max_len`, 0 = no maximum. */
+  readonly maxLength: number;
+  /** `language`: 0 unspecified, 1 Cyrillic, 2 Latin. */
+  readonly language: 0 | 1 | 2;
+  /** `lang`: worker language code. */
+  readonly lang?: string;
+  /** `textinstructions`: a text hint, at most 140 characters. */
+  readonly instructions?: string;
+}
+
+export interface ImageTask {
+  readonly type: 'image';
+  readonly image: Uint8Array;
+  readonly format: ImageFormat;
+  readonly hints: ImageHints;
+}
+
+export interface RecaptchaTask {
+  readonly type: 'userrecaptcha';
+  readonly googlekey: string;
+  readonly pageurl: string;
+  readonly version: 'v2' | 'v3';
+  readonly action?: string;
+  readonly minScore?: number;
+  readonly enterprise: boolean;
+  readonly invisible: boolean;
+  readonly domain?: 'google.com' | 'recaptcha.net';
+  readonly dataS?: string;
+  readonly cookies?: string;
+  readonly userAgent?: string;
+}
+
+export interface TurnstileTask {
+  readonly type: 'turnstile';
+  readonly sitekey: string;
+  readonly pageurl: string;
+  readonly action?: string;
+  readonly data?: string;
+  readonly pagedata?: string;
+  readonly userAgent?: string;
+}
+
+export interface CloudflareChallengeTask {
+  readonly type: 'cloudflare_challenge';
+  readonly pageurl: string;
+  readonly userAgent?: string;
+}
+
+export interface GeetestTask {
+  readonly type: 'geetest';
+  readonly gt: string;
+  readonly challenge: string;
+  readonly pageurl: string;
+  readonly apiServer?: string;
+  readonly offline: boolean;
+  readonly newCaptcha: boolean;
+  readonly userAgent?: string;
+}
+
+export interface BlsTask {
+  readonly type: 'bls';
+  /** The number the caller must select, e.g. `664`. */
+  readonly instructions: string;
+  /** The nine cells, left to right and top to bottom; or one whole-grid image when the `body` alias was used. */
+  readonly images: readonly Uint8Array[];
+}
+
+export type TaskSpec = ImageTask | RecaptchaTask | TurnstileTask | CloudflareChallengeTask | GeetestTask | BlsTask;
+
+export type ProxyType = 'HTTP' | 'HTTPS' | 'SOCKS4' | 'SOCKS5';
+
+export interface Proxy {
+  readonly type: ProxyType;
+  readonly host: string;
+  readonly port: number;
+  readonly login?: string;
+  readonly password?: string;
+}
+
+/** A task as a solver sees it. */
+export interface Task {
+  readonly id: string;
+  readonly spec: TaskSpec;
+  readonly proxy?: Proxy;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Epoch milliseconds after which the answer is no longer wanted. */
+  readonly deadlineAt: number;
+}
+
+/** The sitekey/pageurl pair of a token task, the unit that ERROR_BAD_TOKEN_OR_PAGEURL refers to. */
+export function sitekeyPair(spec: TaskSpec): { readonly sitekey: string; readonly pageurl: string } | undefined {
+  switch (spec.type) {
+    case 'userrecaptcha':
+      return { sitekey: spec.googlekey, pageurl: spec.pageurl };
+    case 'turnstile':
+      return { sitekey: spec.sitekey, pageurl: spec.pageurl };
+    case 'geetest':
+      return { sitekey: spec.gt, pageurl: spec.pageurl };
+    default:
+      return undefined;
+  }
+}
+
+// ---- solutions ---------------------------------------------------------------------------------
+
+/** A text answer: the letters of an image, or a token. Turnstile challenge pages also bind the user agent. */
+export interface TextSolution {
+  readonly kind: 'text';
+  readonly text: string;
+  readonly userAgent?: string;
+}
+
+export interface GeetestSolution {
+  readonly kind: 'geetest';
+  readonly challenge: string;
+  readonly validate: string;
+  readonly seccode: string;
+}
+
+/** BLS: the 1-based indices of the cells to select. */
+export interface CellsSolution {
+  readonly kind: 'cells';
+  readonly cells: readonly number[];
+}
+
+/** Cloudflare challenge: the `cf_clearance` cookie, valid only with this user agent and the task's proxy IP. */
+export interface ClearanceSolution {
+  readonly kind: 'clearance';
+  readonly cookie: string;
+  readonly userAgent: string;
+}
+
+export type Solution = TextSolution | GeetestSolution | CellsSolution | ClearanceSolution;
+
+const SOLUTION_KIND: Record<TaskType, Solution['kind']> = {
+  image: 'text',
+  userrecaptcha: 'text',
+  turnstile: 'text',
+  cloudflare_challenge: 'clearance',
+  geetest: 'geetest',
+  bls: 'cells',
+};
+
+/** The kind of solution a task type must be answered with. */
+export function solutionKindFor(type: TaskType): Solution['kind'] {
+  return SOLUTION_KIND[type];
+}

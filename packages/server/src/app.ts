@@ -1,0 +1,97 @@
+/**
+ * The HTTP application: /in.php and /res.php, answering every protocol outcome with HTTP 200.
+ * buildApp never listens, so tests and embedders choose how to serve it.
+ */
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
+import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
+import { handleResult } from './routes/results.js';
+import { submitTask } from './routes/submit.js';
+import type { Services } from './services.js';
+import { isStorageError } from './storage/types.js';
+
+type Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<Reply>;
+
+const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
+  ['/in.php', submitTask],
+  ['/res.php', handleResult],
+];
+
+export function buildApp(svc: Services): FastifyInstance {
+  const { config } = svc;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: typeof config.trustProxy === 'number' ? hopTrust(config.trustProxy) : config.trustProxy,
+    // Slow or stalled clients must not pin connections forever.
+    requestTimeout: 30_000,
+    // Queries are parsed by the handlers, where the body is merged in.
+    routerOptions: { querystringParser: () => ({}) },
+  });
+  const limits: BodyLimits = { bodyBytes: config.bodyLimitBytes, fileBytes: config.imageMaxBytes };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/x-www-form-urlencoded', (_req: FastifyRequest, payload: Readable) => parseUrlencoded(payload, limits));
+  app.addContentTypeParser('application/json', (_req: FastifyRequest, payload: Readable) => parseJson(payload, limits));
+  app.addContentTypeParser('multipart/form-data', (req: FastifyRequest, payload: Readable) => parseMultipart(req.headers, payload, limits));
+  app.addContentTypeParser('*', (_req: FastifyRequest, payload: Readable) => ignoreBody(payload, limits));
+
+  const send = (reply: FastifyReply, answer: Reply, flags: { json: boolean; acao: boolean }): FastifyReply => {
+    const { body, contentType } = renderReply(answer, flags.json);
+    reply.code(200).header('content-type', contentType);
+    if (flags.acao) reply.header('access-control-allow-origin', '*');
+    return reply.send(body);
+  };
+
+  for (const [path, handler] of ENDPOINTS) {
+    app.route({
+      method: ['GET', 'POST'],
+      url: path,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault);
+        return send(reply, await handler(req, request.ip, svc), req);
+      },
+    });
+    // Browsers send a preflight before cross-origin JSON or multipart posts.
+    app.options(path, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-headers', 'content-type')
+        .send(),
+    );
+  }
+
+  app.get('/healthz', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok'));
+
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('text/plain; charset=utf-8').send('not found: the API is /in.php and /res.php');
+  });
+
+  // Only faults reach here: parsers never throw and handlers answer every protocol outcome themselves.
+  app.setErrorHandler((err, request, reply) => {
+    const flags = flagsFromQuery(request.url, config.jsonByDefault);
+    const isProtocol = ENDPOINTS.some(([path]) => request.routeOptions.url === path);
+    if (isStorageError(err)) {
+      svc.log.error({ err, path: request.routeOptions.url }, 'storage fault');
+      return isProtocol ? send(reply, codeReply('ERROR_SERVER_ERROR'), flags) : reply.code(503).send('storage unavailable');
+    }
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      // The framework refused the request before a handler ran (bad Content-Length and the like).
+      return isProtocol ? send(reply, codeReply('ERROR_BAD_PARAMETERS', 'the request could not be read'), flags) : reply.code(status).send('bad request');
+    }
+    svc.log.error({ err, path: request.routeOptions.url }, 'unexpected error');
+    return isProtocol ? send(reply, codeReply('ERROR_INTERNAL_SERVER_ERROR'), flags) : reply.code(500).send('internal error');
+  });
+
+  return app;
+}
+
+/** X-Forwarded-For is trusted for the `hops` nearest proxies (fastify's own number form, typed). */
+function hopTrust(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}

@@ -1,0 +1,45 @@
+/** The merged parameters of a protocol request and the flags that shape its answer. */
+import type { RequestParams } from '@solvebox/protocol';
+import type { ParsedBody } from './body.js';
+import { EMPTY_BODY } from './body.js';
+
+export interface ProtocolRequest extends RequestParams {
+  readonly problem?: ParsedBody['problem'];
+  readonly json: boolean;
+  readonly acao: boolean;
+}
+
+/** The raw query string of a URL, without the `?`. */
+export function queryOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? '' : url.slice(q + 1);
+}
+
+function isOn(value: string | undefined): boolean {
+  return value === '1' || value === 'true';
+}
+
+/**
+ * Query string and body merged, the body winning, like PHP's $_REQUEST; for a repeated name the
+ * last value wins. `json` and `header_acao` are read leniently: they decide how errors are written.
+ */
+export function protocolRequest(url: string, body: ParsedBody | undefined, jsonByDefault: boolean): ProtocolRequest {
+  const parsed = body ?? EMPTY_BODY;
+  const fields = new Map(new URLSearchParams(queryOf(url)));
+  for (const [name, value] of parsed.fields) fields.set(name, value);
+  const json = fields.get('json');
+  return {
+    fields,
+    files: parsed.files,
+    ...(parsed.problem ? { problem: parsed.problem } : {}),
+    json: json === undefined ? jsonByDefault : isOn(json),
+    acao: isOn(fields.get('header_acao')),
+  };
+}
+
+/** Answer flags from the query string alone, for errors raised before the body was read. */
+export function flagsFromQuery(url: string, jsonByDefault: boolean): { json: boolean; acao: boolean } {
+  const query = new URLSearchParams(queryOf(url));
+  const json = query.get('json');
+  return { json: json === null ? jsonByDefault : isOn(json), acao: isOn(query.get('header_acao') ?? undefined) };
+}

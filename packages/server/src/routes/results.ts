@@ -1,0 +1,110 @@
+/**
+ * res.php: results, balance and reports. Check order: ban, body readable, key format, key
+ * existence, action, id format, id existence.
+ */
+import {
+  codeReply,
+  isKnownCode,
+  isTaskId,
+  MAX_IDS_PER_REQUEST,
+  solutionReply,
+  solutionText,
+  valueReply,
+  type ErrorCode,
+  type Reply,
+} from '@solvebox/protocol';
+import type { ProtocolRequest } from '../http/request.js';
+import { canonicalTaskId } from '../identity.js';
+import { formatMicros } from '../money.js';
+import type { Services } from '../services.js';
+import type { Account, TaskView } from '../storage/types.js';
+
+export async function handleResult(req: ProtocolRequest, ip: string, svc: Services): Promise<Reply> {
+  const { gate } = svc;
+  if (await gate.isBanned(ip)) return codeReply('IP_BANNED');
+  if (req.problem) return codeReply('ERROR_BAD_PARAMETERS', 'the request body could not be read');
+  const auth = await gate.authenticate(req.fields.get('key'), ip);
+  if (!auth.ok) return codeReply(auth.code);
+
+  const action = req.fields.get('action')?.trim() ?? '';
+  switch (action) {
+    case '':
+      return codeReply('ERROR_EMPTY_ACTION');
+    case 'getbalance':
+      return valueReply(formatMicros(auth.account.balanceMicros));
+    case 'get': {
+      const ids = req.fields.get('ids');
+      return ids === undefined ? getOne(req, auth.account, svc, false) : getMany(ids, auth.account, svc);
+    }
+    case 'get2':
+      return getOne(req, auth.account, svc, true);
+    case 'reportgood':
+    case 'reportbad':
+      return report(req, auth.account, svc, action === 'reportgood' ? 'good' : 'bad');
+    default:
+      return codeReply('ERROR_BAD_PARAMETERS', 'unknown action; use get, get2, getbalance, reportgood or reportbad');
+  }
+}
+
+type IdCheck = { readonly ok: true; readonly id: string | undefined } | { readonly ok: false; readonly reply: Reply };
+
+/** `id` must be digits (else ERROR_WRONG_ID_FORMAT); digits no task can have give `id: undefined`. */
+function checkId(raw: string | undefined): IdCheck {
+  const id = raw?.trim() ?? '';
+  if (!isTaskId(id)) return { ok: false, reply: codeReply('ERROR_WRONG_ID_FORMAT') };
+  return { ok: true, id: canonicalTaskId(id) };
+}
+
+async function findTask(id: string | undefined, account: Account, svc: Services): Promise<TaskView | undefined> {
+  if (id === undefined) return undefined;
+  return (await svc.storage.getTasks(account.id, [id], svc.clock())).get(id);
+}
+
+async function getOne(req: ProtocolRequest, account: Account, svc: Services, withPrice: boolean): Promise<Reply> {
+  const checked = checkId(req.fields.get('id'));
+  if (!checked.ok) return checked.reply;
+  const task = await findTask(checked.id, account, svc);
+  if (!task) return codeReply('ERROR_WRONG_CAPTCHA_ID');
+  if (task.state === 'solved' && task.solution) {
+    return solutionReply(task.solution, withPrice ? formatMicros(task.priceMicros ?? 0) : undefined);
+  }
+  return codeReply(pendingOrFailedCode(task));
+}
+
+/** `ids=1,2,3`: answers joined by `|` in the order asked, each an answer, CAPCHA_NOT_READY or a code. */
+async function getMany(rawIds: string, account: Account, svc: Services): Promise<Reply> {
+  const parts = rawIds.split(',').map((p) => p.trim());
+  if (parts.length > MAX_IDS_PER_REQUEST) return codeReply('ERROR_BAD_PARAMETERS', `at most ${MAX_IDS_PER_REQUEST} ids per request`);
+  if (!parts.every(isTaskId)) return codeReply('ERROR_WRONG_ID_FORMAT');
+  const canonical = parts.map(canonicalTaskId);
+  const known = canonical.filter((id): id is string => id !== undefined);
+  const tasks = known.length > 0 ? await svc.storage.getTasks(account.id, known, svc.clock()) : new Map<string, TaskView>();
+  const answers = canonical.map((id) => {
+    const task = id === undefined ? undefined : tasks.get(id);
+    if (!task) return 'ERROR_WRONG_CAPTCHA_ID';
+    return task.state === 'solved' && task.solution ? solutionText(task.solution) : pendingOrFailedCode(task);
+  });
+  return valueReply(answers.join('|'));
+}
+
+function pendingOrFailedCode(task: TaskView): ErrorCode {
+  if (task.state === 'queued' || task.state === 'active') return 'CAPCHA_NOT_READY';
+  return task.errorCode !== undefined && isKnownCode(task.errorCode) ? task.errorCode : 'ERROR_CAPTCHA_UNSOLVABLE';
+}
+
+async function report(req: ProtocolRequest, account: Account, svc: Services, verdict: 'good' | 'bad'): Promise<Reply> {
+  const checked = checkId(req.fields.get('id'));
+  if (!checked.ok) return checked.reply;
+  if (checked.id === undefined) return codeReply('ERROR_WRONG_CAPTCHA_ID');
+  const outcome = await svc.storage.recordReport(account.id, checked.id, verdict, svc.clock());
+  switch (outcome) {
+    case 'recorded':
+      return valueReply('OK_REPORT_RECORDED');
+    case 'duplicate':
+      return codeReply('ERROR_DUPLICATE_REPORT');
+    case 'not-solved':
+      return codeReply('ERROR_REPORT_NOT_RECORDED');
+    case 'not-found':
+      return codeReply('ERROR_WRONG_CAPTCHA_ID');
+  }
+}

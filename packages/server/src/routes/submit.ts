@@ -1,0 +1,88 @@
+/**
+ * in.php: submit a task. Checks run in a fixed, documented order and the first problem answers:
+ * ban, body readable, key format, key existence, parameters (then a known-bad sitekey/pageurl
+ * pair), image, proxy, solver availability, threads.
+ */
+import {
+  codeReply,
+  okReply,
+  parseProxy,
+  parseSubmission,
+  proxyEndpoint,
+  sitekeyPair,
+  isTokenTask,
+  type Proxy,
+  type Reply,
+} from '@solvebox/protocol';
+import type { ProtocolRequest } from '../http/request.js';
+import { newTaskId } from '../identity.js';
+import { pairKey } from '../runner/runner.js';
+import type { Services } from '../services.js';
+
+const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
+
+/** Random ids collide about once in 10^15 submits; a few retries make that a non-event. */
+const ID_ATTEMPTS = 3;
+
+export async function submitTask(req: ProtocolRequest, ip: string, svc: Services): Promise<Reply> {
+  const { config, storage, gate, runner, clock } = svc;
+  if (await gate.isBanned(ip)) return codeReply('IP_BANNED');
+  if (req.problem === 'too-large') return codeReply('ERROR_TOO_BIG_CAPTCHA_FILESIZE', `the request body is larger than ${config.bodyLimitBytes} bytes`);
+  if (req.problem === 'unreadable') return codeReply('ERROR_UPLOAD', 'the request body could not be read');
+
+  const auth = await gate.authenticate(req.fields.get('key'), ip);
+  if (!auth.ok) return codeReply(auth.code);
+  const account = auth.account;
+
+  const parsed = parseSubmission(req, { limits: { minBytes: config.imageMinBytes, maxBytes: config.imageMaxBytes }, decodeBase64 });
+  if (!parsed.ok) return codeReply(parsed.code, parsed.message);
+  const { spec, pingback, softId } = parsed.submission;
+
+  const now = clock();
+  const pair = sitekeyPair(spec);
+  if (pair && (await storage.isMarkedBad('pair', pairKey(spec.type, pair), now))) {
+    return codeReply('ERROR_BAD_TOKEN_OR_PAGEURL', 'this sitekey/pageurl pair was reported invalid recently');
+  }
+
+  let proxy: Proxy | undefined;
+  if (parsed.submission.proxy) {
+    const checked = parseProxy(parsed.submission.proxy.proxy, parsed.submission.proxy.proxytype);
+    if (!checked.ok) return codeReply(checked.code, checked.message);
+    if (!account.proxiesAllowed) return codeReply('ERROR_BAD_PROXY', 'proxies are not enabled for this key');
+    if (await storage.isMarkedBad('proxy', proxyEndpoint(checked.proxy), now)) {
+      return codeReply('ERROR_BAD_PROXY', 'this proxy failed recently');
+    }
+    proxy = checked.proxy;
+  }
+
+  if (!runner.isAvailable(spec.type, now)) {
+    return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'the solver for this task type is failing; retry later');
+  }
+
+  const deadlineAt = now + (isTokenTask(spec.type) ? config.tokenDeadlineMs : config.imageDeadlineMs);
+  for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+    const id = newTaskId();
+    const outcome = await storage.admitTask(
+      {
+        id,
+        accountId: account.id,
+        spec,
+        ...(proxy ? { proxy } : {}),
+        ...(pingback === undefined ? {} : { pingback }),
+        ...(softId === undefined ? {} : { softId }),
+        createdAt: now,
+        deadlineAt,
+      },
+      account.threads,
+      now,
+    );
+    if (outcome === 'no-free-thread') return codeReply('ERROR_ZERO_BALANCE');
+    if (outcome === 'admitted') {
+      runner.notify(spec.type);
+      // CaptchaAI answers userrecaptcha submits with a JSON number, everything else with a string.
+      const numeric = config.jsonIds === 'captchaai' && spec.type === 'userrecaptcha';
+      return okReply(numeric ? Number(id) : id);
+    }
+  }
+  return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'could not allocate a task id');
+}

@@ -1,0 +1,227 @@
+/**
+ * The task runner: leases tasks for each solver, runs them under the task's deadline, retries
+ * failed attempts, and turns outcomes into protocol codes in storage. Solvers only solve.
+ */
+import { isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type TaskType } from '@solvebox/protocol';
+import type { Logger } from '../logger.js';
+import type { LeasedTask, Storage } from '../storage/types.js';
+import { Circuit } from './circuit.js';
+
+export interface RunnerOptions {
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly circuitFailures: number;
+  readonly circuitCooldownMs: number;
+  readonly resultTtlMs: number;
+  readonly badProxyTtlMs: number;
+  readonly badPairTtlMs: number;
+  /** How often an idle solver looks for work it was not woken for (retries coming due). @defaultValue 250 */
+  readonly idlePollMs?: number;
+}
+
+/** What happened to a task, for pingbacks and logs. */
+export type Settlement = { readonly outcome: 'solved'; readonly solution: Solution } | { readonly outcome: 'failed'; readonly code: string };
+
+export interface RunnerDeps {
+  readonly storage: Storage;
+  readonly clock: () => number;
+  readonly log: Logger;
+  /** Solver per task type; types without one are refused at submit with ERROR_CAPTCHA_UNSOLVABLE. */
+  readonly routes: ReadonlyMap<TaskType, Solver>;
+  readonly priceMicros: (type: TaskType) => number;
+  readonly onSettled?: (task: LeasedTask, settlement: Settlement) => void;
+}
+
+/** One solver and the task types routed to it. */
+class Lane {
+  inFlight = 0;
+  readonly circuit: Circuit;
+  private wakeUp: (() => void) | undefined;
+
+  constructor(
+    readonly solver: Solver,
+    readonly types: readonly TaskType[],
+    options: RunnerOptions,
+  ) {
+    this.circuit = new Circuit(options.circuitFailures, options.circuitCooldownMs);
+  }
+
+  get concurrency(): number {
+    return Math.max(1, this.solver.concurrency ?? 4);
+  }
+
+  wake(): void {
+    const wake = this.wakeUp;
+    this.wakeUp = undefined;
+    wake?.();
+  }
+
+  /** Waits until woken (new task, free slot, shutdown) or `ms` pass. */
+  idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(finish, ms);
+      this.wakeUp = finish;
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+}
+
+const SHUTTING_DOWN = 'shutting down';
+
+export class TaskRunner {
+  private readonly lanes: Lane[] = [];
+  private readonly laneByType = new Map<TaskType, Lane>();
+  private readonly stopping = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: RunnerDeps,
+    private readonly options: RunnerOptions,
+  ) {
+    const bySolver = new Map<Solver, TaskType[]>();
+    for (const [type, solver] of deps.routes) bySolver.set(solver, [...(bySolver.get(solver) ?? []), type]);
+    for (const [solver, types] of bySolver) {
+      const lane = new Lane(solver, types, options);
+      this.lanes.push(lane);
+      for (const type of types) this.laneByType.set(type, lane);
+    }
+  }
+
+  start(): void {
+    for (const lane of this.lanes) this.loops.push(this.loop(lane));
+  }
+
+  hasSolver(type: TaskType): boolean {
+    return this.laneByType.has(type);
+  }
+
+  /** False while the type's solver is crashing (its circuit is open). */
+  isAvailable(type: TaskType, now: number): boolean {
+    const lane = this.laneByType.get(type);
+    return lane !== undefined && !lane.circuit.isOpen(now);
+  }
+
+  /** Tells the type's solver that a task is waiting, so it does not wait for its next poll. */
+  notify(type: TaskType): void {
+    this.laneByType.get(type)?.wake();
+  }
+
+  /**
+   * Stops leasing, aborts the solves in progress and puts their tasks back in the queue, so that
+   * the next start picks them up again.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort(SHUTTING_DOWN);
+    for (const lane of this.lanes) lane.wake();
+    await Promise.all(this.loops);
+    await Promise.allSettled([...this.running]);
+    await Promise.allSettled(this.lanes.map((lane) => lane.solver.close?.()));
+  }
+
+  private async loop(lane: Lane): Promise<void> {
+    const idlePollMs = this.options.idlePollMs ?? 250;
+    while (!this.stopping.signal.aborted) {
+      if (lane.inFlight >= lane.concurrency) {
+        await lane.idle(idlePollMs);
+        continue;
+      }
+      let task: LeasedTask | undefined;
+      try {
+        task = await this.deps.storage.leaseTask(lane.types, this.deps.clock());
+      } catch (err) {
+        this.deps.log.error({ err, solver: lane.solver.name }, 'could not lease a task');
+        await lane.idle(1000);
+        continue;
+      }
+      if (!task) {
+        await lane.idle(idlePollMs);
+        continue;
+      }
+      lane.inFlight += 1;
+      const run = this.run(lane, task).finally(() => {
+        lane.inFlight -= 1;
+        this.running.delete(run);
+        lane.wake();
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async run(lane: Lane, task: LeasedTask): Promise<void> {
+    const now = this.deps.clock();
+    try {
+      if (task.attempt > this.options.maxAttempts) {
+        // Leased more often than allowed: the process died during earlier attempts (recovered leases count).
+        return await this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
+      }
+      const deadline = AbortSignal.timeout(Math.max(0, task.deadlineAt - now));
+      const signal = AbortSignal.any([this.stopping.signal, deadline]);
+      let solution: Solution;
+      try {
+        solution = await lane.solver.solve({ ...task }, { signal });
+      } catch (err) {
+        return await this.handleFailure(lane, task, err, deadline);
+      }
+      if (solution?.kind !== solutionKindFor(task.spec.type)) {
+        return await this.handleFailure(lane, task, new Error(`solver ${lane.solver.name} returned a ${solution?.kind} solution for a ${task.spec.type} task`), deadline);
+      }
+      lane.circuit.recordSuccess();
+      const done = this.deps.clock();
+      const stored = await this.deps.storage.completeTask(task, solution, this.deps.priceMicros(task.spec.type), done, done + this.options.resultTtlMs);
+      if (stored) this.deps.onSettled?.(task, { outcome: 'solved', solution });
+    } catch (err) {
+      // Storage failed while writing the outcome: the task stays leased and the sweeper ends it at its deadline.
+      this.deps.log.error({ err, taskId: task.id }, 'could not store a task outcome');
+    }
+  }
+
+  private async handleFailure(lane: Lane, task: LeasedTask, err: unknown, deadline: AbortSignal): Promise<void> {
+    if (this.stopping.signal.aborted && !deadline.aborted) {
+      await this.deps.storage.releaseTask(task);
+      return;
+    }
+    if (deadline.aborted) return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
+    const now = this.deps.clock();
+    const lastAttempt = task.attempt >= this.options.maxAttempts;
+    if (isSolverFailure(err)) {
+      lane.circuit.recordSuccess(); // the backend works; it met a captcha it could not solve
+      await this.remember(task, err.code, now);
+      if (err.final || lastAttempt) return this.fail(task, err.final ? err.code : 'ERROR_CAPTCHA_UNSOLVABLE');
+      return this.retry(task, now);
+    }
+    lane.circuit.recordCrash(now);
+    this.deps.log.warn({ err, solver: lane.solver.name, taskId: task.id, attempt: task.attempt }, 'solver crashed');
+    return lastAttempt ? this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE') : this.retry(task, now);
+  }
+
+  /** Failures that say something about the inputs are remembered, so that in.php refuses them fast. */
+  private async remember(task: LeasedTask, code: string, now: number): Promise<void> {
+    if (code === 'ERROR_PROXY_CONNECTION_FAILED' && task.proxy) {
+      await this.deps.storage.markBad('proxy', proxyEndpoint(task.proxy), now + this.options.badProxyTtlMs);
+    }
+    const pair = sitekeyPair(task.spec);
+    if (code === 'ERROR_BAD_TOKEN_OR_PAGEURL' && pair) {
+      await this.deps.storage.markBad('pair', pairKey(task.spec.type, pair), now + this.options.badPairTtlMs);
+    }
+  }
+
+  private async retry(task: LeasedTask, now: number): Promise<void> {
+    await this.deps.storage.failTask(task, { retryAt: now + this.options.retryDelayMs }, now);
+  }
+
+  private async fail(task: LeasedTask, code: string): Promise<void> {
+    const now = this.deps.clock();
+    const outcome = await this.deps.storage.failTask(task, { code, expiresAt: now + this.options.resultTtlMs }, now);
+    if (outcome === 'failed') this.deps.onSettled?.(task, { outcome: 'failed', code });
+  }
+}
+
+/** The storage key of a sitekey/pageurl pair. */
+export function pairKey(type: TaskType, pair: { sitekey: string; pageurl: string }): string {
+  return `${type}\n${pair.sitekey}\n${pair.pageurl}`;
+}
+

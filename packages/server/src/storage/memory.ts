@@ -1,0 +1,275 @@
+/**
+ * In-memory storage: the reference implementation of the Storage contract. Plain scans keep it
+ * obviously correct; it is meant for tests and experiments (`--storage memory`), not for load.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import type {
+  Account,
+  AdmitOutcome,
+  BanPolicy,
+  FailOutcome,
+  LeaseRef,
+  LeasedTask,
+  MarkKind,
+  NewAccount,
+  NewTask,
+  ReportOutcome,
+  Storage,
+  SweepPolicy,
+  SweepResult,
+  TaskState,
+  TaskView,
+} from './types.js';
+import { OVERDUE_CODE } from './lifecycle.js';
+
+interface TaskRow {
+  readonly id: string;
+  readonly accountId: number;
+  readonly spec: TaskSpec;
+  readonly proxy?: Proxy;
+  readonly pingback?: string;
+  readonly createdAt: number;
+  readonly deadlineAt: number;
+  state: TaskState;
+  attempts: number;
+  availableAt: number;
+  leaseId?: string;
+  solution?: Solution;
+  errorCode?: string;
+  priceMicros?: number;
+  report?: 'good' | 'bad';
+  expiresAt?: number;
+}
+
+interface AccountRow extends Account {
+  readonly keyHash: string;
+}
+
+export class MemoryStorage implements Storage {
+  readonly kind = 'memory';
+  private readonly accounts = new Map<number, AccountRow>();
+  private readonly tasks = new Map<string, TaskRow>();
+  private readonly authFailures = new Map<string, number[]>();
+  private readonly bans = new Map<string, number>();
+  private readonly marks = new Map<string, number>();
+  private nextAccountId = 1;
+
+  async createAccount(input: NewAccount): Promise<Account> {
+    for (const a of this.accounts.values()) if (a.keyHash === input.keyHash) throw new Error('duplicate key');
+    const row: AccountRow = { id: this.nextAccountId++, disabled: false, ...input };
+    this.accounts.set(row.id, row);
+    return publicAccount(row);
+  }
+
+  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
+    return this.findAccount({ keyHash });
+  }
+
+  async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
+    const row = 'id' in ref ? this.accounts.get(ref.id) : [...this.accounts.values()].find((a) => a.keyHash === ref.keyHash);
+    return row && publicAccount(row);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return [...this.accounts.values()].map(publicAccount);
+  }
+
+  async setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean> {
+    const row = this.accounts.get(accountId);
+    if (!row) return false;
+    this.accounts.set(accountId, { ...row, disabled });
+    return true;
+  }
+
+  async banExpiry(ip: string, now: number): Promise<number | undefined> {
+    const until = this.bans.get(ip);
+    return until !== undefined && until > now ? until : undefined;
+  }
+
+  async recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined> {
+    const recent = (this.authFailures.get(ip) ?? []).filter((at) => at > now - policy.windowMs);
+    recent.push(now);
+    if (recent.length >= policy.maxFailures) {
+      this.authFailures.delete(ip);
+      const until = now + policy.banMs;
+      this.bans.set(ip, until);
+      return until;
+    }
+    this.authFailures.set(ip, recent);
+    return undefined;
+  }
+
+  async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
+    if (this.tasks.has(task.id)) return 'duplicate-id';
+    let busy = 0;
+    for (const t of this.tasks.values()) if (t.accountId === task.accountId && holdsThread(t, now)) busy++;
+    if (busy >= threads) return 'no-free-thread';
+    this.tasks.set(task.id, {
+      id: task.id,
+      accountId: task.accountId,
+      spec: task.spec,
+      ...(task.proxy ? { proxy: task.proxy } : {}),
+      ...(task.pingback ? { pingback: task.pingback } : {}),
+      createdAt: task.createdAt,
+      deadlineAt: task.deadlineAt,
+      state: 'queued',
+      attempts: 0,
+      availableAt: task.createdAt,
+    });
+    return 'admitted';
+  }
+
+  async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
+    const found = new Map<string, TaskView>();
+    for (const id of ids) {
+      const t = this.tasks.get(id);
+      if (!t || t.accountId !== accountId || (t.expiresAt !== undefined && t.expiresAt <= now)) continue;
+      found.set(id, viewOf(t, now));
+    }
+    return found;
+  }
+
+  async leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined> {
+    let next: TaskRow | undefined;
+    for (const t of this.tasks.values()) {
+      if (t.state !== 'queued' || !types.includes(t.spec.type) || t.availableAt > now || t.deadlineAt <= now) continue;
+      if (!next || t.availableAt < next.availableAt) next = t;
+    }
+    if (!next) return undefined;
+    next.state = 'active';
+    next.attempts += 1;
+    next.leaseId = randomUUID();
+    return {
+      id: next.id,
+      leaseId: next.leaseId,
+      accountId: next.accountId,
+      spec: next.spec,
+      ...(next.proxy ? { proxy: next.proxy } : {}),
+      ...(next.pingback ? { pingback: next.pingback } : {}),
+      attempt: next.attempts,
+      deadlineAt: next.deadlineAt,
+    };
+  }
+
+  private leased(lease: LeaseRef): TaskRow | undefined {
+    const t = this.tasks.get(lease.id);
+    return t && t.state === 'active' && t.leaseId === lease.leaseId ? t : undefined;
+  }
+
+  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number): Promise<boolean> {
+    const t = this.leased(lease);
+    if (!t) return false;
+    t.state = 'solved';
+    t.solution = solution;
+    t.priceMicros = priceMicros;
+    t.expiresAt = expiresAt;
+    delete t.leaseId;
+    const account = this.accounts.get(t.accountId);
+    if (account) this.accounts.set(account.id, { ...account, balanceMicros: account.balanceMicros - priceMicros });
+    return true;
+  }
+
+  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }): Promise<FailOutcome> {
+    const t = this.leased(lease);
+    if (!t) return 'lease-lost';
+    delete t.leaseId;
+    if ('retryAt' in outcome) {
+      t.state = 'queued';
+      t.availableAt = outcome.retryAt;
+      return 'requeued';
+    }
+    t.state = 'failed';
+    t.errorCode = outcome.code;
+    t.expiresAt = outcome.expiresAt;
+    return 'failed';
+  }
+
+  async releaseTask(lease: LeaseRef): Promise<void> {
+    const t = this.leased(lease);
+    if (!t) return;
+    delete t.leaseId;
+    t.state = 'queued';
+    t.attempts -= 1;
+  }
+
+  async recoverInFlight(): Promise<number> {
+    let n = 0;
+    for (const t of this.tasks.values()) {
+      if (t.state !== 'active') continue;
+      t.state = 'queued';
+      delete t.leaseId;
+      n++;
+    }
+    return n;
+  }
+
+  async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
+    const t = this.tasks.get(id);
+    if (!t || t.accountId !== accountId || (t.expiresAt !== undefined && t.expiresAt <= now)) return 'not-found';
+    if (t.state !== 'solved') return 'not-solved';
+    if (t.report) return 'duplicate';
+    t.report = verdict;
+    return 'recorded';
+  }
+
+  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
+    this.marks.set(`${kind}\n${key}`, until);
+  }
+
+  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+    const until = this.marks.get(`${kind}\n${key}`);
+    return until !== undefined && until > now;
+  }
+
+  async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
+    let overdue = 0;
+    let expired = 0;
+    for (const [id, t] of this.tasks) {
+      if ((t.state === 'queued' || t.state === 'active') && t.deadlineAt <= now) {
+        t.state = 'failed';
+        t.errorCode = OVERDUE_CODE;
+        t.expiresAt = t.deadlineAt + policy.resultTtlMs;
+        delete t.leaseId;
+        overdue++;
+      }
+      if (t.expiresAt !== undefined && t.expiresAt <= now) {
+        this.tasks.delete(id);
+        expired++;
+      }
+    }
+    for (const [ip, times] of this.authFailures) {
+      const recent = times.filter((at) => at > now - policy.banWindowMs);
+      if (recent.length === 0) this.authFailures.delete(ip);
+      else this.authFailures.set(ip, recent);
+    }
+    for (const [ip, until] of this.bans) if (until <= now) this.bans.delete(ip);
+    for (const [key, until] of this.marks) if (until <= now) this.marks.delete(key);
+    return { overdue, expired };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function publicAccount(row: AccountRow): Account {
+  const { keyHash: _hidden, ...account } = row;
+  return account;
+}
+
+function holdsThread(t: TaskRow, now: number): boolean {
+  return (t.state === 'queued' || t.state === 'active') && t.deadlineAt > now;
+}
+
+function viewOf(t: TaskRow, now: number): TaskView {
+  if (holdsThread(t, now) || t.state === 'solved' || t.state === 'failed') {
+    return {
+      id: t.id,
+      type: t.spec.type,
+      state: t.state,
+      ...(t.solution ? { solution: t.solution } : {}),
+      ...(t.errorCode ? { errorCode: t.errorCode } : {}),
+      ...(t.priceMicros !== undefined ? { priceMicros: t.priceMicros } : {}),
+    };
+  }
+  return { id: t.id, type: t.spec.type, state: 'failed', errorCode: OVERDUE_CODE };
+}

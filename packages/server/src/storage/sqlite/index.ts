@@ -1,0 +1,378 @@
+/**
+ * SQLite storage (better-sqlite3, WAL). Each Storage method is one transaction; better-sqlite3 is
+ * synchronous, so a method runs to completion without interleaving inside this process, and
+ * IMMEDIATE transactions keep other processes (the `solvebox keys` CLI) out while it writes.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import { decodeJson, encodeJson } from '../codec.js';
+import { OVERDUE_CODE } from '../lifecycle.js';
+import {
+  StorageError,
+  type Account,
+  type AdmitOutcome,
+  type BanPolicy,
+  type FailOutcome,
+  type LeaseRef,
+  type LeasedTask,
+  type MarkKind,
+  type NewAccount,
+  type NewTask,
+  type ReportOutcome,
+  type Storage,
+  type SweepPolicy,
+  type SweepResult,
+  type TaskState,
+  type TaskView,
+} from '../types.js';
+import { MIGRATIONS } from './schema.js';
+
+export interface SqliteOptions {
+  readonly file: string;
+  /** @defaultValue 1000 */
+  readonly busyTimeoutMs?: number;
+  /** @defaultValue 'normal' */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+interface AccountRow {
+  id: number;
+  key_hint: string;
+  threads: number;
+  balance_micros: number;
+  proxies_allowed: number;
+  disabled: number;
+  created_at: number;
+}
+
+interface TaskRow {
+  id: number;
+  type: TaskType;
+  state: TaskState;
+  deadline_at: number;
+  solution: string | null;
+  error_code: string | null;
+  price_micros: number | null;
+}
+
+interface LeasedRow {
+  id: number;
+  account_id: number;
+  spec: string;
+  proxy: string | null;
+  pingback: string | null;
+  attempts: number;
+  deadline_at: number;
+}
+
+const ACCOUNT_COLUMNS = 'id, key_hint, threads, balance_micros, proxies_allowed, disabled, created_at';
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly leaseStatements = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteOptions) {
+    this.db = wrap('open the database', () => {
+      if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+      const db = new Database(options.file);
+      db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 1000)}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      return db;
+    });
+    const db = this.db;
+    this.statements = {
+      insertAccount: db.prepare(
+        `INSERT INTO accounts (key_hash, key_hint, threads, balance_micros, proxies_allowed, created_at)
+         VALUES (@keyHash, @keyHint, @threads, @balanceMicros, @proxiesAllowed, @createdAt) RETURNING ${ACCOUNT_COLUMNS}`,
+      ),
+      accountByHash: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE key_hash = ?`),
+      accountById: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
+      listAccounts: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY id`),
+      setDisabled: db.prepare('UPDATE accounts SET disabled = ? WHERE id = ?'),
+      debit: db.prepare('UPDATE accounts SET balance_micros = balance_micros - ? WHERE id = ?'),
+
+      banUntil: db.prepare('SELECT until FROM bans WHERE ip = ? AND until > ?'),
+      insertFailure: db.prepare('INSERT INTO auth_failures (ip, at) VALUES (?, ?)'),
+      countFailures: db.prepare('SELECT count(*) AS n FROM auth_failures WHERE ip = ? AND at > ?'),
+      clearFailures: db.prepare('DELETE FROM auth_failures WHERE ip = ?'),
+      upsertBan: db.prepare('INSERT INTO bans (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until'),
+
+      taskExists: db.prepare('SELECT 1 FROM tasks WHERE id = ?'),
+      busyThreads: db.prepare(
+        `SELECT count(*) AS n FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ?`,
+      ),
+      insertTask: db.prepare(
+        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, available_at, deadline_at, created_at)
+         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @createdAt, @deadlineAt, @createdAt)`,
+      ),
+      getTask: db.prepare(
+        `SELECT id, type, state, deadline_at, solution, error_code, price_micros FROM tasks
+         WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      ),
+      complete: db.prepare(
+        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, lease_id = NULL
+         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id`,
+      ),
+      fail: db.prepare(
+        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, lease_id = NULL
+         WHERE id = ? AND state = 'active' AND lease_id = ?`,
+      ),
+      requeue: db.prepare(
+        `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
+      ),
+      release: db.prepare(
+        `UPDATE tasks SET state = 'queued', attempts = attempts - 1, lease_id = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
+      ),
+      recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL WHERE state = 'active'`),
+      reportState: db.prepare('SELECT state, report FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      setReport: db.prepare('UPDATE tasks SET report = ? WHERE id = ?'),
+
+      markBad: db.prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
+      isMarked: db.prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
+
+      failOverdue: db.prepare(
+        `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL
+         WHERE state IN ('queued', 'active') AND deadline_at <= ?`,
+      ),
+      deleteExpired: db.prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+      deleteFailures: db.prepare('DELETE FROM auth_failures WHERE at <= ?'),
+      deleteBans: db.prepare('DELETE FROM bans WHERE until <= ?'),
+      deleteMarks: db.prepare('DELETE FROM marks WHERE until <= ?'),
+    };
+  }
+
+  async createAccount(input: NewAccount): Promise<Account> {
+    return wrap('create an account', () =>
+      accountOf(this.statements.insertAccount.get({ ...input, proxiesAllowed: input.proxiesAllowed ? 1 : 0 }) as AccountRow),
+    );
+  }
+
+  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
+    return this.findAccount({ keyHash });
+  }
+
+  async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
+    return wrap('read an account', () => {
+      const row = ('id' in ref ? this.statements.accountById.get(ref.id) : this.statements.accountByHash.get(ref.keyHash)) as AccountRow | undefined;
+      return row && accountOf(row);
+    });
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return wrap('list accounts', () => (this.statements.listAccounts.all() as AccountRow[]).map(accountOf));
+  }
+
+  async setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean> {
+    return wrap('update an account', () => this.statements.setDisabled.run(disabled ? 1 : 0, accountId).changes > 0);
+  }
+
+  async banExpiry(ip: string, now: number): Promise<number | undefined> {
+    return wrap('read bans', () => (this.statements.banUntil.get(ip, now) as { until: number } | undefined)?.until);
+  }
+
+  async recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined> {
+    return this.transaction('record an authentication failure', () => {
+      const s = this.statements;
+      s.insertFailure.run(ip, now);
+      const { n } = s.countFailures.get(ip, now - policy.windowMs) as { n: number };
+      if (n < policy.maxFailures) return undefined;
+      const until = now + policy.banMs;
+      s.clearFailures.run(ip);
+      s.upsertBan.run(ip, until);
+      return until;
+    });
+  }
+
+  async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
+    return this.transaction('admit a task', () => {
+      const s = this.statements;
+      if (s.taskExists.get(Number(task.id))) return 'duplicate-id';
+      const { n } = s.busyThreads.get(task.accountId, now) as { n: number };
+      if (n >= threads) return 'no-free-thread';
+      s.insertTask.run({
+        id: Number(task.id),
+        accountId: task.accountId,
+        type: task.spec.type,
+        spec: encodeJson(task.spec),
+        proxy: task.proxy ? encodeJson(task.proxy) : null,
+        pingback: task.pingback ?? null,
+        softId: task.softId ?? null,
+        createdAt: task.createdAt,
+        deadlineAt: task.deadlineAt,
+      });
+      return 'admitted';
+    });
+  }
+
+  async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
+    return wrap('read tasks', () => {
+      const found = new Map<string, TaskView>();
+      for (const id of ids) {
+        const row = this.statements.getTask.get(Number(id), accountId, now) as TaskRow | undefined;
+        if (row) found.set(id, viewOf(row, now));
+      }
+      return found;
+    });
+  }
+
+  async leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined> {
+    const statement = this.leaseStatement(types);
+    return this.transaction('lease a task', () => {
+      const leaseId = randomUUID();
+      const row = statement.get({ leaseId, now }) as LeasedRow | undefined;
+      if (!row) return undefined;
+      return {
+        id: String(row.id),
+        leaseId,
+        accountId: row.account_id,
+        spec: decodeJson<TaskSpec>(row.spec),
+        ...(row.proxy ? { proxy: decodeJson<Proxy>(row.proxy) } : {}),
+        ...(row.pingback ? { pingback: row.pingback } : {}),
+        attempt: row.attempts,
+        deadlineAt: row.deadline_at,
+      };
+    });
+  }
+
+  /** One prepared statement per set of types, so that the partial queue index is used. */
+  private leaseStatement(types: readonly TaskType[]): Database.Statement {
+    const key = [...types].sort().join(',');
+    let statement = this.leaseStatements.get(key);
+    if (!statement) {
+      const list = types.map((t) => `'${t.replace(/'/g, "''")}'`).join(', ');
+      statement = this.db.prepare(
+        `UPDATE tasks SET state = 'active', attempts = attempts + 1, lease_id = @leaseId
+         WHERE id = (
+           SELECT id FROM tasks
+           WHERE state = 'queued' AND type IN (${list}) AND available_at <= @now AND deadline_at > @now
+           ORDER BY available_at LIMIT 1
+         )
+         RETURNING id, account_id, spec, proxy, pingback, attempts, deadline_at`,
+      );
+      this.leaseStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number): Promise<boolean> {
+    return this.transaction('complete a task', () => {
+      const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, Number(lease.id), lease.leaseId) as
+        | { account_id: number }
+        | undefined;
+      if (!row) return false;
+      if (priceMicros !== 0) this.statements.debit.run(priceMicros, row.account_id);
+      return true;
+    });
+  }
+
+  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }): Promise<FailOutcome> {
+    return wrap('fail a task', () => {
+      if ('retryAt' in outcome) {
+        return this.statements.requeue.run(outcome.retryAt, Number(lease.id), lease.leaseId).changes > 0 ? 'requeued' : 'lease-lost';
+      }
+      return this.statements.fail.run(outcome.code, outcome.expiresAt, Number(lease.id), lease.leaseId).changes > 0 ? 'failed' : 'lease-lost';
+    });
+  }
+
+  async releaseTask(lease: LeaseRef): Promise<void> {
+    wrap('release a task', () => this.statements.release.run(Number(lease.id), lease.leaseId));
+  }
+
+  async recoverInFlight(): Promise<number> {
+    return wrap('recover tasks', () => this.statements.recover.run().changes);
+  }
+
+  async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
+    return this.transaction('record a report', () => {
+      const row = this.statements.reportState.get(Number(id), accountId, now) as { state: TaskState; report: string | null } | undefined;
+      if (!row) return 'not-found';
+      if (row.state !== 'solved') return 'not-solved';
+      if (row.report !== null) return 'duplicate';
+      this.statements.setReport.run(verdict, Number(id));
+      return 'recorded';
+    });
+  }
+
+  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
+    wrap('mark a proxy or pair', () => this.statements.markBad.run(kind, key, until));
+  }
+
+  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+    return wrap('read marks', () => this.statements.isMarked.get(kind, key, now) !== undefined);
+  }
+
+  async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
+    return this.transaction('sweep', () => {
+      const s = this.statements;
+      const overdue = s.failOverdue.run(policy.resultTtlMs, now).changes;
+      const expired = s.deleteExpired.run(now).changes;
+      s.deleteFailures.run(now - policy.banWindowMs);
+      s.deleteBans.run(now);
+      s.deleteMarks.run(now);
+      return { overdue, expired };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private transaction<T>(what: string, body: () => T): T {
+    return wrap(what, () => this.db.transaction(body).immediate());
+  }
+}
+
+/** Runs a database operation; any driver error becomes a StorageError that names the operation only. */
+function wrap<T>(what: string, body: () => T): T {
+  try {
+    return body();
+  } catch (err) {
+    throw new StorageError(`SQLite could not ${what}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the database schema (version ${version}) is newer than this Solvebox (version ${MIGRATIONS.length})`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+function accountOf(row: AccountRow): Account {
+  return {
+    id: row.id,
+    keyHint: row.key_hint,
+    threads: row.threads,
+    balanceMicros: row.balance_micros,
+    proxiesAllowed: row.proxies_allowed === 1,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+  };
+}
+
+function viewOf(row: TaskRow, now: number): TaskView {
+  const unfinished = row.state === 'queued' || row.state === 'active';
+  if (unfinished && row.deadline_at <= now) return { id: String(row.id), type: row.type, state: 'failed', errorCode: OVERDUE_CODE };
+  return {
+    id: String(row.id),
+    type: row.type,
+    state: row.state,
+    ...(row.solution ? { solution: decodeJson<Solution>(row.solution) } : {}),
+    ...(row.error_code ? { errorCode: row.error_code } : {}),
+    ...(row.price_micros !== null ? { priceMicros: row.price_micros } : {}),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Schema migrations, applied in order; PRAGMA user_version records how many ran. Append new
+ * migrations, never edit a released one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE accounts (
+    id              INTEGER PRIMARY KEY,
+    key_hash        TEXT    NOT NULL UNIQUE,
+    key_hint        TEXT    NOT NULL,
+    threads         INTEGER NOT NULL,
+    balance_micros  INTEGER NOT NULL,
+    proxies_allowed INTEGER NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+  );
+
+  CREATE TABLE tasks (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL,
+    type          TEXT    NOT NULL,
+    state         TEXT    NOT NULL CHECK (state IN ('queued', 'active', 'solved', 'failed')),
+    spec          TEXT    NOT NULL,
+    proxy         TEXT,
+    pingback      TEXT,
+    soft_id       INTEGER,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    available_at  INTEGER NOT NULL,
+    deadline_at   INTEGER NOT NULL,
+    lease_id      TEXT,
+    solution      TEXT,
+    error_code    TEXT,
+    price_micros  INTEGER,
+    report        TEXT,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER
+  );
+  -- Threads in use per account, and the deadline sweep: only unfinished tasks.
+  CREATE INDEX tasks_unfinished ON tasks (account_id, deadline_at) WHERE state IN ('queued', 'active');
+  CREATE INDEX tasks_deadline ON tasks (deadline_at) WHERE state IN ('queued', 'active');
+  -- The queue: oldest due task per type.
+  CREATE INDEX tasks_queue ON tasks (type, available_at) WHERE state = 'queued';
+  CREATE INDEX tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL;
+
+  CREATE TABLE auth_failures (
+    ip TEXT    NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX auth_failures_ip ON auth_failures (ip, at);
+
+  CREATE TABLE bans (
+    ip    TEXT    PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE marks (
+    kind  TEXT    NOT NULL,
+    key   TEXT    NOT NULL,
+    until INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  `,
+];

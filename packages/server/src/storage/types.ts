@@ -1,0 +1,149 @@
+/**
+ * The storage contract, in domain verbs. Every method is one atomic state change (one SQLite
+ * transaction, later one Redis script), takes `now` from the caller so that adapters and tests
+ * agree on time, and reports domain outcomes as values, not exceptions. Infrastructure faults
+ * surface as StorageError, which the HTTP layer answers with ERROR_SERVER_ERROR.
+ */
+import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+
+export interface Account {
+  readonly id: number;
+  /** The first characters of the key, for humans; the key itself is stored only as a hash. */
+  readonly keyHint: string;
+  readonly threads: number;
+  readonly balanceMicros: number;
+  readonly proxiesAllowed: boolean;
+  readonly disabled: boolean;
+  readonly createdAt: number;
+}
+
+export interface NewAccount {
+  readonly keyHash: string;
+  readonly keyHint: string;
+  readonly threads: number;
+  readonly balanceMicros: number;
+  readonly proxiesAllowed: boolean;
+  readonly createdAt: number;
+}
+
+export interface NewTask {
+  readonly id: string;
+  readonly accountId: number;
+  readonly spec: TaskSpec;
+  readonly proxy?: Proxy;
+  readonly pingback?: string;
+  readonly softId?: number;
+  readonly createdAt: number;
+  readonly deadlineAt: number;
+}
+
+export type TaskState = 'queued' | 'active' | 'solved' | 'failed';
+
+/** What res.php needs to know about a task. */
+export interface TaskView {
+  readonly id: string;
+  readonly type: TaskType;
+  readonly state: TaskState;
+  readonly solution?: Solution;
+  readonly errorCode?: string;
+  readonly priceMicros?: number;
+}
+
+/** A task handed to one worker; `leaseId` proves ownership when the outcome is written. */
+export interface LeasedTask {
+  readonly id: string;
+  readonly leaseId: string;
+  readonly accountId: number;
+  readonly spec: TaskSpec;
+  readonly proxy?: Proxy;
+  readonly pingback?: string;
+  /** 1 on the first lease; counts every lease, including ones interrupted by a crash. */
+  readonly attempt: number;
+  readonly deadlineAt: number;
+}
+
+export interface LeaseRef {
+  readonly id: string;
+  readonly leaseId: string;
+}
+
+export interface BanPolicy {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  readonly banMs: number;
+}
+
+export type AdmitOutcome = 'admitted' | 'no-free-thread' | 'duplicate-id';
+export type FailOutcome = 'failed' | 'requeued' | 'lease-lost';
+export type ReportOutcome = 'recorded' | 'duplicate' | 'not-solved' | 'not-found';
+export type MarkKind = 'proxy' | 'pair';
+
+export interface SweepPolicy {
+  readonly resultTtlMs: number;
+  readonly banWindowMs: number;
+}
+
+export interface SweepResult {
+  /** Unfinished tasks that passed their deadline and now read ERROR_CAPTCHA_UNSOLVABLE. */
+  readonly overdue: number;
+  /** Finished tasks deleted because their result expired. */
+  readonly expired: number;
+}
+
+export interface Storage {
+  readonly kind: string;
+
+  createAccount(account: NewAccount): Promise<Account>;
+  findAccountByKeyHash(keyHash: string): Promise<Account | undefined>;
+  /** By account id or by key hash. */
+  findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined>;
+  listAccounts(): Promise<Account[]>;
+  setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean>;
+
+  /** When the IP's ban ends, if it is banned at `now`. */
+  banExpiry(ip: string, now: number): Promise<number | undefined>;
+  /** Counts one failed authentication; returns the ban's end when this failure triggered a ban. */
+  recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined>;
+
+  /**
+   * Stores a queued task if the account has a free thread: fewer than `threads` of its tasks are
+   * queued or active with their deadline still ahead. A thread is held until the task ends.
+   */
+  admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome>;
+  /**
+   * The account's tasks among `ids`; others' and expired ones are absent. An unfinished task past
+   * its deadline reads as failed with ERROR_CAPTCHA_UNSOLVABLE even before the sweeper writes it.
+   */
+  getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>>;
+  /** Takes the oldest queued task of these types that is due and not overdue, and marks it active. */
+  leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined>;
+  /** Stores the answer and debits the price; false when the lease was lost (the task ended meanwhile). */
+  completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number): Promise<boolean>;
+  /** Ends the task with `code`, or, with `retryAt`, puts it back in the queue until then. */
+  failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }, now: number): Promise<FailOutcome>;
+  /** Puts a leased task back in the queue without counting the attempt (graceful shutdown). */
+  releaseTask(lease: LeaseRef): Promise<void>;
+  /** Requeues every active task; for startup after a crash, when no other worker can hold leases. */
+  recoverInFlight(): Promise<number>;
+  recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
+
+  /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
+  markBad(kind: MarkKind, key: string, until: number): Promise<void>;
+  isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean>;
+
+  /** Fails overdue tasks, deletes expired results, old authentication failures, bans and marks. */
+  sweep(now: number, policy: SweepPolicy): Promise<SweepResult>;
+  close(): Promise<void>;
+}
+
+/** An infrastructure fault (locked or broken database, lost connection). Never a domain outcome. */
+export class StorageError extends Error {
+  override readonly name = 'StorageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export function isStorageError(err: unknown): err is StorageError {
+  return err instanceof StorageError || (err instanceof Error && err.name === 'StorageError');
+}
