@@ -19,7 +19,7 @@ export interface RenderedReply {
 }
 
 export const PLAIN_CONTENT_TYPE = 'text/plain; charset=utf-8';
-export const JSON_CONTENT_TYPE = 'application/json';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** `OK|value` / `{"status":1,"request":value, ...extra}`. */
 export function okReply(request: string | number, extra: Readonly<Record<string, string>> = {}): Reply {

@@ -2,7 +2,6 @@
  * Image checks shared by `post`, `base64` and `bls`: base64 decoding with the tolerances real
  * clients need, size limits, file extension and magic bytes.
  */
-import type { ErrorCode } from '../errors/catalog.js';
 import type { ImageFormat } from '../tasks.js';
 import type { Failure } from './result.js';
 import { fail } from './result.js';
@@ -18,7 +17,7 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = { minBytes: 100, maxBytes: 100 
 
 export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'gif'] as const;
 
-/** Decodes standard base64 to bytes; the server passes Node's Buffer-based decoder, which is faster. */
+/** Decodes standard base64 to bytes; the server passes a faster native decoder. */
 export type Base64Decoder = (base64: string) => Uint8Array;
 
 export const decodeBase64WithAtob: Base64Decoder = (base64) => {
@@ -111,7 +110,7 @@ export function imageFromBase64(
   what: string,
 ): { ok: true; bytes: Uint8Array; format: ImageFormat } | Failure {
   const bytes = decodeImageBase64(text, decode);
-  if (bytes === undefined) return fail('ERROR_UPLOAD' satisfies ErrorCode, `${what} is not valid base64`);
+  if (bytes === undefined) return fail('ERROR_UPLOAD', `${what} is not valid base64`);
   const checked = checkImage(bytes, limits, undefined, what);
   return checked.ok ? { ok: true, bytes, format: checked.format } : checked;
 }

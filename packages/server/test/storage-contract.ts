@@ -1,0 +1,262 @@
+/**
+ * The Storage contract, run against every adapter: the same calls with the same `now` must give
+ * the same outcomes. Time is passed in, so these tests control it exactly.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Solution, TaskSpec } from '@solvebox/protocol';
+import type { NewTask, Storage } from '../src/storage/types.js';
+
+const T0 = 1_800_000_000_000;
+const POLICY = { maxFailures: 3, windowMs: 60_000, banMs: 300_000 };
+const SWEEP = { resultTtlMs: 900_000, banWindowMs: 60_000 };
+const TOKEN: Solution = { kind: 'text', text: 'token' };
+const SPEC: TaskSpec = { type: 'turnstile', sitekey: '0x4AAA', pageurl: 'https://example.com/' };
+const IMAGE: TaskSpec = {
+  type: 'image',
+  image: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 255]),
+  format: 'png',
+  hints: { phrase: false, caseSensitive: true, numeric: 1, calc: false, minLength: 4, maxLength: 6, language: 0, instructions: 'hint' },
+};
+
+let nextId = 1_000_000_000_000_001;
+const task = (accountId: number, overrides: Partial<NewTask> = {}): NewTask => ({
+  id: String(nextId++),
+  accountId,
+  spec: SPEC,
+  createdAt: T0,
+  deadlineAt: T0 + 90_000,
+  ...overrides,
+});
+
+export function storageContract(name: string, open: () => Promise<{ storage: Storage; reopen?: () => Promise<Storage> }>): void {
+  describe(`storage contract: ${name}`, () => {
+    const withStorage = (fn: (s: Storage, reopen?: () => Promise<Storage>) => Promise<void>) => async () => {
+      const { storage, reopen } = await open();
+      try {
+        await fn(storage, reopen);
+      } finally {
+        await storage.close();
+      }
+    };
+    const account = async (s: Storage, threads = 2, keyHash = `hash-${Math.random()}`) =>
+      s.createAccount({ keyHash, keyHint: 'abc…', threads, balanceMicros: 5_000_000, proxiesAllowed: true, createdAt: T0 });
+
+    test(
+      'accounts: create, find by key hash or id, list, disable',
+      withStorage(async (s) => {
+        const a = await account(s, 3, 'h1');
+        assert.equal(a.threads, 3);
+        assert.equal(a.balanceMicros, 5_000_000);
+        assert.equal(a.disabled, false);
+        assert.deepEqual(await s.findAccountByKeyHash('h1'), a);
+        assert.deepEqual(await s.findAccount({ id: a.id }), a);
+        assert.equal(await s.findAccountByKeyHash('nope'), undefined);
+        assert.ok(!('keyHash' in a), 'the hash is not handed out');
+        await assert.rejects(account(s, 1, 'h1'), 'a key hash is unique');
+        assert.equal(await s.setAccountDisabled(a.id, true), true);
+        assert.equal((await s.findAccountByKeyHash('h1'))?.disabled, true);
+        assert.equal(await s.setAccountDisabled(999_999, true), false);
+        assert.equal((await s.listAccounts()).length, 1);
+      }),
+    );
+
+    test(
+      'bans: the Nth failure within the window bans the IP until the ban ends',
+      withStorage(async (s) => {
+        assert.equal(await s.recordAuthFailure('1.1.1.1', T0, POLICY), undefined);
+        assert.equal(await s.recordAuthFailure('1.1.1.1', T0 + 1, POLICY), undefined);
+        assert.equal(await s.recordAuthFailure('2.2.2.2', T0 + 1, POLICY), undefined);
+        assert.equal(await s.banExpiry('1.1.1.1', T0 + 2), undefined);
+        assert.equal(await s.recordAuthFailure('1.1.1.1', T0 + 2, POLICY), T0 + 2 + POLICY.banMs);
+        assert.equal(await s.banExpiry('1.1.1.1', T0 + 3), T0 + 2 + POLICY.banMs);
+        assert.equal(await s.banExpiry('2.2.2.2', T0 + 3), undefined);
+        assert.equal(await s.banExpiry('1.1.1.1', T0 + 2 + POLICY.banMs), undefined);
+      }),
+    );
+
+    test(
+      'bans: failures older than the window do not count',
+      withStorage(async (s) => {
+        await s.recordAuthFailure('1.1.1.1', T0, POLICY);
+        await s.recordAuthFailure('1.1.1.1', T0 + 1, POLICY);
+        assert.equal(await s.recordAuthFailure('1.1.1.1', T0 + POLICY.windowMs + 1, POLICY), undefined);
+        await s.sweep(T0 + POLICY.windowMs + 2, SWEEP);
+        assert.equal(await s.recordAuthFailure('1.1.1.1', T0 + POLICY.windowMs + 3, POLICY), undefined);
+        assert.notEqual(await s.recordAuthFailure('1.1.1.1', T0 + POLICY.windowMs + 4, POLICY), undefined);
+      }),
+    );
+
+    test(
+      'admission holds a thread per unfinished task; finishing or failing releases it',
+      withStorage(async (s) => {
+        const a = await account(s, 2);
+        const first = task(a.id);
+        assert.equal(await s.admitTask(first, 2, T0), 'admitted');
+        assert.equal(await s.admitTask(task(a.id), 2, T0), 'admitted');
+        assert.equal(await s.admitTask(task(a.id), 2, T0), 'no-free-thread');
+        assert.equal(await s.admitTask(first, 5, T0), 'duplicate-id');
+        // Other accounts have their own threads.
+        const b = await account(s, 1);
+        assert.equal(await s.admitTask(task(b.id), 1, T0), 'admitted');
+
+        const lease = await s.leaseTask(['turnstile'], T0 + 1);
+        assert.ok(lease);
+        assert.equal(lease.id, first.id, 'oldest first');
+        assert.equal(lease.attempt, 1);
+        assert.equal(await s.completeTask(lease, TOKEN, 0, T0 + 2, T0 + 1_000), true);
+        assert.equal(await s.admitTask(task(a.id), 2, T0 + 3), 'admitted');
+        assert.equal(await s.admitTask(task(a.id), 2, T0 + 3), 'no-free-thread');
+
+        const second = await s.leaseTask(['turnstile'], T0 + 4);
+        assert.ok(second);
+        assert.equal(await s.failTask(second, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000 }, T0 + 5), 'failed');
+        assert.equal(await s.admitTask(task(a.id), 2, T0 + 6), 'admitted');
+      }),
+    );
+
+    test(
+      'an overdue task stops holding its thread and reads as ERROR_CAPTCHA_UNSOLVABLE, before and after the sweep',
+      withStorage(async (s) => {
+        const a = await account(s, 1);
+        const t = task(a.id, { deadlineAt: T0 + 1_000 });
+        await s.admitTask(t, 1, T0);
+        assert.equal(await s.admitTask(task(a.id), 1, T0 + 999), 'no-free-thread');
+        assert.equal((await s.getTasks(a.id, [t.id], T0 + 999)).get(t.id)?.state, 'queued');
+        const late = (await s.getTasks(a.id, [t.id], T0 + 1_000)).get(t.id);
+        assert.deepEqual(late, { id: t.id, type: 'turnstile', state: 'failed', errorCode: 'ERROR_CAPTCHA_UNSOLVABLE' });
+        assert.equal(await s.leaseTask(['turnstile'], T0 + 1_000), undefined, 'overdue tasks are not leased');
+        assert.equal(await s.admitTask(task(a.id), 1, T0 + 1_000), 'admitted');
+        const swept = await s.sweep(T0 + 1_001, SWEEP);
+        assert.equal(swept.overdue, 2 - 1, 'only the first task is overdue');
+        assert.equal((await s.getTasks(a.id, [t.id], T0 + 1_002)).get(t.id)?.errorCode, 'ERROR_CAPTCHA_UNSOLVABLE');
+      }),
+    );
+
+    test(
+      'getTasks: only the account\'s own tasks, and nothing after the result expired',
+      withStorage(async (s) => {
+        const a = await account(s);
+        const b = await account(s);
+        const t = task(a.id);
+        await s.admitTask(t, 2, T0);
+        assert.equal((await s.getTasks(b.id, [t.id], T0)).size, 0);
+        const lease = await s.leaseTask(['turnstile'], T0);
+        assert.ok(lease);
+        assert.equal((await s.getTasks(a.id, [t.id], T0)).get(t.id)?.state, 'active');
+        await s.completeTask(lease, TOKEN, 1_500, T0 + 10, T0 + 500);
+        assert.deepEqual((await s.getTasks(a.id, [t.id, '1234567890123456'], T0 + 499)).get(t.id), {
+          id: t.id,
+          type: 'turnstile',
+          state: 'solved',
+          solution: TOKEN,
+          priceMicros: 1_500,
+        });
+        assert.equal((await s.getTasks(a.id, [t.id], T0 + 500)).size, 0);
+        assert.equal((await s.sweep(T0 + 501, SWEEP)).expired, 1);
+      }),
+    );
+
+    test(
+      'completing debits the price from the balance',
+      withStorage(async (s) => {
+        const a = await account(s);
+        await s.admitTask(task(a.id), 2, T0);
+        const lease = await s.leaseTask(['turnstile'], T0);
+        assert.ok(lease);
+        await s.completeTask(lease, TOKEN, 1_250_000, T0, T0 + 1_000);
+        assert.equal((await s.findAccount({ id: a.id }))?.balanceMicros, 3_750_000);
+      }),
+    );
+
+    test(
+      'leases: by type, due time and deadline; a stale lease cannot write an outcome',
+      withStorage(async (s) => {
+        const a = await account(s, 10);
+        const image = task(a.id, { spec: IMAGE, proxy: { type: 'SOCKS5', host: 'p.example', port: 1080, login: 'u', password: 'p:w' }, pingback: 'https://cb.example/x' });
+        await s.admitTask(image, 10, T0);
+        assert.equal(await s.leaseTask(['turnstile', 'userrecaptcha'], T0), undefined);
+        const lease = await s.leaseTask(['image'], T0);
+        assert.ok(lease);
+        assert.deepEqual(lease.spec, IMAGE, 'image bytes and hints survive storage');
+        assert.deepEqual(lease.proxy, image.proxy);
+        assert.equal(lease.pingback, 'https://cb.example/x');
+        assert.equal(await s.leaseTask(['image'], T0), undefined, 'an active task is not leased twice');
+
+        assert.equal(await s.failTask(lease, { retryAt: T0 + 100 }, T0), 'requeued');
+        assert.equal(await s.completeTask(lease, TOKEN, 0, T0, T0 + 1), false, 'the old lease is gone');
+        assert.equal(await s.leaseTask(['image'], T0 + 99), undefined, 'not due yet');
+        const again = await s.leaseTask(['image'], T0 + 100);
+        assert.ok(again);
+        assert.equal(again.attempt, 2);
+        assert.notEqual(again.leaseId, lease.leaseId);
+        assert.equal(await s.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1 }, T0), 'lease-lost');
+        assert.equal(await s.completeTask(again, { kind: 'text', text: '1234' }, 0, T0 + 101, T0 + 10_000), true);
+        assert.equal(await s.completeTask(again, { kind: 'text', text: '5678' }, 0, T0 + 102, T0 + 10_000), false, 'only once');
+        assert.deepEqual((await s.getTasks(a.id, [image.id], T0 + 103)).get(image.id)?.solution, { kind: 'text', text: '1234' });
+      }),
+    );
+
+    test(
+      'release puts a task back without counting the attempt; recovery requeues every active task',
+      withStorage(async (s, reopen) => {
+        const a = await account(s, 10);
+        const first = task(a.id);
+        const second = task(a.id);
+        await s.admitTask(first, 10, T0);
+        await s.admitTask(second, 10, T0);
+        const l1 = await s.leaseTask(['turnstile'], T0);
+        assert.ok(l1);
+        await s.releaseTask(l1);
+        const again = await s.leaseTask(['turnstile'], T0);
+        assert.equal(again?.id, first.id);
+        assert.equal(again?.attempt, 1);
+        const l2 = await s.leaseTask(['turnstile'], T0);
+        assert.ok(l2);
+        // A crash: nothing was released. After a restart (same data), recovery requeues both.
+        const s2 = reopen ? await reopen() : s;
+        try {
+          assert.equal(await s2.recoverInFlight(), 2);
+          const ids = [(await s2.leaseTask(['turnstile'], T0))?.id, (await s2.leaseTask(['turnstile'], T0))?.id].sort();
+          assert.deepEqual(ids, [first.id, second.id].sort());
+        } finally {
+          if (s2 !== s) await s2.close();
+        }
+      }),
+    );
+
+    test(
+      'reports: once per solved task',
+      withStorage(async (s) => {
+        const a = await account(s, 10);
+        const b = await account(s, 10);
+        const solved = task(a.id);
+        const pending = task(a.id);
+        await s.admitTask(solved, 10, T0);
+        await s.admitTask(pending, 10, T0);
+        const lease = await s.leaseTask(['turnstile'], T0);
+        assert.ok(lease);
+        await s.completeTask(lease, TOKEN, 0, T0, T0 + 1_000);
+        assert.equal(await s.recordReport(b.id, solved.id, 'bad', T0), 'not-found');
+        assert.equal(await s.recordReport(a.id, pending.id, 'bad', T0), 'not-solved');
+        assert.equal(await s.recordReport(a.id, solved.id, 'bad', T0), 'recorded');
+        assert.equal(await s.recordReport(a.id, solved.id, 'good', T0), 'duplicate');
+        assert.equal(await s.recordReport(a.id, solved.id, 'good', T0 + 1_000), 'not-found', 'expired');
+      }),
+    );
+
+    test(
+      'marks: a bad proxy or pair is remembered until its time ends',
+      withStorage(async (s) => {
+        await s.markBad('proxy', '1.2.3.4:80', T0 + 100);
+        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0), true);
+        assert.equal(await s.isMarkedBad('pair', '1.2.3.4:80', T0), false);
+        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 100), false);
+        await s.markBad('proxy', '1.2.3.4:80', T0 + 200);
+        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 150), true);
+        await s.sweep(T0 + 300, SWEEP);
+        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 150), false, 'swept');
+      }),
+    );
+  });
+}
