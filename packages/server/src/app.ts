@@ -49,6 +49,8 @@ export function buildApp(svc: Services): FastifyInstance {
     app.route({
       method: ['GET', 'POST'],
       url: path,
+      // A HEAD from a link checker must not submit a task.
+      exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault);
         return send(reply, await handler(req, request.ip, svc), req);

@@ -2,7 +2,7 @@
  * The task runner: leases tasks for each solver, runs them under the task's deadline, retries
  * failed attempts, and turns outcomes into protocol codes in storage. Solvers only solve.
  */
-import { isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type TaskType } from '@solvebox/protocol';
+import { isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../logger.js';
 import type { LeasedTask, Storage } from '../storage/types.js';
 import { Circuit } from './circuit.js';
@@ -26,7 +26,7 @@ export interface RunnerDeps {
   readonly storage: Storage;
   readonly clock: () => number;
   readonly log: Logger;
-  /** Solver per task type; types without one are refused at submit with ERROR_CAPTCHA_UNSOLVABLE. */
+  /** The solver of each task type (the `none` backend is a solver that refuses everything). */
   readonly routes: ReadonlyMap<TaskType, Solver>;
   readonly priceMicros: (type: TaskType) => number;
   readonly onSettled?: (task: LeasedTask, settlement: Settlement) => void;
@@ -68,8 +68,6 @@ class Lane {
     });
   }
 }
-
-const SHUTTING_DOWN = 'shutting down';
 
 export class TaskRunner {
   private readonly lanes: Lane[] = [];
@@ -115,7 +113,7 @@ export class TaskRunner {
    * the next start picks them up again.
    */
   async stop(): Promise<void> {
-    this.stopping.abort(SHUTTING_DOWN);
+    this.stopping.abort();
     for (const lane of this.lanes) lane.wake();
     await Promise.all(this.loops);
     await Promise.allSettled([...this.running]);
@@ -153,21 +151,28 @@ export class TaskRunner {
 
   private async run(lane: Lane, task: LeasedTask): Promise<void> {
     const now = this.deps.clock();
+    const abort = new TaskAbort(this.stopping.signal, task.deadlineAt - now);
     try {
       if (task.attempt > this.options.maxAttempts) {
         // Leased more often than allowed: the process died during earlier attempts (recovered leases count).
         return await this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
       }
-      const deadline = AbortSignal.timeout(Math.max(0, task.deadlineAt - now));
-      const signal = AbortSignal.any([this.stopping.signal, deadline]);
+      const solverTask: Task = {
+        id: task.id,
+        spec: task.spec,
+        ...(task.proxy ? { proxy: task.proxy } : {}),
+        attempt: task.attempt,
+        deadlineAt: task.deadlineAt,
+      };
       let solution: Solution;
       try {
-        solution = await lane.solver.solve({ ...task }, { signal });
+        solution = await lane.solver.solve(solverTask, { signal: abort.signal });
       } catch (err) {
-        return await this.handleFailure(lane, task, err, deadline);
+        return await this.handleFailure(lane, task, err, abort.reason);
       }
       if (solution?.kind !== solutionKindFor(task.spec.type)) {
-        return await this.handleFailure(lane, task, new Error(`solver ${lane.solver.name} returned a ${solution?.kind} solution for a ${task.spec.type} task`), deadline);
+        const err = new Error(`solver ${lane.solver.name} returned a ${solution?.kind} solution for a ${task.spec.type} task`);
+        return await this.handleFailure(lane, task, err, abort.reason);
       }
       lane.circuit.recordSuccess();
       const done = this.deps.clock();
@@ -176,15 +181,14 @@ export class TaskRunner {
     } catch (err) {
       // Storage failed while writing the outcome: the task stays leased and the sweeper ends it at its deadline.
       this.deps.log.error({ err, taskId: task.id }, 'could not store a task outcome');
+    } finally {
+      abort.dispose();
     }
   }
 
-  private async handleFailure(lane: Lane, task: LeasedTask, err: unknown, deadline: AbortSignal): Promise<void> {
-    if (this.stopping.signal.aborted && !deadline.aborted) {
-      await this.deps.storage.releaseTask(task);
-      return;
-    }
-    if (deadline.aborted) return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
+  private async handleFailure(lane: Lane, task: LeasedTask, err: unknown, aborted: AbortReason | undefined): Promise<void> {
+    if (aborted === 'shutdown') return this.deps.storage.releaseTask(task);
+    if (aborted === 'deadline') return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
     const now = this.deps.clock();
     const lastAttempt = task.attempt >= this.options.maxAttempts;
     if (isSolverFailure(err)) {
@@ -217,6 +221,43 @@ export class TaskRunner {
     const now = this.deps.clock();
     const outcome = await this.deps.storage.failTask(task, { code, expiresAt: now + this.options.resultTtlMs }, now);
     if (outcome === 'failed') this.deps.onSettled?.(task, { outcome: 'failed', code });
+  }
+}
+
+type AbortReason = 'deadline' | 'shutdown';
+
+/**
+ * The signal a solver gets: aborted at the task's deadline or at shutdown, whichever comes first,
+ * remembering which. (A listener per task instead of AbortSignal.any, which leaks on Node 20.)
+ */
+class TaskAbort {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onShutdown = (): void => this.abort('shutdown');
+  reason: AbortReason | undefined;
+
+  constructor(
+    private readonly shutdown: AbortSignal,
+    remainingMs: number,
+  ) {
+    this.timer = setTimeout(() => this.abort('deadline'), Math.max(0, remainingMs));
+    if (shutdown.aborted) this.abort('shutdown');
+    else shutdown.addEventListener('abort', this.onShutdown, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private abort(reason: AbortReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller.abort(new Error(reason === 'deadline' ? 'the task deadline passed' : 'the server is shutting down'));
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.shutdown.removeEventListener('abort', this.onShutdown);
   }
 }
 
