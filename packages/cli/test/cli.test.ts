@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,9 +90,11 @@ describe('solvebox keys', () => {
     const unknown = run(['frobnicate']);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
-    const badThreads = run(['keys', 'create', '--threads', 'many', '--db', join(tmpdir(), 'unused.db')]);
+    const unused = join(tmpdir(), `solvebox-unused-${process.pid}.db`);
+    const badThreads = run(['keys', 'create', '--threads', 'many', '--db', unused]);
     assert.equal(badThreads.status, 2);
     assert.match(badThreads.stderr, /--threads must be an integer/);
+    assert.equal(existsSync(unused), false, 'no database is created for a refused command');
     const badFlag = run(['serve', '--prot', '80']);
     assert.equal(badFlag.status, 2);
     assert.match(badFlag.stderr, /--prot/);

@@ -45,11 +45,13 @@ export {
   PLAIN_CONTENT_TYPE,
   codeReply,
   okReply,
+  parseAnswer,
   renderReply,
   solutionReply,
   solutionText,
   solutionValue,
   valueReply,
+  type ParsedAnswer,
   type RenderedReply,
   type Reply,
 } from './wire.js';
@@ -68,4 +70,13 @@ export {
 export { PROXY_TYPES, parseProxy, proxyEndpoint } from './params/proxy.js';
 export { COMMON_PARAMS, LANG_CODES, METHODS, methodSpec, type MethodSpec } from './params/methods.js';
 export { parseSubmission, type Submission, type SubmissionOptions } from './params/submission.js';
-export { RES_ACTIONS, KEY_LENGTH, MAX_IDS_PER_REQUEST, isWellFormedKey, isTaskId, type ResAction } from './requests.js';
+export {
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_PARAM,
+  KEY_LENGTH,
+  MAX_IDS_PER_REQUEST,
+  RES_ACTIONS,
+  isTaskId,
+  isWellFormedKey,
+  type ResAction,
+} from './requests.js';

@@ -24,3 +24,11 @@ export const RES_ACTIONS = {
 } as const;
 
 export type ResAction = keyof typeof RES_ACTIONS;
+
+/**
+ * Solvebox's idempotent submits: in.php takes an optional `idempotency_key`, and answers requests
+ * that carry one with this header, so that a client knows the server honours it (CaptchaAI and
+ * 2Captcha ignore the parameter and send no header) and may retry an ambiguous submit safely.
+ */
+export const IDEMPOTENCY_PARAM = 'idempotency_key';
+export const IDEMPOTENCY_HEADER = 'solvebox-idempotency';

@@ -95,3 +95,57 @@ export function solutionReply(solution: Solution, price?: string): Reply {
   const plain = price === undefined ? `OK|${request}` : `OK|${request}|${price}`;
   return { plain, json: { status: 1, request, ...withPrice } };
 }
+
+// ---- decoding, for clients ---------------------------------------------------------------------
+
+/** What a client reads in an answer, whichever service and dialect sent it. */
+export type ParsedAnswer =
+  /** `OK|value` or `{"status":1,"request":value}`; `extra` holds the other JSON fields. */
+  | { readonly kind: 'ok'; readonly value: unknown; readonly extra: Readonly<Record<string, unknown>> }
+  /** A bare success value: a balance, `OK_REPORT_RECORDED`. */
+  | { readonly kind: 'value'; readonly value: string }
+  /** A protocol code (known or not), with `error_text` when the service sent one. */
+  | { readonly kind: 'code'; readonly code: string; readonly errorText?: string }
+  /** Not a protocol answer at all: empty, HTML, truncated JSON, ... */
+  | { readonly kind: 'garbled'; readonly reason: string };
+
+/** Codes as the services write them: `ERROR_*`, the few without the prefix, and `ERROR: 1004`. */
+const CODE_PATTERN = /^(ERROR_[A-Z0-9_]+|IP_BANNED|MAX_USER_TURN|TOO_MANY_BAD_IMAGES|REPORT_NOT_RECORDED|CAPCHA_NOT_READY|CAPTCHA_NOT_READY|ERROR:\s?[0-9]+)$/;
+const SUCCESS_VALUES = new Set(['OK_REPORT_RECORDED']);
+
+/** `ERROR:1004` and `ERROR: 1004` are the same code. */
+function normalizeCode(code: string): string {
+  const limit = /^ERROR:\s?([0-9]+)$/.exec(code);
+  return limit ? `ERROR: ${limit[1]}` : code;
+}
+
+/**
+ * Reads an in.php / res.php answer by its content, not its Content-Type (vendors do not document
+ * one). Tolerates integer or string ids, `OK|` answers that contain `|`, and codes in either form.
+ */
+export function parseAnswer(body: string): ParsedAnswer {
+  const text = body.trim();
+  if (text === '') return { kind: 'garbled', reason: 'empty body' };
+  if (text.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { kind: 'garbled', reason: 'malformed JSON' };
+    }
+    if (json === null || typeof json !== 'object' || !('status' in json) || !('request' in json)) {
+      return { kind: 'garbled', reason: 'JSON without status and request' };
+    }
+    const { status, request, ...extra } = json as { status: unknown; request: unknown } & Record<string, unknown>;
+    if (Number(status) === 1) return { kind: 'ok', value: request, extra };
+    if (Number(status) === 0 && (typeof request === 'string' || typeof request === 'number')) {
+      const errorText = typeof extra.error_text === 'string' ? extra.error_text : undefined;
+      return { kind: 'code', code: normalizeCode(String(request).trim()), ...(errorText === undefined ? {} : { errorText }) };
+    }
+    return { kind: 'garbled', reason: `JSON status ${String(status)}` };
+  }
+  if (text.startsWith('OK|')) return { kind: 'ok', value: text.slice(3), extra: {} };
+  if (SUCCESS_VALUES.has(text) || /^-?[0-9]+(\.[0-9]+)?$/.test(text)) return { kind: 'value', value: text };
+  if (CODE_PATTERN.test(text)) return { kind: 'code', code: normalizeCode(text) };
+  return { kind: 'garbled', reason: text.startsWith('<') ? 'an HTML page' : 'not a protocol answer' };
+}

@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
 import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
 import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
@@ -53,6 +53,8 @@ export function buildApp(svc: Services): FastifyInstance {
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault);
+        // Tells clients that sent an idempotency key that this server honours it (see the protocol package).
+        if (req.fields.has(IDEMPOTENCY_PARAM)) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return send(reply, await handler(req, request.ip, svc), req);
       },
     });

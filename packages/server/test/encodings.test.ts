@@ -15,6 +15,7 @@ import {
   startTestServer,
   submitOk,
   TURNSTILE_PASS,
+  turnstile,
   waitForResult,
   type Answer,
   type TestServer,
@@ -178,6 +179,32 @@ describe('request encodings and answer formats', () => {
   test('other paths are 404, and /healthz answers ok', async () => {
     assert.equal((await fetch(`${t.url}/api/v2/createTask`)).status, 404);
     assert.equal(await (await fetch(`${t.url}/healthz`)).text(), 'ok');
+  });
+});
+
+describe('idempotent submits (a Solvebox extension)', () => {
+  test('a repeated idempotency_key answers the first task\'s id, and the answer says the key was honoured', async () => {
+    const t = await startTestServer();
+    try {
+      const client = { url: t.url, key: await t.newKey({ threads: 1 }) };
+      const task = { key: client.key, method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: `${PAGE}?sandbox=delay:0.3`, idempotency_key: 'order-42' };
+      const first = await postForm(t.url, '/in.php', task);
+      assert.match(first.body, /^OK\|[0-9]{16}$/);
+      assert.equal(first.headers.get('solvebox-idempotency'), 'honoured');
+      // The one thread is busy with the first task, yet the replay is answered with its id.
+      const replay = await postForm(t.url, '/in.php', task);
+      assert.equal(replay.body, first.body);
+      assert.equal(await submitOk(client, turnstile()).catch((e: Error) => e.message), 'submit refused: ERROR_ZERO_BALANCE');
+      const { idempotency_key: _key, ...withoutKey } = task;
+      const plain = await postForm(t.url, '/in.php', withoutKey);
+      assert.equal(plain.headers.get('solvebox-idempotency'), null);
+      assert.equal((await postForm(t.url, '/in.php', { ...task, idempotency_key: 'bad key!' })).body, 'ERROR_BAD_PARAMETERS');
+      await waitForResult(client, first.body.slice(3));
+      const tasks = await t.server.services.storage.getTasks((await t.server.services.storage.listAccounts()).at(-1)!.id, [first.body.slice(3)], Date.now());
+      assert.equal(tasks.size, 1);
+    } finally {
+      await t.close();
+    }
   });
 });
 

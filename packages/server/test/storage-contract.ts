@@ -11,6 +11,8 @@ const T0 = 1_800_000_000_000;
 const POLICY = { maxFailures: 3, windowMs: 60_000, banMs: 300_000 };
 const SWEEP = { resultTtlMs: 900_000, banWindowMs: 60_000 };
 const TOKEN: Solution = { kind: 'text', text: 'token' };
+const ADMITTED = { kind: 'admitted' };
+const NO_THREAD = { kind: 'no-free-thread' };
 const SPEC: TaskSpec = { type: 'turnstile', sitekey: '0x4AAA', pageurl: 'https://example.com/' };
 const IMAGE: TaskSpec = {
   type: 'image',
@@ -92,26 +94,45 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       withStorage(async (s) => {
         const a = await account(s, 2);
         const first = task(a.id);
-        assert.equal(await s.admitTask(first, 2, T0), 'admitted');
-        assert.equal(await s.admitTask(task(a.id), 2, T0), 'admitted');
-        assert.equal(await s.admitTask(task(a.id), 2, T0), 'no-free-thread');
-        assert.equal(await s.admitTask(first, 5, T0), 'duplicate-id');
+        assert.deepEqual(await s.admitTask(first, 2, T0), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(a.id), 2, T0), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(a.id), 2, T0), NO_THREAD);
+        assert.deepEqual(await s.admitTask(first, 5, T0), { kind: 'duplicate-id' });
         // Other accounts have their own threads.
         const b = await account(s, 1);
-        assert.equal(await s.admitTask(task(b.id), 1, T0), 'admitted');
+        assert.deepEqual(await s.admitTask(task(b.id), 1, T0), ADMITTED);
 
         const lease = await s.leaseTask(['turnstile'], T0 + 1);
         assert.ok(lease);
         assert.equal(lease.id, first.id, 'oldest first');
         assert.equal(lease.attempt, 1);
         assert.equal(await s.completeTask(lease, TOKEN, 0, T0 + 2, T0 + 1_000), true);
-        assert.equal(await s.admitTask(task(a.id), 2, T0 + 3), 'admitted');
-        assert.equal(await s.admitTask(task(a.id), 2, T0 + 3), 'no-free-thread');
+        assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), NO_THREAD);
 
         const second = await s.leaseTask(['turnstile'], T0 + 4);
         assert.ok(second);
         assert.equal(await s.failTask(second, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000 }, T0 + 5), 'failed');
-        assert.equal(await s.admitTask(task(a.id), 2, T0 + 6), 'admitted');
+        assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 6), ADMITTED);
+      }),
+    );
+
+    test(
+      'idempotency keys: a repeated key replays the first task, even with every thread busy, until it expires',
+      withStorage(async (s) => {
+        const a = await account(s, 1);
+        const b = await account(s, 1);
+        const first = task(a.id, { idempotencyKey: 'k1' });
+        assert.deepEqual(await s.admitTask(first, 1, T0), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 1), { kind: 'replayed', id: first.id });
+        assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k2' }), 1, T0 + 1), NO_THREAD);
+        assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1' }), 1, T0 + 1), ADMITTED, 'keys are per account');
+        const lease = await s.leaseTask(['turnstile'], T0 + 2);
+        assert.ok(lease);
+        await s.completeTask(lease, TOKEN, 0, T0 + 3, T0 + 100);
+        assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 99), { kind: 'replayed', id: first.id });
+        const later = task(a.id, { idempotencyKey: 'k1', createdAt: T0 + 100 });
+        assert.deepEqual(await s.admitTask(later, 1, T0 + 100), ADMITTED, 'the key is free once the first task expired');
       }),
     );
 
@@ -120,13 +141,13 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       withStorage(async (s) => {
         const a = await account(s, 1);
         const t = task(a.id, { deadlineAt: T0 + 1_000 });
-        await s.admitTask(t, 1, T0);
-        assert.equal(await s.admitTask(task(a.id), 1, T0 + 999), 'no-free-thread');
+        assert.deepEqual(await s.admitTask(t, 1, T0), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(a.id), 1, T0 + 999), NO_THREAD);
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 999)).get(t.id)?.state, 'queued');
         const late = (await s.getTasks(a.id, [t.id], T0 + 1_000)).get(t.id);
         assert.deepEqual(late, { id: t.id, type: 'turnstile', state: 'failed', errorCode: 'ERROR_CAPTCHA_UNSOLVABLE' });
         assert.equal(await s.leaseTask(['turnstile'], T0 + 1_000), undefined, 'overdue tasks are not leased');
-        assert.equal(await s.admitTask(task(a.id), 1, T0 + 1_000), 'admitted');
+        assert.deepEqual(await s.admitTask(task(a.id), 1, T0 + 1_000), ADMITTED);
         const swept = await s.sweep(T0 + 1_001, SWEEP);
         assert.equal(swept.overdue, 2 - 1, 'only the first task is overdue');
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 1_002)).get(t.id)?.errorCode, 'ERROR_CAPTCHA_UNSOLVABLE');

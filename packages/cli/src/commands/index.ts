@@ -1,6 +1,8 @@
 /** The command table; bin.ts dispatches on it and prints it as help. */
+import { balanceCommand, reportCommand, resultCommand } from './account.js';
 import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
+import { solveCommand } from './solve.js';
 
 export interface Command {
   readonly name: string;
@@ -15,4 +17,4 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const COMMANDS: readonly Command[] = [serveCommand, keysCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, keysCommand, solveCommand, resultCommand, balanceCommand, reportCommand];

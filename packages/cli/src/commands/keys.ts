@@ -25,19 +25,25 @@ export const keysCommand: Command = {
       return values.help ? 0 : 2;
     }
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (!['create', 'list', 'disable', 'enable'].includes(action)) throw new UsageError(`unknown action "${action}"\n${USAGE}`);
+    // Arguments are checked before the database is opened (or created).
+    const newAccount = action === 'create' ? accountOptions(values) : undefined;
     const config = loadConfig(values.db === undefined ? {} : { db: values.db }, process.env);
     const storage = new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
     try {
       switch (action) {
-        case 'create':
-          return await create(storage, values);
+        case 'create': {
+          const { key } = await createAccount(storage, newAccount!);
+          process.stdout.write(`${key}\n`);
+          return 0;
+        }
         case 'list':
           return await list(storage, values.json === true);
         case 'disable':
         case 'enable':
           return await setDisabled(storage, target, action === 'disable');
         default:
-          throw new UsageError(`unknown action "${action}"\n${USAGE}`);
+          throw new UsageError(`unknown action "${action}"`);
       }
     } finally {
       await storage.close();
@@ -65,14 +71,12 @@ function parse(argv: readonly string[]) {
   }
 }
 
-async function create(storage: Storage, values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): Promise<number> {
+function accountOptions(values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): { threads: number; balanceMicros: number; proxiesAllowed: boolean } {
   const threads = values.threads === undefined ? 5 : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0 || threads > 100_000) throw new UsageError('--threads must be an integer from 0 to 100000');
   const balanceMicros = values.balance === undefined ? 0 : parseMicros(values.balance);
   if (balanceMicros === undefined) throw new UsageError('--balance must be a decimal number, e.g. 12.5');
-  const { key } = await createAccount(storage, { threads, balanceMicros, proxiesAllowed: values['no-proxy'] !== true });
-  process.stdout.write(`${key}\n`);
-  return 0;
+  return { threads, balanceMicros, proxiesAllowed: values['no-proxy'] !== true };
 }
 
 async function list(storage: Storage, json: boolean): Promise<number> {

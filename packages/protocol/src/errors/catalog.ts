@@ -38,6 +38,11 @@ export interface CatalogEntry {
   readonly retry: RetryClass;
   /** Suggested wait before the next attempt, for `retry-later`, `wait-for-thread` and `not-ready`. */
   readonly delayMs?: number;
+  /**
+   * A block on the caller (IP or key) that lasts `delayMs`: backing off into it only extends it, so
+   * clients should wait it out in one go, or fail fast.
+   */
+  readonly ban?: boolean;
   readonly vendors: readonly Vendor[];
   /** Whether the Solvebox server ever answers this code (the rest are known so that clients classify them). */
   readonly served: boolean;
@@ -85,6 +90,7 @@ export const ERROR_CATALOG = {
     fix: 'Fix the API key your software sends, then wait for the ban to lift (5 minutes by default).',
     retry: 'retry-later',
     delayMs: 300_000,
+    ban: true,
     vendors: BOTH,
     served: true,
   },
@@ -277,6 +283,7 @@ export const ERROR_CATALOG = {
     fix: 'Wait 10 minutes; raise your bid or slow down.',
     retry: 'retry-later',
     delayMs: 600_000,
+    ban: true,
     vendors: ['2captcha'],
     served: false,
   },
@@ -287,6 +294,7 @@ export const ERROR_CATALOG = {
     fix: 'Wait 5 minutes; top up the balance before submitting again.',
     retry: 'retry-later',
     delayMs: 300_000,
+    ban: true,
     vendors: ['2captcha'],
     served: false,
   },
@@ -297,6 +305,7 @@ export const ERROR_CATALOG = {
     fix: 'Wait 30 seconds and submit more slowly.',
     retry: 'retry-later',
     delayMs: 30_000,
+    ban: true,
     vendors: ['2captcha'],
     served: false,
   },
@@ -307,6 +316,7 @@ export const ERROR_CATALOG = {
     fix: 'Fix the API key, then wait 10 minutes.',
     retry: 'retry-later',
     delayMs: 600_000,
+    ban: true,
     vendors: ['2captcha'],
     served: false,
   },
@@ -317,6 +327,7 @@ export const ERROR_CATALOG = {
     fix: 'Wait 5 minutes; poll every 5 seconds at most and only after the first-poll delay.',
     retry: 'retry-later',
     delayMs: 300_000,
+    ban: true,
     vendors: ['2captcha'],
     served: false,
   },

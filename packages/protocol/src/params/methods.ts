@@ -6,6 +6,7 @@ import type { ImageFormat, TaskSpec, TaskType } from '../tasks.js';
 import type { ParamSpec, ParamValues, RequestParams } from './fields.js';
 import { checkImage, imageFromBase64, type Base64Decoder, type ImageLimits } from './images.js';
 import { fail, type Failure } from './result.js';
+import { IDEMPOTENCY_PARAM } from '../requests.js';
 
 export interface BuildContext {
   readonly request: RequestParams;
@@ -314,6 +315,11 @@ export const COMMON_PARAMS: readonly ParamSpec[] = [
   { name: 'proxytype', type: { kind: 'text', maxLength: 16 }, doc: '`HTTP`, `HTTPS`, `SOCKS4` or `SOCKS5`; required with `proxy`.' },
   { name: 'pingback', type: { kind: 'url' }, doc: 'URL that receives the answer by POST (`id`, `code`) when the task ends.' },
   { name: 'soft_id', type: { kind: 'int', min: 0, max: 2_147_483_647 }, doc: 'Developer id; stored, not used.' },
+  {
+    name: IDEMPOTENCY_PARAM,
+    type: { kind: 'text', maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/, patternDoc: 'up to 64 letters, digits, `-`, `_`' },
+    doc: 'Solvebox extension: a submit repeated with the same key answers the first task\'s id instead of creating another, while that task is kept. Stock clients do not send it.',
+  },
 ];
 
 const BY_METHOD = new Map(METHODS.map((m) => [m.method, m]));

@@ -7,6 +7,7 @@ import { validateParams, type RequestParams } from './fields.js';
 import type { Base64Decoder, ImageLimits } from './images.js';
 import { COMMON_PARAMS, methodSpec, METHODS } from './methods.js';
 import { fail, type Failure } from './result.js';
+import { IDEMPOTENCY_PARAM } from '../requests.js';
 
 export interface Submission {
   readonly spec: TaskSpec;
@@ -14,6 +15,7 @@ export interface Submission {
   readonly proxy?: { readonly proxy: string; readonly proxytype: string };
   readonly pingback?: string;
   readonly softId?: number;
+  readonly idempotencyKey?: string;
 }
 
 export interface SubmissionOptions {
@@ -44,6 +46,7 @@ export function parseSubmission(request: RequestParams, options: SubmissionOptio
 
   const pingback = common.values.text('pingback');
   const softId = common.values.number('soft_id');
+  const idempotencyKey = common.values.text(IDEMPOTENCY_PARAM);
   return {
     ok: true,
     submission: {
@@ -51,6 +54,7 @@ export function parseSubmission(request: RequestParams, options: SubmissionOptio
       ...(proxy !== undefined && proxytype !== undefined ? { proxy: { proxy, proxytype } } : {}),
       ...(pingback === undefined ? {} : { pingback }),
       ...(softId === undefined ? {} : { softId }),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     },
   };
 }

@@ -17,7 +17,8 @@ function anchor(code: string): string {
 }
 
 function retryText(entry: CatalogEntry): string {
-  return entry.delayMs === undefined ? entry.retry : `${entry.retry} (${entry.delayMs / 1000} s)`;
+  const delay = entry.delayMs === undefined ? '' : ` (${entry.ban ? 'ban of ' : ''}${entry.delayMs / 1000} s)`;
+  return `${entry.retry}${delay}`;
 }
 
 export function renderErrorsDoc(): string {
@@ -32,7 +33,8 @@ export function renderErrorsDoc(): string {
     '',
     'Retry classes:',
     '- `fix-request`: the request is wrong; retrying it unchanged cannot succeed.',
-    '- `retry-later`: a transient fault; retry the same request after the delay, with backoff.',
+    '- `retry-later`: a transient fault; retry the same request after the delay, with backoff. A *ban* lasts its',
+    '  whole delay: wait it out in one go or fail, since retrying during it only prolongs it.',
     '- `wait-for-thread`: all of the account\'s threads are busy; retry when one of your tasks finishes.',
     '- `task-failed`: the task is over and failed; submit a new one if you still need an answer.',
     '- `not-ready`: still solving; poll again after the delay.',

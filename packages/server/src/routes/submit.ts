@@ -13,6 +13,7 @@ import {
   isTokenTask,
   type Proxy,
   type Reply,
+  type TaskSpec,
 } from '@solvebox/protocol';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
@@ -36,7 +37,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
 
   const parsed = parseSubmission(req, { limits: { minBytes: config.imageMinBytes, maxBytes: config.imageMaxBytes }, decodeBase64 });
   if (!parsed.ok) return codeReply(parsed.code, parsed.message);
-  const { spec, pingback, softId } = parsed.submission;
+  const { spec, pingback, softId, idempotencyKey } = parsed.submission;
 
   const now = clock();
   const pair = sitekeyPair(spec);
@@ -70,19 +71,24 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
         ...(proxy ? { proxy } : {}),
         ...(pingback === undefined ? {} : { pingback }),
         ...(softId === undefined ? {} : { softId }),
+        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         createdAt: now,
         deadlineAt,
       },
       account.threads,
       now,
     );
-    if (outcome === 'no-free-thread') return codeReply('ERROR_ZERO_BALANCE');
-    if (outcome === 'admitted') {
+    if (outcome.kind === 'no-free-thread') return codeReply('ERROR_ZERO_BALANCE');
+    if (outcome.kind === 'replayed') return idReply(outcome.id, spec.type, config);
+    if (outcome.kind === 'admitted') {
       runner.notify(spec.type);
-      // CaptchaAI answers userrecaptcha submits with a JSON number, everything else with a string.
-      const numeric = config.jsonIds === 'captchaai' && spec.type === 'userrecaptcha';
-      return okReply(numeric ? Number(id) : id);
+      return idReply(id, spec.type, config);
     }
   }
   return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'could not allocate a task id');
+}
+
+/** CaptchaAI answers userrecaptcha submits with a JSON number, everything else with a string. */
+function idReply(id: string, type: TaskSpec['type'], config: Services['config']): Reply {
+  return okReply(config.jsonIds === 'captchaai' && type === 'userrecaptcha' ? Number(id) : id);
 }

@@ -29,6 +29,7 @@ interface TaskRow {
   readonly spec: TaskSpec;
   readonly proxy?: Proxy;
   readonly pingback?: string;
+  readonly idempotencyKey?: string;
   readonly createdAt: number;
   readonly deadlineAt: number;
   state: TaskState;
@@ -101,30 +102,36 @@ export class MemoryStorage implements Storage {
   }
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
-    if (this.tasks.has(task.id)) return 'duplicate-id';
+    if (task.idempotencyKey !== undefined) {
+      for (const t of this.tasks.values()) {
+        if (t.accountId === task.accountId && t.idempotencyKey === task.idempotencyKey && !isExpired(t, now)) return { kind: 'replayed', id: t.id };
+      }
+    }
+    if (this.tasks.has(task.id)) return { kind: 'duplicate-id' };
     let busy = 0;
     for (const t of this.tasks.values()) if (t.accountId === task.accountId && holdsThread(t, now)) busy++;
-    if (busy >= threads) return 'no-free-thread';
+    if (busy >= threads) return { kind: 'no-free-thread' };
     this.tasks.set(task.id, {
       id: task.id,
       accountId: task.accountId,
       spec: task.spec,
       ...(task.proxy ? { proxy: task.proxy } : {}),
       ...(task.pingback ? { pingback: task.pingback } : {}),
+      ...(task.idempotencyKey ? { idempotencyKey: task.idempotencyKey } : {}),
       createdAt: task.createdAt,
       deadlineAt: task.deadlineAt,
       state: 'queued',
       attempts: 0,
       availableAt: task.createdAt,
     });
-    return 'admitted';
+    return { kind: 'admitted' };
   }
 
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
     const found = new Map<string, TaskView>();
     for (const id of ids) {
       const t = this.tasks.get(id);
-      if (!t || t.accountId !== accountId || (t.expiresAt !== undefined && t.expiresAt <= now)) continue;
+      if (!t || t.accountId !== accountId || isExpired(t, now)) continue;
       found.set(id, viewOf(t, now));
     }
     return found;
@@ -206,7 +213,7 @@ export class MemoryStorage implements Storage {
 
   async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
     const t = this.tasks.get(id);
-    if (!t || t.accountId !== accountId || (t.expiresAt !== undefined && t.expiresAt <= now)) return 'not-found';
+    if (!t || t.accountId !== accountId || isExpired(t, now)) return 'not-found';
     if (t.state !== 'solved') return 'not-solved';
     if (t.report) return 'duplicate';
     t.report = verdict;
@@ -254,6 +261,10 @@ export class MemoryStorage implements Storage {
 function publicAccount(row: AccountRow): Account {
   const { keyHash: _hidden, ...account } = row;
   return account;
+}
+
+function isExpired(t: TaskRow, now: number): boolean {
+  return t.expiresAt !== undefined && t.expiresAt <= now;
 }
 
 function holdsThread(t: TaskRow, now: number): boolean {

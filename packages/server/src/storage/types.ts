@@ -33,6 +33,8 @@ export interface NewTask {
   readonly proxy?: Proxy;
   readonly pingback?: string;
   readonly softId?: number;
+  /** Unique per account while the task is kept: a second admission with it replays the first. */
+  readonly idempotencyKey?: string;
   readonly createdAt: number;
   readonly deadlineAt: number;
 }
@@ -73,7 +75,12 @@ export interface BanPolicy {
   readonly banMs: number;
 }
 
-export type AdmitOutcome = 'admitted' | 'no-free-thread' | 'duplicate-id';
+export type AdmitOutcome =
+  | { readonly kind: 'admitted' }
+  /** The account already has a task with this idempotency key: nothing was stored. */
+  | { readonly kind: 'replayed'; readonly id: string }
+  | { readonly kind: 'no-free-thread' }
+  | { readonly kind: 'duplicate-id' };
 export type FailOutcome = 'failed' | 'requeued' | 'lease-lost';
 export type ReportOutcome = 'recorded' | 'duplicate' | 'not-solved' | 'not-found';
 export type MarkKind = 'proxy' | 'pair';
@@ -107,7 +114,9 @@ export interface Storage {
 
   /**
    * Stores a queued task if the account has a free thread: fewer than `threads` of its tasks are
-   * queued or active with their deadline still ahead. A thread is held until the task ends.
+   * queued or active with their deadline still ahead. A thread is held until the task ends. A task
+   * whose idempotency key the account already used is not stored; the first task's id is returned,
+   * even when all threads are busy (the first task holds one of them).
    */
   admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome>;
   /**

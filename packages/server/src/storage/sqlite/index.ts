@@ -106,12 +106,15 @@ export class SqliteStorage implements Storage {
       upsertBan: db.prepare('INSERT INTO bans (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until'),
 
       taskExists: db.prepare('SELECT 1 FROM tasks WHERE id = ?'),
+      // Expired rows may linger until the sweep; their keys are free again, so the sweep-less row is deleted here.
+      taskByIdempotencyKey: db.prepare('SELECT id, expires_at FROM tasks WHERE account_id = ? AND idempotency_key = ?'),
+      deleteTask: db.prepare('DELETE FROM tasks WHERE id = ?'),
       busyThreads: db.prepare(
         `SELECT count(*) AS n FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ?`,
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, available_at, deadline_at, created_at)
-         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @createdAt, @deadlineAt, @createdAt)`,
+        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
+         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
       ),
       getTask: db.prepare(
         `SELECT id, type, state, deadline_at, solution, error_code, price_micros FROM tasks
@@ -192,11 +195,16 @@ export class SqliteStorage implements Storage {
   }
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
-    return this.transaction('admit a task', () => {
+    return this.transaction('admit a task', (): AdmitOutcome => {
       const s = this.statements;
-      if (s.taskExists.get(Number(task.id))) return 'duplicate-id';
+      if (task.idempotencyKey !== undefined) {
+        const previous = s.taskByIdempotencyKey.get(task.accountId, task.idempotencyKey) as { id: number; expires_at: number | null } | undefined;
+        if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: String(previous.id) };
+        if (previous) s.deleteTask.run(previous.id);
+      }
+      if (s.taskExists.get(Number(task.id))) return { kind: 'duplicate-id' };
       const { n } = s.busyThreads.get(task.accountId, now) as { n: number };
-      if (n >= threads) return 'no-free-thread';
+      if (n >= threads) return { kind: 'no-free-thread' };
       s.insertTask.run({
         id: Number(task.id),
         accountId: task.accountId,
@@ -205,10 +213,11 @@ export class SqliteStorage implements Storage {
         proxy: task.proxy ? encodeJson(task.proxy) : null,
         pingback: task.pingback ?? null,
         softId: task.softId ?? null,
+        idempotencyKey: task.idempotencyKey ?? null,
         createdAt: task.createdAt,
         deadlineAt: task.deadlineAt,
       });
-      return 'admitted';
+      return { kind: 'admitted' };
     });
   }
 

@@ -24,6 +24,7 @@ export const MIGRATIONS: readonly string[] = [
     proxy         TEXT,
     pingback      TEXT,
     soft_id       INTEGER,
+    idempotency_key TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,
     available_at  INTEGER NOT NULL,
     deadline_at   INTEGER NOT NULL,
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly string[] = [
   -- The queue: oldest due task per type.
   CREATE INDEX tasks_queue ON tasks (type, available_at) WHERE state = 'queued';
   CREATE INDEX tasks_expiry ON tasks (expires_at) WHERE expires_at IS NOT NULL;
+  CREATE UNIQUE INDEX tasks_idempotency ON tasks (account_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
   CREATE TABLE auth_failures (
     ip TEXT    NOT NULL,
