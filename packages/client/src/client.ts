@@ -3,7 +3,7 @@
  * protocol's retry rules taken from the error catalog's retry classes.
  */
 import { IDEMPOTENCY_PARAM, catalogEntry, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
-import { FixRequestError, TransportError, WaitForThreadError, errorForCode, type SolveboxError } from './errors.js';
+import { FixRequestError, TransportError, errorForCode, type SolveboxError } from './errors.js';
 import type { ImageInput } from './images.js';
 import { TaskLimiter } from './limiter.js';
 import {
@@ -124,6 +124,11 @@ const OPTION_NAMES = new Set([
 
 type Answer = Exclude<ParsedAnswer, { kind: 'garbled' }>;
 
+/** The error for a code answer, with the service's error_text when it sent one. */
+function codeError(answer: Extract<Answer, { kind: 'code' }>, endpoint: 'in.php' | 'res.php', deadline: Deadline): SolveboxError {
+  return errorForCode(answer.code, deadline.context({ endpoint, ...(answer.errorText ? { errorText: answer.errorText } : {}) }));
+}
+
 export class Solvebox {
   readonly #options: SolveboxOptions;
   readonly #transport: TransportOptions;
@@ -230,7 +235,7 @@ export class Solvebox {
     if (answer.kind === 'ok') return { status: 'ready', value: answer.value, extra: answer.extra };
     if (answer.kind === 'value') return { status: 'ready', value: answer.value, extra: {} };
     if (catalogEntry(answer.code)?.retry === 'not-ready') return { status: 'pending' };
-    throw errorForCode(answer.code, deadline.context({ endpoint: 'res.php', ...(answer.errorText ? { errorText: answer.errorText } : {}) }));
+    throw codeError(answer, 'res.php', deadline);
   }
 
   /** Polls until the task has an answer, after the first-poll delay; stops at once on abort or deadline. */
@@ -252,7 +257,7 @@ export class Solvebox {
     const results = new Map<string, ResultState>();
     if (list.length === 0) return results;
     const answer = await this.#request('res.php', { action: 'get', ids: list.join(',') }, deadline);
-    if (answer.kind === 'code') throw errorForCode(answer.code, deadline.context({ endpoint: 'res.php' }));
+    if (answer.kind === 'code') throw codeError(answer, 'res.php', deadline);
     const parts = String(answer.value).split('|');
     if (parts.length !== list.length) {
       for (const id of list) results.set(id, await this.#resultState(id, options));
@@ -266,7 +271,7 @@ export class Solvebox {
   async balance(options: CallOptions = {}): Promise<number> {
     const deadline = this.#callDeadline(options);
     const answer = await this.#request('res.php', { action: 'getbalance' }, deadline);
-    if (answer.kind === 'code') throw errorForCode(answer.code, deadline.context({ endpoint: 'res.php', ...(answer.errorText ? { errorText: answer.errorText } : {}) }));
+    if (answer.kind === 'code') throw codeError(answer, 'res.php', deadline);
     const balance = Number(answer.value);
     if (!Number.isFinite(balance)) throw new TransportError(`the balance is not a number`, false, deadline.context({ endpoint: 'res.php' }));
     return balance;
@@ -277,7 +282,7 @@ export class Solvebox {
     const deadline = this.#callDeadline(options);
     deadline.taskId = String(id);
     const answer = await this.#request('res.php', { action: verdict === 'good' ? 'reportgood' : 'reportbad', id: String(id) }, deadline);
-    if (answer.kind === 'code') throw errorForCode(answer.code, deadline.context({ endpoint: 'res.php', ...(answer.errorText ? { errorText: answer.errorText } : {}) }));
+    if (answer.kind === 'code') throw codeError(answer, 'res.php', deadline);
   }
 
   // ---- the policy ---------------------------------------------------------------------------------
@@ -307,13 +312,11 @@ export class Solvebox {
         return taskId;
       }
       if (answer.kind !== 'code') throw new TransportError('in.php answered without a task id', true, deadline.context({ endpoint: 'in.php' }));
-      const context = deadline.context({ endpoint: 'in.php', ...(answer.errorText ? { errorText: answer.errorText } : {}) });
-      if (catalogEntry(answer.code)?.retry !== 'wait-for-thread') throw errorForCode(answer.code, context);
+      if (catalogEntry(answer.code)?.retry !== 'wait-for-thread') throw codeError(answer, 'in.php', deadline);
       this.#limiter.noFreeThread();
       waitingSince ??= deadline.elapsedMs;
-      if (deadline.elapsedMs - waitingSince >= threadWaitMs) {
-        throw new WaitForThreadError(answer.code, catalogEntry(answer.code)!.fix, context);
-      }
+      // The wait for a thread has its own bound: the code's own error class says so.
+      if (deadline.elapsedMs - waitingSince >= threadWaitMs) throw codeError(answer, 'in.php', deadline);
       progress({ phase: 'waiting-for-thread', elapsedMs: deadline.elapsedMs });
       await this.#limiter.waitForTaskEnd(this.#options.threadWaitIntervalMs ?? DEFAULTS.threadWaitIntervalMs, deadline);
       deadline.check();
@@ -328,9 +331,7 @@ export class Solvebox {
       progress({ phase: 'polling', taskId, polls, elapsedMs: deadline.elapsedMs });
       if (answer.kind === 'ok') return { value: answer.value, extra: answer.extra };
       if (answer.kind === 'value') return { value: answer.value, extra: {} };
-      if (catalogEntry(answer.code)?.retry !== 'not-ready') {
-        throw errorForCode(answer.code, deadline.context({ endpoint: 'res.php', ...(answer.errorText ? { errorText: answer.errorText } : {}) }));
-      }
+      if (catalogEntry(answer.code)?.retry !== 'not-ready') throw codeError(answer, 'res.php', deadline);
       await deadline.sleep(this.#options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
     }
   }
@@ -369,16 +370,15 @@ export class Solvebox {
       deadline.lastCode = answer.code;
       const entry = catalogEntry(answer.code);
       if (entry?.retry !== 'retry-later') return answer;
-      const context = deadline.context({ endpoint, ...(answer.errorText ? { errorText: answer.errorText } : {}) });
       if (entry.ban) {
         // Backing off into a ban only prolongs it: wait it out in one go, or fail now.
         const banMs = this.#options.banWaitMs ?? entry.delayMs ?? 0;
-        if ((this.#options.onBan ?? 'fail') === 'fail' || banMs > deadline.remainingMs) throw errorForCode(answer.code, context);
+        if ((this.#options.onBan ?? 'fail') === 'fail' || banMs > deadline.remainingMs) throw codeError(answer, endpoint, deadline);
         progress({ phase: 'retrying', code: answer.code, delayMs: banMs, elapsedMs: deadline.elapsedMs });
         await deadline.sleep(banMs);
         continue;
       }
-      if (attempt >= retries) throw errorForCode(answer.code, context);
+      if (attempt >= retries) throw codeError(answer, endpoint, deadline);
       const delayMs = this.#backoff(attempt++, entry.delayMs ?? DEFAULTS.transportBaseDelayMs);
       progress({ phase: 'retrying', code: answer.code, delayMs, elapsedMs: deadline.elapsedMs });
       await deadline.sleep(delayMs);
