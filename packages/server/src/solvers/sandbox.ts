@@ -34,7 +34,7 @@ export const SANDBOX_DIRECTIVES: readonly SandboxDirective[] = [
       'The backend throws on every attempt: ERROR_CAPTCHA_UNSOLVABLE once the attempts are spent. Consecutive crashes open the circuit, and in.php answers ERROR_INTERNAL_SERVER_ERROR for the cool-down.',
   },
   { name: 'hang', usage: 'sandbox=hang', outcome: 'Never answers: ERROR_CAPTCHA_UNSOLVABLE when the task deadline passes.' },
-  { name: 'answer', usage: 'sandbox=answer:TEXT', outcome: 'Image tasks: answers exactly TEXT (letters, digits, `-`, `_`).' },
+  { name: 'answer', usage: 'sandbox=answer:TEXT', outcome: 'Image tasks: answers exactly TEXT (up to 64 letters, digits, `.`, `-`, `_`).' },
 ];
 
 /** The providers' published test keys, answered as the providers document. */

@@ -106,7 +106,8 @@ export class SqliteStorage implements Storage {
       upsertBan: db.prepare('INSERT INTO bans (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until'),
 
       taskExists: db.prepare('SELECT 1 FROM tasks WHERE id = ?'),
-      // Expired rows may linger until the sweep; their keys are free again, so the sweep-less row is deleted here.
+      // A task whose result expired may still be in the table until the next sweep; its key is free
+      // again, so admission deletes that row rather than replaying it.
       taskByIdempotencyKey: db.prepare('SELECT id, expires_at FROM tasks WHERE account_id = ? AND idempotency_key = ?'),
       deleteTask: db.prepare('DELETE FROM tasks WHERE id = ?'),
       busyThreads: db.prepare(
