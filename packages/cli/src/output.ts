@@ -70,3 +70,9 @@ export function abortOnInterrupt(): { signal: AbortSignal; dispose(): void } {
   process.once('SIGINT', onSignal);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSignal) };
 }
+
+/** Prints rows as left-aligned columns under a header. */
+export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+}

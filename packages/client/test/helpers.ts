@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { configWith, createAccount, startServer, type RunningServer, type ServerConfig } from '@solvebox/server';
+import { configWith, createAccount, loadConfig, startServer, type RunningServer, type ServerConfig } from '@solvebox/server';
 import type { SolveboxOptions } from '../src/index.js';
+
+/** Every task type to the sandbox: deterministic answers, and no OCR pool to start. */
+export const SANDBOX_ONLY = loadConfig({ solvers: '*=sandbox' }).solvers;
 
 export interface TestServer {
   readonly url: string;
@@ -24,7 +27,7 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-client-'));
-  const config = configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', sweepIntervalMs: 50, solverRetryDelayMs: 20, ...overrides });
+  const config = configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', sweepIntervalMs: 50, solverRetryDelayMs: 20, solvers: SANDBOX_ONLY, ...overrides });
   const server = await startServer(config);
   const keys = new Map<string, number>();
   return {
@@ -145,10 +148,13 @@ export const FAST: Partial<SolveboxOptions> = {
   requestTimeoutMs: 2_000,
 };
 
+/** A real 8×8 PNG (in.php reads image headers); bytes after its end vary with the seed and are ignored by decoders. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+
 export function pngBytes(size = 300, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (i * 13 + seed) & 0xff;
-  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  bytes.set(TINY_PNG.subarray(0, size));
   return bytes;
 }
 

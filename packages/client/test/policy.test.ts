@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import Database from 'better-sqlite3';
 import { startServer, configWith } from '@solvebox/server';
 import { Solvebox, type SolveboxOptions } from '../src/index.js';
-import { FAST, PAGE, rejection, sandbox, startFaultProxy, startTestServer, type FaultProxy, type TestServer } from './helpers.js';
+import { FAST, PAGE, SANDBOX_ONLY, rejection, sandbox, startFaultProxy, startTestServer, type FaultProxy, type TestServer } from './helpers.js';
 
 const turnstileTask = (pageurl = PAGE, sitekey = '0x4AAAAAAApolicy') => ({ type: 'turnstile' as const, sitekey, pageurl });
 const submits = (s: { endpoint: string }) => s.endpoint === 'in.php';
@@ -219,7 +219,7 @@ describe('submits are never repeated blindly', () => {
     const dir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/solvebox-late-`);
     const c = new Solvebox({ apiKey: 'placeholder-key-placeholder-key!', baseUrl: `http://127.0.0.1:${port}`, ...FAST, retryBaseDelayMs: 150 });
     const late = new Promise<Awaited<ReturnType<typeof startServer>>>((resolve) =>
-      setTimeout(() => resolve(startServer(configWith({ host: '127.0.0.1', port, db: `${dir}/db.sqlite`, logLevel: 'silent' }))), 100),
+      setTimeout(() => resolve(startServer(configWith({ host: '127.0.0.1', port, db: `${dir}/db.sqlite`, logLevel: 'silent', solvers: SANDBOX_ONLY }))), 100),
     );
     try {
       const err = await rejection(c.balance());

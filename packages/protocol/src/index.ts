@@ -55,7 +55,7 @@ export {
   type RenderedReply,
   type Reply,
 } from './wire.js';
-export { SolverFailure, isSolverFailure, type SolveContext, type Solver, type SolverFailureCode } from './solver.js';
+export { SolverDeclined, SolverFailure, isSolverDeclined, isSolverFailure, type SolveContext, type Solver, type SolverFailureCode } from './solver.js';
 export { type Failure } from './params/result.js';
 export { isHttpUrl, type FieldKind, type ParamSpec, type RequestParams, type UploadedFile } from './params/fields.js';
 export {

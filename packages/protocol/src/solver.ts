@@ -44,3 +44,17 @@ export class SolverFailure extends Error {
 export function isSolverFailure(err: unknown): err is SolverFailure {
   return err instanceof SolverFailure || (err instanceof Error && err.name === 'SolverFailure' && 'code' in err);
 }
+
+/**
+ * Thrown by a solver that will not answer this task with confidence (an OCR reading it doubts, a
+ * language it cannot read). The runner hands the task to the type's fallback solver, if the
+ * operator configured one; otherwise the task ends with ERROR_CAPTCHA_UNSOLVABLE. Never retried on
+ * the same solver: it would doubt the same image again.
+ */
+export class SolverDeclined extends Error {
+  override readonly name = 'SolverDeclined';
+}
+
+export function isSolverDeclined(err: unknown): err is SolverDeclined {
+  return err instanceof SolverDeclined || (err instanceof Error && err.name === 'SolverDeclined');
+}

@@ -5,8 +5,8 @@
  */
 import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
 
-export type SolverBackend = 'sandbox' | 'none';
-export const SOLVER_BACKENDS: readonly SolverBackend[] = ['sandbox', 'none'];
+export type SolverBackend = 'ocr' | 'sandbox' | 'none';
+export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'sandbox', 'none'];
 
 export interface ServerConfig {
   readonly host: string;
@@ -19,6 +19,7 @@ export interface ServerConfig {
   readonly jsonIds: 'captchaai' | 'string';
   readonly imageMinBytes: number;
   readonly imageMaxBytes: number;
+  readonly imageMaxSide: number;
   readonly bodyLimitBytes: number;
   readonly banFailures: number;
   readonly banWindowMs: number;
@@ -33,6 +34,14 @@ export interface ServerConfig {
   readonly circuitFailures: number;
   readonly circuitCooldownMs: number;
   readonly solvers: Readonly<Record<TaskType, SolverBackend>>;
+  /** Where a task goes when its solver declines it; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. */
+  readonly fallbacks: Readonly<Record<TaskType, SolverBackend>>;
+  /** OCR worker threads; 0 = one per CPU. */
+  readonly ocrWorkers: number;
+  /** OCR readings less likely than this are declined (handed to the fallback, or unsolvable). */
+  readonly ocrMinConfidence: number;
+  /** OCR readings less likely than this get a second look with other preprocessing. */
+  readonly ocrSecondLook: number;
   /** Price per solved task, in millionths of the balance unit. */
   readonly pricesMicros: Readonly<Record<TaskType, number>>;
   readonly sqliteBusyTimeoutMs: number;
@@ -143,6 +152,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'image-min-bytes', kind: 'bytes', default: '100', doc: 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.', apply: (c, v) => (c.imageMinBytes = count('image-min-bytes', v)) },
   { flag: 'image-max-bytes', kind: 'bytes', default: '102400', doc: 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.', apply: (c, v) => (c.imageMaxBytes = count('image-max-bytes', v, 1)) },
   {
+    flag: 'image-max-side',
+    kind: 'count',
+    default: '1000',
+    doc: 'Images wider or taller than this many pixels answer ERROR_TOO_BIG_CAPTCHA_FILESIZE (so do decompression bombs, whatever their byte size).',
+    apply: (c, v) => (c.imageMaxSide = count('image-max-side', v, 16, 4096)),
+  },
+  {
     flag: 'body-limit-bytes',
     kind: 'bytes',
     default: '2097152',
@@ -176,13 +192,39 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'solvers',
     kind: 'string',
-    default: '*=sandbox',
-    doc: `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}. Types: ${TASK_TYPES.join(', ')}.`,
+    default: '*=sandbox,image=ocr',
+    doc: `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere.`,
     apply: (c, v) => {
       const solvers = { ...c.solvers };
       parsePerType('solvers', v, (b) => parseChoice('solvers', b, SOLVER_BACKENDS), solvers);
       c.solvers = solvers;
     },
+  },
+  {
+    flag: 'fallbacks',
+    kind: 'string',
+    default: '*=none',
+    doc: 'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE.',
+    apply: (c, v) => {
+      const fallbacks = { ...c.fallbacks };
+      parsePerType('fallbacks', v, (b) => parseChoice('fallbacks', b, SOLVER_BACKENDS), fallbacks);
+      c.fallbacks = fallbacks;
+    },
+  },
+  { flag: 'ocr-workers', kind: 'count', default: '0', doc: 'OCR worker threads, each with its own model session; 0 means one per CPU.', apply: (c, v) => (c.ocrWorkers = count('ocr-workers', v, 0, 256)) },
+  {
+    flag: 'ocr-min-confidence',
+    kind: 'string',
+    default: '0.35',
+    doc: 'OCR readings the model gives a lower probability than this (0-1) are declined: handed to the fallback solver, or ERROR_CAPTCHA_UNSOLVABLE.',
+    apply: (c, v) => (c.ocrMinConfidence = parseNumber('ocr-min-confidence', v, { integer: false, min: 0, max: 1 })),
+  },
+  {
+    flag: 'ocr-second-look',
+    kind: 'string',
+    default: '0.9',
+    doc: 'OCR readings below this probability (0-1) are read again with contrast-stretched and denoised preprocessing; the likeliest reading wins.',
+    apply: (c, v) => (c.ocrSecondLook = parseNumber('ocr-second-look', v, { integer: false, min: 0, max: 1 })),
   },
   {
     flag: 'prices',
@@ -233,7 +275,7 @@ const perType = <T>(value: T): Record<TaskType, T> => Object.fromEntries(TASK_TY
  * `env` supplies SOLVEBOX_* variables for options not given as flags.
  */
 export function loadConfig(values: Readonly<Record<string, string | undefined>> = {}, env: Readonly<Record<string, string | undefined>> = {}): ServerConfig {
-  const config = { solvers: perType<SolverBackend>('sandbox'), pricesMicros: perType(0) } as Mutable<ServerConfig>;
+  const config = { solvers: perType<SolverBackend>('sandbox'), fallbacks: perType<SolverBackend>('none'), pricesMicros: perType(0) } as Mutable<ServerConfig>;
   for (const option of OPTIONS) option.apply(config, option.default);
   for (const option of OPTIONS) {
     const value = values[option.flag] ?? env[envName(option.flag)];
@@ -243,7 +285,12 @@ export function loadConfig(values: Readonly<Record<string, string | undefined>> 
     if (!OPTIONS.some((o) => o.flag === flag)) throw new ConfigError(`unknown option --${flag}`);
   }
   if (config.imageMinBytes > config.imageMaxBytes) throw new ConfigError('--image-min-bytes is larger than --image-max-bytes');
-  return Object.freeze({ ...config, solvers: Object.freeze(config.solvers), pricesMicros: Object.freeze(config.pricesMicros) });
+  return Object.freeze({
+    ...config,
+    solvers: Object.freeze(config.solvers),
+    fallbacks: Object.freeze(config.fallbacks),
+    pricesMicros: Object.freeze(config.pricesMicros),
+  });
 }
 
 /** A configuration for tests and embedding: defaults plus typed overrides. */

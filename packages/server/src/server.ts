@@ -2,6 +2,7 @@
  * The composition root: configuration → storage → solvers and runner → HTTP app → listening
  * server, and the orderly shutdown of all of them.
  */
+import { OcrSolver } from '@solvebox/ocr';
 import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -36,22 +37,45 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Which solver instance handles each task type, per the `solvers` configuration. */
-export function resolveRoutes(config: Pick<ServerConfig, 'solvers'>, backends: StartOptions['backends'] = {}): Map<TaskType, Solver> {
+/**
+ * The solvers of each task type, per the `solvers` and `fallbacks` configuration: the type's
+ * solver, then its fallback unless that is `none`. `backends` supplies instances by name (the OCR
+ * pool, which must be started first; test doubles); the sandbox and `none` are built on demand.
+ */
+export function resolveRoutes(
+  config: Pick<ServerConfig, 'solvers' | 'fallbacks'>,
+  backends: StartOptions['backends'] = {},
+): Map<TaskType, Solver[]> {
   const instances = new Map<SolverBackend, Solver>();
   const instance = (backend: SolverBackend): Solver => {
     let solver = instances.get(backend) ?? backends[backend];
-    if (!solver) solver = backend === 'sandbox' ? new SandboxSolver() : new NoSolver();
+    if (!solver && backend === 'ocr') throw new ConfigError('the ocr backend must be started before routes are resolved');
+    solver ??= backend === 'sandbox' ? new SandboxSolver() : new NoSolver();
     instances.set(backend, solver);
     return solver;
   };
-  const routes = new Map<TaskType, Solver>();
+  const routes = new Map<TaskType, Solver[]>();
   for (const type of TASK_TYPES) {
-    const solver = instance(config.solvers[type]);
-    if (!solver.types.includes(type)) throw new ConfigError(`solver "${solver.name}" does not handle ${type} tasks`);
-    routes.set(type, solver);
+    const chain = [instance(config.solvers[type])];
+    if (config.fallbacks[type] !== 'none' && config.fallbacks[type] !== config.solvers[type]) chain.push(instance(config.fallbacks[type]));
+    for (const solver of chain) {
+      if (!solver.types.includes(type)) throw new ConfigError(`solver "${solver.name}" does not handle ${type} tasks`);
+    }
+    routes.set(type, chain);
   }
   return routes;
+}
+
+/** The backends a configuration uses that need starting: the OCR worker pool. */
+async function startBackends(config: ServerConfig, given: StartOptions['backends'] = {}): Promise<StartOptions['backends']> {
+  const used = new Set<SolverBackend>([...Object.values(config.solvers), ...Object.values(config.fallbacks)]);
+  if (!used.has('ocr') || given.ocr) return given;
+  const ocr = await OcrSolver.start({
+    ...(config.ocrWorkers > 0 ? { size: config.ocrWorkers } : {}),
+    minConfidence: config.ocrMinConfidence,
+    secondLookBelow: config.ocrSecondLook,
+  });
+  return { ...given, ocr };
 }
 
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
@@ -61,12 +85,25 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const recovered = await storage.recoverInFlight();
   if (recovered > 0) log.warn({ recovered }, 'requeued tasks that were being solved when the server stopped');
 
+  let routes: Map<TaskType, Solver[]>;
+  try {
+    const backends = await startBackends(config, options.backends);
+    try {
+      routes = resolveRoutes(config, backends);
+    } catch (err) {
+      if (backends?.ocr !== options.backends?.ocr) await backends?.ocr?.close?.();
+      throw err;
+    }
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   const runner = new TaskRunner(
     {
       storage,
       clock,
       log,
-      routes: resolveRoutes(config, options.backends),
+      routes,
       priceMicros: (type) => config.pricesMicros[type],
       onSettled: (task, settlement) => {
         if (config.pingback && task.pingback) {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { configWith, createAccount, startServer, type RunningServer, type ServerConfig, type StartOptions } from '../src/index.js';
+import { configWith, createAccount, loadConfig, startServer, type RunningServer, type ServerConfig, type StartOptions } from '../src/index.js';
 
 export interface TestServer {
   readonly url: string;
@@ -15,7 +15,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Fast defaults for tests: quiet logs, quick sweeps and retries. */
+/** Every task type to the sandbox: deterministic answers, and no OCR pool to start. OCR tests opt in. */
+export const SANDBOX_ONLY = loadConfig({ solvers: '*=sandbox' }).solvers;
+
+/** Fast defaults for tests: quiet logs, quick sweeps and retries, the sandbox for every type. */
 export function testConfig(dir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
   return configWith({
     host: '127.0.0.1',
@@ -24,6 +27,7 @@ export function testConfig(dir: string, overrides: Partial<ServerConfig> = {}): 
     logLevel: 'silent',
     sweepIntervalMs: 50,
     solverRetryDelayMs: 20,
+    solvers: SANDBOX_ONLY,
     ...overrides,
   });
 }
@@ -131,18 +135,24 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 
 // ---- fixtures -----------------------------------------------------------------------------------
 
-function filled(prefix: readonly number[], size: number, seed = 7): Uint8Array {
+/** Real 8×8 images: in.php reads image headers, and decoders ignore bytes after an image's end. */
+const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+const TINY_JPEG = Buffer.from('/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAf/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFAEBAAAAAAAAAAAAAAAAAAAAAP/EABQRAQAAAAAAAAAAAAAAAAAAAAD/2gAMAwEAAhEDEQA/AKAAD//Z', 'base64');
+const TINY_GIF = Buffer.from('R0lGODlhCAAIAIAAAExpcf///yH5BAUAAAAALAAAAAAIAAgAAAIHjI+py+1dAAA7', 'base64');
+
+/** A real image padded to `size` bytes (cut short below its own size); the seed varies the padding, so the sandbox's hash. */
+function filled(image: Uint8Array, size: number, seed = 7): Uint8Array {
   const bytes = new Uint8Array(size);
-  bytes.set(prefix);
-  for (let i = prefix.length; i < size; i++) bytes[i] = (i * 31 + seed) & 0xff;
+  bytes.set(image.subarray(0, size));
+  for (let i = image.length; i < size; i++) bytes[i] = (i * 31 + seed) & 0xff;
   return bytes;
 }
 
-/** Bytes with a PNG signature; the server checks signatures and sizes, the sandbox hashes bytes. */
-export const png = (size = 400, seed = 7): Uint8Array => filled([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], size, seed);
-export const jpeg = (size = 400): Uint8Array => filled([0xff, 0xd8, 0xff, 0xe0], size);
-export const gif = (size = 400): Uint8Array => filled([...'GIF89a'].map((c) => c.charCodeAt(0)), size);
-export const bmp = (size = 400): Uint8Array => filled([0x42, 0x4d], size);
+export const png = (size = 400, seed = 7): Uint8Array => filled(TINY_PNG, size, seed);
+export const jpeg = (size = 400): Uint8Array => filled(TINY_JPEG, size);
+export const gif = (size = 400): Uint8Array => filled(TINY_GIF, size);
+/** Not a supported format at all. */
+export const bmp = (size = 400): Uint8Array => filled(new Uint8Array([0x42, 0x4d]), size);
 export const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 export const PAGE = 'https://example.com/login';

@@ -106,7 +106,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.ok(lease);
         assert.equal(lease.id, first.id, 'oldest first');
         assert.equal(lease.attempt, 1);
-        assert.equal(await s.completeTask(lease, TOKEN, 0, T0 + 2, T0 + 1_000), true);
+        assert.equal(await s.completeTask(lease, TOKEN, 0, T0 + 2, T0 + 1_000, 'sandbox'), true);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), ADMITTED);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), NO_THREAD);
 
@@ -129,7 +129,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1' }), 1, T0 + 1), ADMITTED, 'keys are per account');
         const lease = await s.leaseTask(['turnstile'], T0 + 2);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 0, T0 + 3, T0 + 100);
+        await s.completeTask(lease, TOKEN, 0, T0 + 3, T0 + 100, 'sandbox');
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 99), { kind: 'replayed', id: first.id });
         const later = task(a.id, { idempotencyKey: 'k1', createdAt: T0 + 100 });
         assert.deepEqual(await s.admitTask(later, 1, T0 + 100), ADMITTED, 'the key is free once the first task expired');
@@ -165,7 +165,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const lease = await s.leaseTask(['turnstile'], T0);
         assert.ok(lease);
         assert.equal((await s.getTasks(a.id, [t.id], T0)).get(t.id)?.state, 'active');
-        await s.completeTask(lease, TOKEN, 1_500, T0 + 10, T0 + 500);
+        await s.completeTask(lease, TOKEN, 1_500, T0 + 10, T0 + 500, 'sandbox');
         assert.deepEqual((await s.getTasks(a.id, [t.id, '1234567890123456'], T0 + 499)).get(t.id), {
           id: t.id,
           type: 'turnstile',
@@ -185,7 +185,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         await s.admitTask(task(a.id), 2, T0);
         const lease = await s.leaseTask(['turnstile'], T0);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 1_250_000, T0, T0 + 1_000);
+        await s.completeTask(lease, TOKEN, 1_250_000, T0, T0 + 1_000, 'sandbox');
         assert.equal((await s.findAccount({ id: a.id }))?.balanceMicros, 3_750_000);
       }),
     );
@@ -205,15 +205,15 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(await s.leaseTask(['image'], T0), undefined, 'an active task is not leased twice');
 
         assert.equal(await s.failTask(lease, { retryAt: T0 + 100 }, T0), 'requeued');
-        assert.equal(await s.completeTask(lease, TOKEN, 0, T0, T0 + 1), false, 'the old lease is gone');
+        assert.equal(await s.completeTask(lease, TOKEN, 0, T0, T0 + 1, 'sandbox'), false, 'the old lease is gone');
         assert.equal(await s.leaseTask(['image'], T0 + 99), undefined, 'not due yet');
         const again = await s.leaseTask(['image'], T0 + 100);
         assert.ok(again);
         assert.equal(again.attempt, 2);
         assert.notEqual(again.leaseId, lease.leaseId);
         assert.equal(await s.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1 }, T0), 'lease-lost');
-        assert.equal(await s.completeTask(again, { kind: 'text', text: '1234' }, 0, T0 + 101, T0 + 10_000), true);
-        assert.equal(await s.completeTask(again, { kind: 'text', text: '5678' }, 0, T0 + 102, T0 + 10_000), false, 'only once');
+        assert.equal(await s.completeTask(again, { kind: 'text', text: '1234' }, 0, T0 + 101, T0 + 10_000, 'sandbox'), true);
+        assert.equal(await s.completeTask(again, { kind: 'text', text: '5678' }, 0, T0 + 102, T0 + 10_000, 'sandbox'), false, 'only once');
         assert.deepEqual((await s.getTasks(a.id, [image.id], T0 + 103)).get(image.id)?.solution, { kind: 'text', text: '1234' });
       }),
     );
@@ -257,12 +257,36 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         await s.admitTask(pending, 10, T0);
         const lease = await s.leaseTask(['turnstile'], T0);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 0, T0, T0 + 1_000);
+        await s.completeTask(lease, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
         assert.equal(await s.recordReport(b.id, solved.id, 'bad', T0), 'not-found');
         assert.equal(await s.recordReport(a.id, pending.id, 'bad', T0), 'not-solved');
         assert.equal(await s.recordReport(a.id, solved.id, 'bad', T0), 'recorded');
         assert.equal(await s.recordReport(a.id, solved.id, 'good', T0), 'duplicate');
         assert.equal(await s.recordReport(a.id, solved.id, 'good', T0 + 1_000), 'not-found', 'expired');
+      }),
+    );
+
+    test(
+      'solver statistics: answers, failures and reports count for the solver that had the task, and outlive it',
+      withStorage(async (s) => {
+        const a = await account(s, 10);
+        const tasks = [task(a.id), task(a.id), task(a.id)];
+        for (const t of tasks) await s.admitTask(t, 10, T0);
+        const leases = [];
+        for (let i = 0; i < 3; i++) leases.push(await s.leaseTask(['turnstile'], T0));
+        const [first, second, third] = leases;
+        assert.ok(first && second && third);
+        await s.completeTask(first, TOKEN, 0, T0, T0 + 1_000, 'ocr');
+        await s.completeTask(second, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
+        await s.failTask(third, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
+        assert.equal(await s.recordReport(a.id, first.id, 'bad', T0), 'recorded');
+        assert.equal(await s.recordReport(a.id, second.id, 'good', T0), 'recorded');
+        assert.equal(await s.recordReport(a.id, second.id, 'bad', T0), 'duplicate', 'a duplicate report is not counted');
+        await s.sweep(T0 + 2_000, { resultTtlMs: 1_000, banWindowMs: 1_000 });
+        assert.deepEqual(await s.solverStats(), [
+          { solver: 'ocr', solved: 1, failed: 1, reportedGood: 0, reportedBad: 1 },
+          { solver: 'sandbox', solved: 1, failed: 0, reportedGood: 1, reportedBad: 0 },
+        ]);
       }),
     );
 

@@ -3,6 +3,7 @@ import { balanceCommand, reportCommand, resultCommand } from './account.js';
 import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 import { solveCommand } from './solve.js';
+import { statsCommand } from './stats.js';
 
 export interface Command {
   readonly name: string;
@@ -17,4 +18,4 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const COMMANDS: readonly Command[] = [serveCommand, keysCommand, solveCommand, resultCommand, balanceCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, keysCommand, statsCommand, solveCommand, resultCommand, balanceCommand, reportCommand];

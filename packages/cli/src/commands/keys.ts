@@ -1,6 +1,7 @@
 /** `solvebox keys create | list | disable | enable`: manage accounts in the database file. */
 import { parseArgs } from 'node:util';
 import { SqliteStorage, createAccount, envName, formatMicros, hashApiKey, loadConfig, parseMicros, type Account, type Storage } from '@solvebox/server';
+import { printTable } from '../output.js';
 import { UsageError, type Command } from './index.js';
 
 const USAGE = `usage:
@@ -96,8 +97,7 @@ async function list(storage: Storage, json: boolean): Promise<number> {
     a.disabled ? 'disabled' : 'active',
     new Date(a.createdAt).toISOString(),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  printTable(header, rows);
   return 0;
 }
 

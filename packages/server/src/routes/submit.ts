@@ -1,7 +1,8 @@
 /**
  * in.php: submit a task. Checks run in a fixed, documented order and the first problem answers:
- * ban, body readable, key format, key existence, parameters (then a known-bad sitekey/pageurl
- * pair), image, proxy, solver availability, threads.
+ * ban, body readable, key format, key existence, parameters and image bytes, image dimensions
+ * (image tasks) or a known-bad sitekey/pageurl pair (token tasks), proxy, solver availability,
+ * threads.
  */
 import {
   codeReply,
@@ -15,6 +16,7 @@ import {
   type Reply,
   type TaskSpec,
 } from '@solvebox/protocol';
+import { imageSize } from '@solvebox/ocr';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
 import { pairKey } from '../runner/runner.js';
@@ -38,6 +40,8 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
   const parsed = parseSubmission(req, { limits: { minBytes: config.imageMinBytes, maxBytes: config.imageMaxBytes }, decodeBase64 });
   if (!parsed.ok) return codeReply(parsed.code, parsed.message);
   const { spec, pingback, softId, idempotencyKey } = parsed.submission;
+  const imageProblem = await checkDimensions(spec, config.imageMaxSide);
+  if (imageProblem) return imageProblem;
 
   const now = clock();
   const pair = sitekeyPair(spec);
@@ -86,6 +90,23 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     }
   }
   return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'could not allocate a task id');
+}
+
+/**
+ * Reads the image headers (not the pixels): a header that cannot be read is not an image we
+ * support, and a side over the limit is too big, which also stops decompression bombs, whose
+ * few kilobytes claim millions of pixels.
+ */
+async function checkDimensions(spec: TaskSpec, maxSide: number): Promise<Reply | undefined> {
+  const images = spec.type === 'image' ? [spec.image] : spec.type === 'bls' ? spec.images : [];
+  for (const image of images) {
+    const size = await imageSize(image);
+    if (!size) return codeReply('ERROR_IMAGE_TYPE_NOT_SUPPORTED', 'the image header cannot be read');
+    if (size.width > maxSide || size.height > maxSide) {
+      return codeReply('ERROR_TOO_BIG_CAPTCHA_FILESIZE', `the image is ${size.width}×${size.height} pixels; the maximum is ${maxSide} on a side`);
+    }
+  }
+  return undefined;
 }
 
 /** CaptchaAI answers userrecaptcha submits with a JSON number, everything else with a string. */

@@ -2,7 +2,7 @@
  * The task runner: leases tasks for each solver, runs them under the task's deadline, retries
  * failed attempts, and turns outcomes into protocol codes in storage. Solvers only solve.
  */
-import { isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
+import { isSolverDeclined, isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../logger.js';
 import type { LeasedTask, Storage } from '../storage/types.js';
 import { Circuit } from './circuit.js';
@@ -26,8 +26,11 @@ export interface RunnerDeps {
   readonly storage: Storage;
   readonly clock: () => number;
   readonly log: Logger;
-  /** The solver of each task type (the `none` backend is a solver that refuses everything). */
-  readonly routes: ReadonlyMap<TaskType, Solver>;
+  /**
+   * The solvers of each task type, in order: the first leases the type's tasks; each next one gets
+   * the tasks the one before declined (SolverDeclined). The `none` backend refuses everything.
+   */
+  readonly routes: ReadonlyMap<TaskType, readonly Solver[]>;
   readonly priceMicros: (type: TaskType) => number;
   readonly onSettled?: (task: LeasedTask, settlement: Settlement) => void;
 }
@@ -72,6 +75,7 @@ class Lane {
 export class TaskRunner {
   private readonly lanes: Lane[] = [];
   private readonly laneByType = new Map<TaskType, Lane>();
+  private readonly chains: ReadonlyMap<TaskType, readonly Solver[]>;
   private readonly stopping = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
@@ -80,8 +84,12 @@ export class TaskRunner {
     private readonly deps: RunnerDeps,
     private readonly options: RunnerOptions,
   ) {
+    this.chains = deps.routes;
     const bySolver = new Map<Solver, TaskType[]>();
-    for (const [type, solver] of deps.routes) bySolver.set(solver, [...(bySolver.get(solver) ?? []), type]);
+    for (const [type, [solver]] of deps.routes) {
+      if (!solver) throw new Error(`no solver for ${type} tasks`);
+      bySolver.set(solver, [...(bySolver.get(solver) ?? []), type]);
+    }
     for (const [solver, types] of bySolver) {
       const lane = new Lane(solver, types, options);
       this.lanes.push(lane);
@@ -117,7 +125,8 @@ export class TaskRunner {
     for (const lane of this.lanes) lane.wake();
     await Promise.all(this.loops);
     await Promise.allSettled([...this.running]);
-    await Promise.allSettled(this.lanes.map((lane) => lane.solver.close?.()));
+    const solvers = new Set([...this.chains.values()].flat());
+    await Promise.allSettled([...solvers].map((solver) => solver.close?.()));
   }
 
   private async loop(lane: Lane): Promise<void> {
@@ -164,20 +173,29 @@ export class TaskRunner {
         attempt: task.attempt,
         deadlineAt: task.deadlineAt,
       };
-      let solution: Solution;
-      try {
-        solution = await lane.solver.solve(solverTask, { signal: abort.signal });
-      } catch (err) {
-        return await this.handleFailure(lane, task, err, abort.reason);
+      const chain = this.chains.get(task.spec.type) ?? [lane.solver];
+      for (const [index, solver] of chain.entries()) {
+        let solution: Solution;
+        try {
+          solution = await solver.solve(solverTask, { signal: abort.signal });
+        } catch (err) {
+          if (isSolverDeclined(err) && index < chain.length - 1 && !abort.reason) {
+            this.deps.log.debug({ taskId: task.id, solver: solver.name, reason: err.message }, 'solver declined; trying the next');
+            continue;
+          }
+          return await this.handleFailure(lane, solver, task, err, abort.reason);
+        }
+        if (solution?.kind !== solutionKindFor(task.spec.type)) {
+          const err = new Error(`solver ${solver.name} returned a ${solution?.kind} solution for a ${task.spec.type} task`);
+          return await this.handleFailure(lane, solver, task, err, abort.reason);
+        }
+        lane.circuit.recordSuccess();
+        const done = this.deps.clock();
+        const price = this.deps.priceMicros(task.spec.type);
+        const stored = await this.deps.storage.completeTask(task, solution, price, done, done + this.options.resultTtlMs, solver.name);
+        if (stored) this.deps.onSettled?.(task, { outcome: 'solved', solution });
+        return;
       }
-      if (solution?.kind !== solutionKindFor(task.spec.type)) {
-        const err = new Error(`solver ${lane.solver.name} returned a ${solution?.kind} solution for a ${task.spec.type} task`);
-        return await this.handleFailure(lane, task, err, abort.reason);
-      }
-      lane.circuit.recordSuccess();
-      const done = this.deps.clock();
-      const stored = await this.deps.storage.completeTask(task, solution, this.deps.priceMicros(task.spec.type), done, done + this.options.resultTtlMs);
-      if (stored) this.deps.onSettled?.(task, { outcome: 'solved', solution });
     } catch (err) {
       // Storage failed while writing the outcome: the task stays leased and the sweeper ends it at its deadline.
       this.deps.log.error({ err, taskId: task.id }, 'could not store a task outcome');
@@ -186,20 +204,24 @@ export class TaskRunner {
     }
   }
 
-  private async handleFailure(lane: Lane, task: LeasedTask, err: unknown, aborted: AbortReason | undefined): Promise<void> {
+  private async handleFailure(lane: Lane, solver: Solver, task: LeasedTask, err: unknown, aborted: AbortReason | undefined): Promise<void> {
     if (aborted === 'shutdown') return this.deps.storage.releaseTask(task);
-    if (aborted === 'deadline') return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE');
+    if (aborted === 'deadline') return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE', solver.name);
     const now = this.deps.clock();
     const lastAttempt = task.attempt >= this.options.maxAttempts;
+    if (isSolverDeclined(err)) {
+      lane.circuit.recordSuccess();
+      return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE', solver.name);
+    }
     if (isSolverFailure(err)) {
       lane.circuit.recordSuccess(); // the backend works; it met a captcha it could not solve
       await this.remember(task, err.code, now);
-      if (err.final || lastAttempt) return this.fail(task, err.final ? err.code : 'ERROR_CAPTCHA_UNSOLVABLE');
+      if (err.final || lastAttempt) return this.fail(task, err.final ? err.code : 'ERROR_CAPTCHA_UNSOLVABLE', solver.name);
       return this.retry(task, now);
     }
     lane.circuit.recordCrash(now);
-    this.deps.log.warn({ err, solver: lane.solver.name, taskId: task.id, attempt: task.attempt }, 'solver crashed');
-    return lastAttempt ? this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE') : this.retry(task, now);
+    this.deps.log.warn({ err, solver: solver.name, taskId: task.id, attempt: task.attempt }, 'solver crashed');
+    return lastAttempt ? this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE', solver.name) : this.retry(task, now);
   }
 
   /** Failures that say something about the inputs are remembered, so that in.php refuses them fast. */
@@ -217,9 +239,9 @@ export class TaskRunner {
     await this.deps.storage.failTask(task, { retryAt: now + this.options.retryDelayMs }, now);
   }
 
-  private async fail(task: LeasedTask, code: string): Promise<void> {
+  private async fail(task: LeasedTask, code: string, solver?: string): Promise<void> {
     const now = this.deps.clock();
-    const outcome = await this.deps.storage.failTask(task, { code, expiresAt: now + this.options.resultTtlMs }, now);
+    const outcome = await this.deps.storage.failTask(task, { code, expiresAt: now + this.options.resultTtlMs, ...(solver ? { solver } : {}) }, now);
     if (outcome === 'failed') this.deps.onSettled?.(task, { outcome: 'failed', code });
   }
 }

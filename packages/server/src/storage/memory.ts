@@ -15,6 +15,7 @@ import type {
   NewAccount,
   NewTask,
   ReportOutcome,
+  SolverStats,
   Storage,
   SweepPolicy,
   SweepResult,
@@ -40,6 +41,7 @@ interface TaskRow {
   errorCode?: string;
   priceMicros?: number;
   report?: 'good' | 'bad';
+  solver?: string;
   expiresAt?: number;
 }
 
@@ -54,6 +56,7 @@ export class MemoryStorage implements Storage {
   private readonly authFailures = new Map<string, number[]>();
   private readonly bans = new Map<string, number>();
   private readonly marks = new Map<string, number>();
+  private readonly stats = new Map<string, SolverStats>();
   private nextAccountId = 1;
 
   async createAccount(input: NewAccount): Promise<Account> {
@@ -164,20 +167,22 @@ export class MemoryStorage implements Storage {
     return t && t.state === 'active' && t.leaseId === lease.leaseId ? t : undefined;
   }
 
-  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number): Promise<boolean> {
+  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number, solver: string): Promise<boolean> {
     const t = this.leased(lease);
     if (!t) return false;
     t.state = 'solved';
     t.solution = solution;
     t.priceMicros = priceMicros;
     t.expiresAt = expiresAt;
+    t.solver = solver;
+    this.count(solver, 'solved');
     delete t.leaseId;
     const account = this.accounts.get(t.accountId);
     if (account) this.accounts.set(account.id, { ...account, balanceMicros: account.balanceMicros - priceMicros });
     return true;
   }
 
-  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }): Promise<FailOutcome> {
+  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }): Promise<FailOutcome> {
     const t = this.leased(lease);
     if (!t) return 'lease-lost';
     delete t.leaseId;
@@ -189,6 +194,10 @@ export class MemoryStorage implements Storage {
     t.state = 'failed';
     t.errorCode = outcome.code;
     t.expiresAt = outcome.expiresAt;
+    if (outcome.solver !== undefined) {
+      t.solver = outcome.solver;
+      this.count(outcome.solver, 'failed');
+    }
     return 'failed';
   }
 
@@ -217,7 +226,17 @@ export class MemoryStorage implements Storage {
     if (t.state !== 'solved') return 'not-solved';
     if (t.report) return 'duplicate';
     t.report = verdict;
+    if (t.solver !== undefined) this.count(t.solver, verdict === 'good' ? 'reportedGood' : 'reportedBad');
     return 'recorded';
+  }
+
+  async solverStats(): Promise<SolverStats[]> {
+    return [...this.stats.values()].sort((a, b) => (a.solver < b.solver ? -1 : 1));
+  }
+
+  private count(solver: string, field: Exclude<keyof SolverStats, 'solver'>): void {
+    const current = this.stats.get(solver) ?? { solver, solved: 0, failed: 0, reportedGood: 0, reportedBad: 0 };
+    this.stats.set(solver, { ...current, [field]: current[field] + 1 });
   }
 
   async markBad(kind: MarkKind, key: string, until: number): Promise<void> {

@@ -69,6 +69,16 @@ export interface LeaseRef {
   readonly leaseId: string;
 }
 
+/** What a solver did, counted since the database was created. */
+export interface SolverStats {
+  readonly solver: string;
+  readonly solved: number;
+  /** Tasks that ended with an error code while this solver had them (unsolvable, declined, bad image). */
+  readonly failed: number;
+  readonly reportedGood: number;
+  readonly reportedBad: number;
+}
+
 export interface BanPolicy {
   readonly maxFailures: number;
   readonly windowMs: number;
@@ -126,15 +136,24 @@ export interface Storage {
   getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>>;
   /** Takes the oldest queued task of these types that is due and not overdue, and marks it active. */
   leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined>;
-  /** Stores the answer and debits the price; false when the lease was lost (the task ended meanwhile). */
-  completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number): Promise<boolean>;
-  /** Ends the task with `code`, or, with `retryAt`, puts it back in the queue until then. */
-  failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }, now: number): Promise<FailOutcome>;
+  /**
+   * Stores the answer, debits the price and counts the task as solved by `solver`; false when the
+   * lease was lost (the task ended meanwhile).
+   */
+  completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean>;
+  /**
+   * Ends the task with `code` (counted as a failure of `solver`, when one is named), or, with
+   * `retryAt`, puts it back in the queue until then.
+   */
+  failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }, now: number): Promise<FailOutcome>;
   /** Puts a leased task back in the queue without counting the attempt (graceful shutdown). */
   releaseTask(lease: LeaseRef): Promise<void>;
   /** Requeues every active task; for startup after a crash, when no other worker can hold leases. */
   recoverInFlight(): Promise<number>;
+  /** Records reportgood / reportbad, once per task, and counts it for the solver that answered. */
   recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
+  /** Lifetime counts per solver, for operators; kept when the tasks themselves expire. */
+  solverStats(): Promise<SolverStats[]>;
 
   /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
   markBad(kind: MarkKind, key: string, until: number): Promise<void>;

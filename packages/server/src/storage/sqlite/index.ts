@@ -22,6 +22,7 @@ import {
   type NewAccount,
   type NewTask,
   type ReportOutcome,
+  type SolverStats,
   type Storage,
   type SweepPolicy,
   type SweepResult,
@@ -122,11 +123,11 @@ export class SqliteStorage implements Storage {
          WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
       ),
       complete: db.prepare(
-        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, lease_id = NULL
+        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL
          WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id`,
       ),
       fail: db.prepare(
-        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, lease_id = NULL
+        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL
          WHERE id = ? AND state = 'active' AND lease_id = ?`,
       ),
       requeue: db.prepare(
@@ -136,8 +137,15 @@ export class SqliteStorage implements Storage {
         `UPDATE tasks SET state = 'queued', attempts = attempts - 1, lease_id = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
       ),
       recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL WHERE state = 'active'`),
-      reportState: db.prepare('SELECT state, report FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
+      reportState: db.prepare('SELECT state, report, solver FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
       setReport: db.prepare('UPDATE tasks SET report = ? WHERE id = ?'),
+      countStat: {
+        solved: db.prepare('INSERT INTO solver_stats (solver, solved) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET solved = solved + 1'),
+        failed: db.prepare('INSERT INTO solver_stats (solver, failed) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET failed = failed + 1'),
+        good: db.prepare('INSERT INTO solver_stats (solver, reported_good) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_good = reported_good + 1'),
+        bad: db.prepare('INSERT INTO solver_stats (solver, reported_bad) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_bad = reported_bad + 1'),
+      },
+      solverStats: db.prepare('SELECT solver, solved, failed, reported_good, reported_bad FROM solver_stats ORDER BY solver'),
 
       markBad: db.prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
       isMarked: db.prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
@@ -272,23 +280,26 @@ export class SqliteStorage implements Storage {
     return statement;
   }
 
-  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number): Promise<boolean> {
+  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number, solver: string): Promise<boolean> {
     return this.transaction('complete a task', () => {
-      const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, Number(lease.id), lease.leaseId) as
+      const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, solver, Number(lease.id), lease.leaseId) as
         | { account_id: number }
         | undefined;
       if (!row) return false;
       if (priceMicros !== 0) this.statements.debit.run(priceMicros, row.account_id);
+      this.statements.countStat.solved.run(solver);
       return true;
     });
   }
 
-  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number } | { retryAt: number }): Promise<FailOutcome> {
-    return wrap('fail a task', () => {
+  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }): Promise<FailOutcome> {
+    return this.transaction('fail a task', () => {
       if ('retryAt' in outcome) {
         return this.statements.requeue.run(outcome.retryAt, Number(lease.id), lease.leaseId).changes > 0 ? 'requeued' : 'lease-lost';
       }
-      return this.statements.fail.run(outcome.code, outcome.expiresAt, Number(lease.id), lease.leaseId).changes > 0 ? 'failed' : 'lease-lost';
+      const failed = this.statements.fail.run(outcome.code, outcome.expiresAt, outcome.solver ?? null, Number(lease.id), lease.leaseId).changes > 0;
+      if (failed && outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
+      return failed ? 'failed' : 'lease-lost';
     });
   }
 
@@ -302,13 +313,26 @@ export class SqliteStorage implements Storage {
 
   async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
     return this.transaction('record a report', () => {
-      const row = this.statements.reportState.get(Number(id), accountId, now) as { state: TaskState; report: string | null } | undefined;
+      const row = this.statements.reportState.get(Number(id), accountId, now) as { state: TaskState; report: string | null; solver: string | null } | undefined;
       if (!row) return 'not-found';
       if (row.state !== 'solved') return 'not-solved';
       if (row.report !== null) return 'duplicate';
       this.statements.setReport.run(verdict, Number(id));
+      if (row.solver !== null) this.statements.countStat[verdict].run(row.solver);
       return 'recorded';
     });
+  }
+
+  async solverStats(): Promise<SolverStats[]> {
+    return wrap('read solver statistics', () =>
+      (this.statements.solverStats.all() as { solver: string; solved: number; failed: number; reported_good: number; reported_bad: number }[]).map((r) => ({
+        solver: r.solver,
+        solved: r.solved,
+        failed: r.failed,
+        reportedGood: r.reported_good,
+        reportedBad: r.reported_bad,
+      })),
+    );
   }
 
   async markBad(kind: MarkKind, key: string, until: number): Promise<void> {

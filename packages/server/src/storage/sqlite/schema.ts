@@ -62,4 +62,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, key)
   ) WITHOUT ROWID;
   `,
+  `
+  -- 2: which solver answered each task, and lifetime counts per solver (tasks expire; counts stay).
+  ALTER TABLE tasks ADD COLUMN solver TEXT;
+  CREATE TABLE solver_stats (
+    solver        TEXT    PRIMARY KEY,
+    solved        INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    reported_good INTEGER NOT NULL DEFAULT 0,
+    reported_bad  INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,52 @@
+/** `solvebox stats`: what each solver did, with the accuracy clients reported (reportgood / reportbad). */
+import { parseArgs } from 'node:util';
+import { SqliteStorage, envName, loadConfig, type SolverStats } from '@solvebox/server';
+import { printTable } from '../output.js';
+import { UsageError, type Command } from './index.js';
+
+const USAGE = `usage: solvebox stats [--json] [--db FILE]
+
+Per solver, since the database was created: tasks solved, tasks that failed with it, and the
+reportgood / reportbad verdicts of clients. Reported accuracy is good / (good + bad): only tasks a
+client reported count, so it says most when clients report consistently.
+The database is --db, else ${envName('db')}, else ./data/solvebox.db.`;
+
+export const statsCommand: Command = {
+  name: 'stats',
+  usage: 'stats [--json]',
+  summary: 'Per-solver counts and reported accuracy',
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: [...argv], options: { db: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const config = loadConfig(values.db === undefined ? {} : { db: values.db }, process.env);
+    const storage = new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
+    try {
+      const stats = await storage.solverStats();
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify(stats.map((s) => ({ ...s, reportedAccuracy: reportedAccuracy(s) })), null, 2)}\n`);
+        return 0;
+      }
+      const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+      printTable(
+        ['SOLVER', 'SOLVED', 'FAILED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
+        stats.map((s) => [s.solver, String(s.solved), String(s.failed), String(s.reportedGood), String(s.reportedBad), pct(reportedAccuracy(s))]),
+      );
+      return 0;
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+function reportedAccuracy(s: SolverStats): number | null {
+  const reported = s.reportedGood + s.reportedBad;
+  return reported === 0 ? null : s.reportedGood / reported;
+}

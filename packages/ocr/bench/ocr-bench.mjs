@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench:ocr`: our OCR model against Tesseract on a fresh held-out split of every source the
+ * model trained on (seeds no training or validation run used), plus the solve latency through a
+ * real server. Prints one table; nothing here runs in CI.
+ *
+ * Options: --per-source N (300), --tesseract-per-source N (100), --workers N (CPUs), --server-images N (200)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { RecognizerPool } from '../dist/src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    'per-source': { type: 'string', default: '300' },
+    'tesseract-per-source': { type: 'string', default: '100' },
+    workers: { type: 'string', default: String(availableParallelism()) },
+    'server-images': { type: 'string', default: '200' },
+  },
+});
+const PER_SOURCE = Number(values['per-source']);
+const TESS_PER_SOURCE = Number(values['tesseract-per-source']);
+const WORKERS = Number(values.workers);
+const training = fileURLToPath(new URL('../training/', import.meta.url));
+
+const SOURCES = {
+  synthetic: true,
+  'svg-captcha-easy': true,
+  'svg-captcha-hard': true,
+  'trek-captcha': false,
+  captchapng: false,
+  'node-captcha-generator': false,
+  haileybot: false,
+  'captcha-canvas': false,
+};
+
+// ---- held-out data ---------------------------------------------------------------------------
+execFileSync(join(training, 'setup.sh'), { stdio: 'inherit' });
+const heldOut = join(training, 'data', `test-${PER_SOURCE}`);
+let seed = 77001;
+for (const source of Object.keys(SOURCES)) {
+  if (!existsSync(join(heldOut, 'test', `${source}.images`))) {
+    execFileSync(process.execPath, [join(training, 'make-dataset.mjs'), '--out', heldOut, '--split', 'test', '--source', source, '--count', String(PER_SOURCE), '--seed', String(seed), '--originals'], {
+      stdio: 'inherit',
+    });
+  }
+  seed += 1;
+}
+
+function loadHeldOut(source) {
+  const blob = readFileSync(join(heldOut, 'test', `${source}.images`));
+  const answers = readFileSync(join(heldOut, 'test', `${source}.txt`), 'utf8').split('\n');
+  const samples = [];
+  for (let offset = 0, i = 0; offset < blob.length; i++) {
+    const length = blob.readUInt32LE(offset);
+    samples.push({ image: blob.subarray(offset + 4, offset + 4 + length), answer: answers[i] });
+    offset += 4 + length;
+  }
+  return samples;
+}
+
+// ---- scoring -----------------------------------------------------------------------------------
+function editDistance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.length];
+}
+
+function score(samples, predictions) {
+  let exact = 0;
+  let folded = 0;
+  let edits = 0;
+  let chars = 0;
+  samples.forEach(({ answer }, i) => {
+    const p = predictions[i] ?? '';
+    if (p === answer) exact++;
+    if (p.toLowerCase() === answer.toLowerCase()) folded++;
+    edits += editDistance(p, answer);
+    chars += answer.length;
+  });
+  return { exact: exact / samples.length, folded: folded / samples.length, cer: edits / chars };
+}
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+
+const hintsFor = (caseSensitive) => ({ phrase: false, caseSensitive, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 });
+
+// ---- ours --------------------------------------------------------------------------------------
+async function benchOurs(pool, samples, caseSensitive) {
+  const hints = hintsFor(caseSensitive);
+  const latencies = [];
+  const predictions = [];
+  for (const { image } of samples) {
+    const started = performance.now();
+    const r = await pool.recognize(image, hints);
+    latencies.push(performance.now() - started);
+    predictions.push('text' in r ? r.text : '');
+  }
+  // Throughput: everything queued at once, the pool warm.
+  const started = performance.now();
+  await Promise.all(samples.map(({ image }) => pool.recognize(image, hints)));
+  const perSecond = samples.length / ((performance.now() - started) / 1000);
+  return { ...score(samples, predictions), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), perSecond };
+}
+
+// ---- Tesseract ---------------------------------------------------------------------------------
+const TESS_WHITELIST = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+function tesseract(file) {
+  return new Promise((resolve) => {
+    const child = spawn('tesseract', [file, 'stdout', '--psm', '7', '-c', `tessedit_char_whitelist=${TESS_WHITELIST}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', () => resolve(out.replace(/\s+/g, '')));
+  });
+}
+
+async function benchTesseract(samples, work) {
+  const files = samples.map(({ image }, i) => {
+    const file = join(work, `${i}.${image[0] === 0xff ? 'jpg' : image[0] === 0x47 ? 'gif' : 'png'}`);
+    writeFileSync(file, image);
+    return file;
+  });
+  const latencies = [];
+  const predictions = [];
+  for (const file of files) {
+    const started = performance.now();
+    predictions.push(await tesseract(file));
+    latencies.push(performance.now() - started);
+  }
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: WORKERS }, async () => {
+      while (next < files.length) await tesseract(files[next++]);
+    }),
+  );
+  const perSecond = files.length / ((performance.now() - started) / 1000);
+  return { ...score(samples, predictions), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), perSecond };
+}
+
+// ---- through the server ------------------------------------------------------------------------
+async function benchServer(samples) {
+  const { startServer, configWith, createAccount } = await import('@solvebox/server');
+  const dir = mkdtempSync(join(tmpdir(), 'solvebox-bench-ocr-'));
+  const server = await startServer(configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', ocrWorkers: WORKERS }));
+  try {
+    const { key } = await createAccount(server.services.storage, { threads: 1000, balanceMicros: 0, proxiesAllowed: false });
+    const latencies = [];
+    for (const { image } of samples) {
+      const started = performance.now();
+      const submit = await fetch(`${server.url}/in.php`, {
+        method: 'POST',
+        body: new URLSearchParams({ key, method: 'base64', body: Buffer.from(image).toString('base64'), json: '1' }),
+      }).then((r) => r.json());
+      if (submit.status !== 1) throw new Error(`submit failed: ${submit.request}`);
+      for (;;) {
+        const poll = await fetch(`${server.url}/res.php?key=${key}&action=get&id=${submit.request}&json=1`).then((r) => r.json());
+        if (poll.request !== 'CAPCHA_NOT_READY') break;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      latencies.push(performance.now() - started);
+    }
+    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- run ---------------------------------------------------------------------------------------
+const pool = await RecognizerPool.start({ size: WORKERS });
+const warm = loadHeldOut('synthetic').slice(0, 50);
+await Promise.all(warm.map(({ image }) => pool.recognize(image, hintsFor(true))));
+
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const ms = (x) => `${x.toFixed(1)}`;
+const rows = [];
+const work = mkdtempSync(join(tmpdir(), 'solvebox-tess-'));
+try {
+  for (const [source, caseSensitive] of Object.entries(SOURCES)) {
+    const samples = loadHeldOut(source);
+    const ours = await benchOurs(pool, samples, caseSensitive);
+    const tess = await benchTesseract(samples.slice(0, TESS_PER_SOURCE), work);
+    rows.push({ source, caseSensitive, n: samples.length, ours, tess });
+    process.stderr.write(`${source} done\n`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  await pool.close();
+}
+const serverLatency = await benchServer(loadHeldOut('synthetic').slice(0, Number(values['server-images'])));
+
+console.log(`\nOCR on held-out splits: ${PER_SOURCE} images per source (Tesseract: the first ${TESS_PER_SOURCE}), ${WORKERS} workers, pool warmed\n`);
+console.log('| source | case-sensitive source | ours: exact | ours: ignoring case | ours: CER | ours: p50 ms | ours: p99 ms | ours: img/s | Tesseract: ignoring case | Tesseract: CER | Tesseract: p50 ms | Tesseract: img/s | accuracy ×, ignoring case | speed × |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const { source, caseSensitive, ours, tess } of rows) {
+  const accuracyRatio = tess.folded > 0 ? `${(ours.folded / tess.folded).toFixed(1)}×` : '∞ (Tesseract 0)';
+  console.log(
+    `| ${source} | ${caseSensitive ? 'yes' : 'no'} | ${pct(ours.exact)} | ${pct(ours.folded)} | ${ours.cer.toFixed(3)} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${ours.perSecond.toFixed(0)} | ${pct(tess.folded)} | ${tess.cer.toFixed(3)} | ${ms(tess.p50)} | ${tess.perSecond.toFixed(1)} | ${accuracyRatio} | ${(ours.perSecond / tess.perSecond).toFixed(0)}× |`,
+  );
+}
+console.log(`\nSolve latency through a real server (in.php base64 submit → res.php answer, 2 ms polls, synthetic images, one at a time): median ${ms(serverLatency.p50)} ms, p99 ${ms(serverLatency.p99)} ms`);

@@ -1,0 +1,250 @@
+/**
+ * Our own synthetic captcha renderer. Accuracy on captchas nobody here wrote comes from variety,
+ * so every image draws its own mix of the ways real generators disguise text: many fonts and
+ * sizes, rotated, warped, overlapping and touching characters, strike lines and curves, dot and
+ * salt noise, grids and textures, colour backgrounds, blur and JPEG artefacts.
+ *
+ * Deterministic: the same rng sequence renders the same image. Fonts come from Debian packages
+ * (train.sh installs them); the list is sorted so that font choice is stable too.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
+
+const FONT_ROOT = '/usr/share/fonts';
+/** Symbol, maths and dingbat faces draw no letters. */
+const NOT_TEXT = /math|symbol|dingbat|emoji|z003|d050000l|sym|music|icons|hairline|thin|extralight/i;
+
+function fontFiles(dir) {
+  let files = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) files = files.concat(fontFiles(path));
+    else if (/\.(ttf|otf)$/i.test(name) && !NOT_TEXT.test(path)) files.push(path);
+  }
+  return files;
+}
+
+export const FONTS = fontFiles(FONT_ROOT).map((path, i) => {
+  GlobalFonts.registerFromPath(path, `synth${i}`);
+  return `synth${i}`;
+});
+if (FONTS.length < 20) throw new Error(`only ${FONTS.length} fonts under ${FONT_ROOT}; run training/train.sh, which installs them`);
+
+/** Mixed-case answers leave out characters that most fonts draw alike (0/O/o, 1/l/I), as real generators do. */
+const MIXED = '23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ';
+const DIGITS = '0123456789';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+const pick = (rng, items) => items[Math.floor(rng() * items.length)];
+const between = (rng, lo, hi) => lo + rng() * (hi - lo);
+const int = (rng, lo, hi) => Math.floor(between(rng, lo, hi + 1));
+const chance = (rng, p) => rng() < p;
+
+function randomText(rng, alphabet, length) {
+  let text = '';
+  for (let i = 0; i < length; i += 1) text += pick(rng, alphabet);
+  return text;
+}
+
+/** The answer: mostly mixed case, some single-case or digits, some arithmetic (`calc`) and two-word (`phrase`) ones. */
+function answer(rng) {
+  const roll = rng();
+  const length = int(rng, 4, 8);
+  if (roll < 0.55) return randomText(rng, MIXED, length);
+  if (roll < 0.7) return randomText(rng, DIGITS, length);
+  if (roll < 0.79) return randomText(rng, LOWER, length);
+  if (roll < 0.88) return randomText(rng, UPPER, length);
+  if (roll < 0.94) {
+    const op = pick(rng, '+-*');
+    const a = int(rng, 1, op === '*' ? 12 : 99);
+    const b = int(rng, 1, op === '*' ? 12 : 99);
+    return `${a}${op}${b}${chance(rng, 0.4) ? '=' : ''}${chance(rng, 0.2) ? '?' : ''}`.slice(0, 8);
+  }
+  const first = int(rng, 2, 4);
+  const alphabet = pick(rng, [MIXED, LOWER, DIGITS]);
+  return `${randomText(rng, alphabet, first)} ${randomText(rng, alphabet, int(rng, 2, 7 - first))}`;
+}
+
+function luminance([r, g, b]) {
+  return 0.299 * r + 0.587 * g + 0.114 * b;
+}
+
+const rgb = ([r, g, b], alpha = 1) => `rgba(${r | 0},${g | 0},${b | 0},${alpha})`;
+
+/** A background colour and a text colour at least `minContrast` apart in luminance. */
+function colours(rng) {
+  const style = rng();
+  const random = (lo, hi) => [between(rng, lo, hi), between(rng, lo, hi), between(rng, lo, hi)];
+  let background;
+  if (style < 0.55) background = random(200, 255);
+  else if (style < 0.75) background = random(120, 255);
+  else if (style < 0.88) background = random(0, 90);
+  else background = [int(rng, 0, 255), int(rng, 0, 255), int(rng, 0, 255)];
+  let text;
+  for (let tries = 0; tries < 50; tries += 1) {
+    text = chance(rng, 0.5) ? random(0, 255) : luminance(background) > 128 ? random(0, 110) : random(150, 255);
+    if (Math.abs(luminance(text) - luminance(background)) > 110) break;
+  }
+  return { background, text };
+}
+
+function paintBackground(rng, ctx, width, height, bg) {
+  ctx.fillStyle = rgb(bg);
+  ctx.fillRect(0, 0, width, height);
+  if (chance(rng, 0.3)) {
+    const gradient = ctx.createLinearGradient(0, 0, width, height);
+    gradient.addColorStop(0, rgb(bg.map((c) => c + between(rng, -60, 60))));
+    gradient.addColorStop(1, rgb(bg.map((c) => c + between(rng, -60, 60))));
+    ctx.fillStyle = gradient;
+    ctx.fillRect(0, 0, width, height);
+  }
+  if (chance(rng, 0.3)) {
+    // Texture: soft blobs of nearby colours.
+    for (let i = int(rng, 10, 60); i > 0; i -= 1) {
+      ctx.fillStyle = rgb(bg.map((c) => c + between(rng, -70, 70)), between(rng, 0.2, 0.6));
+      ctx.beginPath();
+      ctx.arc(between(rng, 0, width), between(rng, 0, height), between(rng, 2, height / 3), 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+  if (chance(rng, 0.2)) {
+    ctx.strokeStyle = rgb(bg.map((c) => c + between(rng, -90, 90)), between(rng, 0.4, 1));
+    ctx.lineWidth = between(rng, 0.5, 1.5);
+    const step = between(rng, 6, 16);
+    ctx.beginPath();
+    for (let x = between(rng, 0, step); x < width; x += step) (ctx.moveTo(x, 0), ctx.lineTo(x + between(rng, -4, 4), height));
+    for (let y = between(rng, 0, step); y < height; y += step) (ctx.moveTo(0, y), ctx.lineTo(width, y + between(rng, -4, 4)));
+    ctx.stroke();
+  }
+}
+
+function paintText(rng, ctx, text, width, height, fg) {
+  const font = pick(rng, FONTS);
+  const perCharFont = chance(rng, 0.15);
+  const weight = chance(rng, 0.35) ? 'bold ' : '';
+  const italic = chance(rng, 0.15) ? 'italic ' : '';
+  let size = height * between(rng, 0.5, 0.85);
+  const spacing = between(rng, 0.72, 1.15); // below ~0.9 neighbours touch or overlap
+  const maxRotation = pick(rng, [0, 0.1, 0.25, 0.45]);
+  const fonts = [...text].map(() => (perCharFont ? pick(rng, FONTS) : font));
+  const setFont = (i, px) => (ctx.font = `${italic}${weight}${px.toFixed(1)}px ${fonts[i]}`);
+  const advances = () => [...text].map((ch, i) => (setFont(i, size), ctx.measureText(ch).width * spacing));
+  let widths = advances();
+  let total = widths.reduce((a, b) => a + b, 0);
+  const room = width * between(rng, 0.7, 0.94);
+  if (total > room) {
+    size *= room / total;
+    widths = advances();
+    total = widths.reduce((a, b) => a + b, 0);
+  }
+  let x = (width - total) / 2 + between(rng, -0.5, 0.5) * (width - total) * 0.6;
+  const outline = chance(rng, 0.08);
+  const colourPerChar = chance(rng, 0.3);
+  const baseline = height / 2 + between(rng, -0.08, 0.08) * height;
+  [...text].forEach((ch, i) => {
+    const advance = widths[i] ?? 0;
+    ctx.save();
+    ctx.translate(x + advance / 2, baseline + between(rng, -0.1, 0.1) * height);
+    ctx.rotate(between(rng, -maxRotation, maxRotation));
+    setFont(i, size * between(rng, 0.92, 1.08));
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    const colour = colourPerChar ? fg.map((c) => c + between(rng, -30, 30)) : fg;
+    if (outline) {
+      ctx.strokeStyle = rgb(colour);
+      ctx.lineWidth = between(rng, 1, 2);
+      ctx.strokeText(ch, 0, 0);
+    } else {
+      ctx.fillStyle = rgb(colour);
+      ctx.fillText(ch, 0, 0);
+    }
+    ctx.restore();
+    x += advance;
+  });
+}
+
+function paintClutter(rng, ctx, width, height, fg) {
+  for (let i = pick(rng, [0, 0, 1, 1, 2, 3]); i > 0; i -= 1) {
+    ctx.strokeStyle = chance(rng, 0.6) ? rgb(fg) : rgb([int(rng, 0, 255), int(rng, 0, 255), int(rng, 0, 255)]);
+    ctx.lineWidth = between(rng, 0.8, 2.5);
+    ctx.beginPath();
+    ctx.moveTo(between(rng, 0, width * 0.2), between(rng, 0, height));
+    if (chance(rng, 0.4)) ctx.lineTo(between(rng, width * 0.8, width), between(rng, 0, height));
+    else ctx.bezierCurveTo(between(rng, 0, width), between(rng, -height, 2 * height), between(rng, 0, width), between(rng, -height, 2 * height), between(rng, width * 0.8, width), between(rng, 0, height));
+    ctx.stroke();
+  }
+  const dots = pick(rng, [0, 0, 30, 100, 250]);
+  for (let i = 0; i < dots; i += 1) {
+    ctx.fillStyle = chance(rng, 0.5) ? rgb(fg, between(rng, 0.3, 1)) : rgb([int(rng, 0, 255), int(rng, 0, 255), int(rng, 0, 255)], between(rng, 0.3, 1));
+    ctx.beginPath();
+    ctx.arc(between(rng, 0, width), between(rng, 0, height), between(rng, 0.4, 1.6), 0, Math.PI * 2);
+    ctx.fill();
+  }
+}
+
+/** Sine warp: each column slides up or down. */
+function warp(rng, source, width, height) {
+  const target = createCanvas(width, height);
+  const ctx = target.getContext('2d');
+  const amplitude = between(rng, 1, height * 0.12);
+  const wavelength = between(rng, width * 0.3, width * 1.2);
+  const phase = between(rng, 0, Math.PI * 2);
+  ctx.drawImage(source, 0, 0);
+  for (let x = 0; x < width; x += 1) {
+    const dy = amplitude * Math.sin((2 * Math.PI * x) / wavelength + phase);
+    ctx.drawImage(source, x, 0, 1, height, x, dy, 1, height);
+  }
+  return target;
+}
+
+function saltAndPepper(rng, ctx, width, height) {
+  const image = ctx.getImageData(0, 0, width, height);
+  const amount = between(rng, 0.005, 0.04);
+  for (let i = 0; i < width * height; i += 1) {
+    if (rng() >= amount) continue;
+    const v = chance(rng, 0.5) ? 0 : 255;
+    image.data[i * 4] = image.data[i * 4 + 1] = image.data[i * 4 + 2] = v;
+  }
+  ctx.putImageData(image, 0, 0);
+}
+
+/** @returns {Promise<{ text: string, image: Buffer }>} */
+export async function renderSynthetic(rng) {
+  const text = answer(rng);
+  const height = int(rng, 34, 80);
+  const width = Math.round(height * between(rng, 2.4, 4.2));
+  let canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  const { background, text: fg } = colours(rng);
+  paintBackground(rng, ctx, width, height, background);
+  const clutterFirst = chance(rng, 0.4);
+  if (clutterFirst) paintClutter(rng, ctx, width, height, fg);
+  paintText(rng, ctx, text, width, height, fg);
+  if (!clutterFirst) paintClutter(rng, ctx, width, height, fg);
+  if (chance(rng, 0.35)) canvas = warp(rng, canvas, width, height);
+  const out = canvas.getContext('2d');
+  if (chance(rng, 0.15)) saltAndPepper(rng, out, width, height);
+  if (chance(rng, 0.25)) {
+    const blurred = createCanvas(width, height);
+    const bctx = blurred.getContext('2d');
+    bctx.filter = `blur(${between(rng, 0.4, 1.1).toFixed(2)}px)`;
+    bctx.drawImage(canvas, 0, 0);
+    canvas = blurred;
+  }
+  const image = chance(rng, 0.35) ? await canvas.encode('jpeg', int(rng, 15, 75)) : await canvas.encode('png');
+  return { text, image };
+}
+
+/** A small fast seeded generator (mulberry32). */
+export function seededRng(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""
+Trains the OCR model (a small CNN + CTC) on the packed data of make-dataset.mjs, and exports it
+to ONNX with the metadata the server needs (charset, input size).
+
+Runs on CPU (Debian's python3-torch 1.13) and on a CUDA GPU (torch 2.x) alike: the device is
+picked at start, and nothing else differs.
+
+  python3 train.py --data data --steps 6000 --out ../model
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+# The characters the model reads. Index 0 of the output is the CTC blank; class i + 1 is CHARSET[i].
+# The order is part of the model: it is written to ocr.json, which the server reads.
+CHARSET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-*=? "
+INPUT_HEIGHT, INPUT_WIDTH = 32, 128
+
+# How often each source is drawn in a batch. Our synthetic source is the most varied, so it gets
+# the largest share; the third-party generators are each narrow.
+WEIGHTS = {
+    "synthetic": 0.36,
+    "svg-captcha-easy": 0.07,
+    "svg-captcha-hard": 0.09,
+    "trek-captcha": 0.07,
+    "captchapng": 0.05,
+    "node-captcha-generator": 0.06,
+    "haileybot": 0.16,
+    "captcha-canvas": 0.14,
+}
+CASE_SENSITIVE = {"synthetic", "svg-captcha-easy", "svg-captcha-hard"}
+
+
+def block(cin, cout):
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+
+
+class CaptchaNet(nn.Module):
+    """Conv features over the image, squeezed to one column per 4 pixels, then a 1-D conv head.
+
+    Input: N × 1 × 32 × 128 grey bytes as floats 0..255. Output: N × 32 × classes log-probabilities.
+    """
+
+    def __init__(self, classes):
+        super().__init__()
+        self.features = nn.Sequential(
+            *block(1, 16), nn.MaxPool2d(2),
+            *block(16, 32), nn.MaxPool2d(2),
+            *block(32, 64), nn.MaxPool2d((2, 1)),
+            *block(64, 128), nn.MaxPool2d((2, 1)),
+        )
+        self.head = nn.Sequential(
+            nn.Conv1d(128 * 2, 160, 3, padding=1, bias=False), nn.BatchNorm1d(160), nn.ReLU(inplace=True),
+            nn.Conv1d(160, 160, 3, padding=1, bias=False), nn.BatchNorm1d(160), nn.ReLU(inplace=True),
+            nn.Dropout(0.1),
+            nn.Conv1d(160, classes, 1),
+        )
+
+    def forward(self, pixels):
+        x = pixels / 127.5 - 1.0
+        f = self.features(x)
+        n, c, h, w = f.shape
+        logits = self.head(f.reshape(n, c * h, w))
+        return logits.permute(0, 2, 1).log_softmax(2)
+
+
+def load_split(root, split):
+    sets = {}
+    folder = os.path.join(root, split)
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".u8"):
+            continue
+        source = name[:-3]
+        pixels = np.fromfile(os.path.join(folder, name), dtype=np.uint8).reshape(-1, INPUT_HEIGHT, INPUT_WIDTH)
+        with open(os.path.join(folder, source + ".txt"), encoding="utf-8") as f:
+            labels = f.read().split("\n")[: len(pixels)]
+        if len(labels) != len(pixels):
+            raise SystemExit(f"{split}/{source}: {len(pixels)} images but {len(labels)} answers")
+        sets[source] = (pixels, labels)
+    return sets
+
+
+def encode(label):
+    return [CHARSET.index(ch) + 1 for ch in label]
+
+
+def greedy(logprobs):
+    """Best path: the most likely class per column, repeats merged, blanks dropped."""
+    best = logprobs.argmax(2).cpu().numpy()
+    out = []
+    for row in best:
+        text, prev = [], 0
+        for k in row:
+            if k != prev and k != 0:
+                text.append(CHARSET[k - 1])
+            prev = k
+        out.append("".join(text))
+    return out
+
+
+def evaluate(model, device, val):
+    model.eval()
+    report = {}
+    with torch.no_grad():
+        for source, (pixels, labels) in val.items():
+            predictions = []
+            for i in range(0, len(pixels), 256):
+                batch = torch.from_numpy(pixels[i:i + 256]).float().unsqueeze(1).to(device)
+                predictions += greedy(model(batch))
+            exact = sum(p == t for p, t in zip(predictions, labels)) / len(labels)
+            folded = sum(p.lower() == t.lower() for p, t in zip(predictions, labels)) / len(labels)
+            report[source] = (exact, folded)
+    model.train()
+    return report
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="data")
+    parser.add_argument("--out", default="../model")
+    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    train = load_split(args.data, "train")
+    val = load_split(args.data, "val")
+    sources = [s for s in WEIGHTS if s in train]
+    weights = np.array([WEIGHTS[s] for s in sources])
+    weights /= weights.sum()
+    encoded = {s: [encode(t) for t in train[s][1]] for s in sources}
+    print("training on", {s: len(train[s][1]) for s in sources}, "device", device, flush=True)
+
+    model = CaptchaNet(len(CHARSET) + 1).to(device)
+    print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.15)
+    ctc = nn.CTCLoss(blank=0, zero_infinity=True)
+
+    started = time.time()
+    best_score, best_state = -1.0, None
+    for step in range(1, args.steps + 1):
+        picks = rng.choice(len(sources), size=args.batch, p=weights)
+        images, targets, lengths = [], [], []
+        for k in picks:
+            source = sources[k]
+            i = rng.integers(len(encoded[source]))
+            images.append(train[source][0][i])
+            targets += encoded[source][i]
+            lengths.append(len(encoded[source][i]))
+        batch = torch.from_numpy(np.stack(images)).float().unsqueeze(1)
+        if rng.random() < 0.5:
+            # Light photometric jitter: contrast and brightness, so that the model does not lean on exact grey levels.
+            scale = torch.empty(len(images), 1, 1, 1).uniform_(0.7, 1.2)
+            shift = torch.empty(len(images), 1, 1, 1).uniform_(-30, 30)
+            batch = ((batch - 128) * scale + 128 + shift).clamp(0, 255)
+        batch = batch.to(device)
+        logprobs = model(batch).permute(1, 0, 2)  # T × N × C for CTCLoss
+        input_lengths = torch.full((len(images),), logprobs.shape[0], dtype=torch.long)
+        loss = ctc(logprobs, torch.tensor(targets, dtype=torch.long), input_lengths, torch.tensor(lengths, dtype=torch.long))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        schedule.step()
+        if step % 100 == 0:
+            rate = step * args.batch / (time.time() - started)
+            print(f"step {step} loss {loss.item():.4f} lr {schedule.get_last_lr()[0]:.5f} {rate:.0f} img/s", flush=True)
+        if step % args.eval_every == 0 or step == args.steps:
+            report = evaluate(model, device, val)
+            score = min(folded for _, folded in report.values())
+            print(f"eval step {step}: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in report.items()), flush=True)
+            if score >= best_score:
+                best_score = score
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                os.makedirs(args.out, exist_ok=True)
+                torch.save(best_state, os.path.join(args.data, "best.pt"))
+
+    model.load_state_dict(best_state)
+    export(model.cpu(), args, time.time() - started, evaluate(model, torch.device("cpu"), val))
+
+
+def export(model, args, seconds, report):
+    model.eval()
+    os.makedirs(args.out, exist_ok=True)
+    dummy = torch.zeros(1, 1, INPUT_HEIGHT, INPUT_WIDTH)
+    path = os.path.join(args.out, "ocr.onnx")
+    kwargs = {"dynamo": False} if int(torch.__version__.split(".")[0]) >= 2 else {}
+    torch.onnx.export(
+        model, dummy, path, opset_version=13, input_names=["pixels"], output_names=["logprobs"],
+        dynamic_axes={"pixels": {0: "batch"}, "logprobs": {0: "batch"}}, **kwargs,
+    )
+    meta = {
+        "charset": CHARSET,
+        "inputHeight": INPUT_HEIGHT,
+        "inputWidth": INPUT_WIDTH,
+        "blank": 0,
+        "training": {
+            "steps": args.steps,
+            "batch": args.batch,
+            "seconds": round(seconds),
+            "torch": torch.__version__,
+            "validation": {s: {"caseSensitive": round(e, 4), "caseInsensitive": round(f, 4)} for s, (e, f) in report.items()},
+        },
+    }
+    with open(os.path.join(args.out, "ocr.json"), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    print("exported", path, os.path.getsize(path), "bytes", flush=True)
+
+
+if __name__ == "__main__":
+    main()
