@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'ocr', 'test', 'fixtures');
+const OCR_FIXTURE = (JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'), 'utf8')) as { file: string; answer: string; caseSensitive: boolean }[])[0]!;
 const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -118,6 +120,30 @@ describe('solvebox serve', () => {
       assert.match(submitted, /^OK\|[0-9]{16}$/);
       await sleep(100);
       assert.equal(await text(`${first.url}/res.php?key=${key}&action=get&id=${submitted.slice(3)}`), 'OK|XXXX.DUMMY.TOKEN.XXXX');
+
+      // Image captchas are read by the shipped OCR model, out of the box.
+      const form = new FormData();
+      form.append('key', key);
+      form.append('method', 'post');
+      form.append('regsense', '1');
+      form.append('file', new Blob([readFileSync(join(FIXTURES, OCR_FIXTURE.file))]), OCR_FIXTURE.file);
+      const image = await (await fetch(`${first.url}/in.php`, { method: 'POST', body: form })).text();
+      assert.match(image, /^OK\|[0-9]{16}$/);
+      let answer = 'CAPCHA_NOT_READY';
+      for (let i = 0; i < 200 && answer === 'CAPCHA_NOT_READY'; i++) {
+        await sleep(50);
+        answer = await text(`${first.url}/res.php?key=${key}&action=get&id=${image.slice(3)}`);
+      }
+      assert.equal(answer, `OK|${OCR_FIXTURE.answer}`);
+      assert.equal(await text(`${first.url}/res.php?key=${key}&action=reportgood&id=${image.slice(3)}`), 'OK_REPORT_RECORDED');
+      const stats = JSON.parse(run(['stats', '--json', '--db', db]).stdout) as { solver: string; solved: number; reportedGood: number; reportedAccuracy: number }[];
+      assert.deepEqual(
+        stats.map((s) => [s.solver, s.solved, s.reportedGood, s.reportedAccuracy]),
+        [
+          ['ocr', 1, 1, 1],
+          ['sandbox', 1, 0, null],
+        ],
+      );
 
       // Keys changed by the CLI apply to the running server.
       assert.equal(run(['keys', 'disable', key, '--db', db]).status, 0);

@@ -8,6 +8,9 @@ import type { ImageHints } from '@solvebox/protocol';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { loadModelInfo, type ModelInfo } from './model.js';
+// sharp must be loaded by the main thread before any worker loads it: on glibc Linux its shared
+// libraries must outlive every thread that used them (sharp's documentation on worker threads).
+import './preprocess.js';
 import type { Recognition, RecognizeOptions } from './recognizer.js';
 import type { Job, JobResult, WorkerSetup } from './worker.js';
 

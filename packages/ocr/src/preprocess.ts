@@ -16,9 +16,12 @@ export const INPUT_WIDTH = 128;
 export const MAX_INPUT_PIXELS = 4_000_000;
 export const MAX_INPUT_SIDE = 4096;
 
-/** How the grey image is prepared. `plain` is what the model is trained on; the others are second looks. */
-export type Variant = 'plain' | 'stretched' | 'sharpened';
-export const VARIANTS: readonly Variant[] = ['plain', 'stretched', 'sharpened'];
+/**
+ * How the image is prepared. `plain` is what the model is trained on; the others are second looks
+ * for a reading the model doubts: salt noise filtered out, or the outer margin cut away.
+ */
+export type Variant = 'plain' | 'denoised' | 'cropped';
+export const VARIANTS: readonly Variant[] = ['plain', 'denoised', 'cropped'];
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';
@@ -31,29 +34,75 @@ sharp.cache(false);
 
 /**
  * Decodes a PNG, JPEG or GIF (the first frame of an animated one), flattens transparency onto
- * white (as a browser shows it on a white page), turns it grey and squeezes it to the model's
- * input size. Deterministic: the same bytes always give the same pixels.
+ * white (as a browser shows it on a white page), squeezes it to the model's input size, and turns
+ * it into ink on paper (see inkOnPaper). Deterministic: the same bytes always give the same pixels.
  */
 export async function preprocess(image: Uint8Array, variant: Variant = 'plain'): Promise<Uint8Array> {
   let pipeline: sharp.Sharp;
+  let width: number;
+  let height: number;
   try {
-    pipeline = sharp(image, { pages: 1, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated', sequentialRead: true });
-    const { width, height } = await pipeline.metadata();
-    if (!width || !height) throw new ImageError('the image has no dimensions');
-    if (width > MAX_INPUT_SIDE || height > MAX_INPUT_SIDE) throw new ImageError(`the image is ${width}×${height}, larger than ${MAX_INPUT_SIDE} on a side`);
+    pipeline = sharp(image, { pages: 1, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'truncated' });
+    ({ width = 0, height = 0 } = await pipeline.metadata());
   } catch (err) {
     throw asImageError(err);
   }
-  pipeline = pipeline.flatten({ background: '#ffffff' }).greyscale();
-  if (variant === 'stretched') pipeline = pipeline.normalise();
-  if (variant === 'sharpened') pipeline = pipeline.median(3).normalise();
+  if (!width || !height) throw new ImageError('the image has no dimensions');
+  if (width > MAX_INPUT_SIDE || height > MAX_INPUT_SIDE) throw new ImageError(`the image is ${width}×${height}, larger than ${MAX_INPUT_SIDE} on a side`);
+  pipeline = pipeline.flatten({ background: '#ffffff' });
+  if (variant === 'denoised') pipeline = pipeline.median(3);
+  if (variant === 'cropped' && width >= 20 && height >= 20) {
+    const dx = Math.round(width * 0.04);
+    const dy = Math.round(height * 0.06);
+    pipeline = pipeline.extract({ left: dx, top: dy, width: width - 2 * dx, height: height - 2 * dy });
+  }
   try {
-    const pixels = await pipeline.resize(INPUT_WIDTH, INPUT_HEIGHT, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-    if (pixels.length !== INPUT_WIDTH * INPUT_HEIGHT) throw new ImageError(`decoded ${pixels.length} bytes, expected ${INPUT_WIDTH * INPUT_HEIGHT}`);
-    return new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
+    const { data, info } = await pipeline
+      .resize(INPUT_WIDTH, INPUT_HEIGHT, { fit: 'fill', kernel: 'linear' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.width !== INPUT_WIDTH || info.height !== INPUT_HEIGHT) throw new ImageError(`resized to ${info.width}×${info.height}`);
+    return inkOnPaper(data, info.channels);
   } catch (err) {
     throw asImageError(err);
   }
+}
+
+/**
+ * Grey by colour distance from the background, not by brightness: coloured letters on a
+ * background of the same brightness (common in colour captchas) stay visible, and light text on
+ * dark reads like dark text on light. The background colour is the median of the border pixels;
+ * distances are stretched so the strongest ink is black, whatever its contrast.
+ */
+export function inkOnPaper(rgb: Uint8Array, channels: number): Uint8Array {
+  const pixels = INPUT_WIDTH * INPUT_HEIGHT;
+  const background: number[] = [];
+  for (let c = 0; c < Math.min(channels, 3); c++) {
+    const border: number[] = [];
+    for (let i = 0; i < pixels; i++) {
+      const x = i % INPUT_WIDTH;
+      const y = (i - x) / INPUT_WIDTH;
+      if (x === 0 || y === 0 || x === INPUT_WIDTH - 1 || y === INPUT_HEIGHT - 1) border.push(rgb[i * channels + c]!);
+    }
+    border.sort((a, b) => a - b);
+    background.push(border[border.length >> 1]!);
+  }
+  const distance = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    let sum = 0;
+    for (let c = 0; c < background.length; c++) {
+      const d = rgb[i * channels + c]! - background[c]!;
+      sum += d * d;
+    }
+    distance[i] = Math.sqrt(sum / background.length);
+  }
+  // The 99th percentile, not the maximum, sets full black: a few stray dots must not decide it.
+  const sorted = Float32Array.from(distance).sort();
+  const full = Math.max(sorted[Math.floor(pixels * 0.99)]!, 24);
+  const out = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) out[i] = 255 - Math.min(255, Math.round((distance[i]! * 255) / full));
+  return out;
 }
 
 function asImageError(err: unknown): ImageError {

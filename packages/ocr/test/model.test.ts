@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { ImageRejected, PoolError, Recognizer, RecognizerPool, loadModelInfo, preprocess } from '../src/index.js';
 import { FIXTURE_DIR, fixtures, hintsFor, pngBomb, truncated } from './fixtures.js';
 
@@ -57,6 +58,16 @@ describe('the worker pool', () => {
       assert.equal(got, f.caseSensitive ? f.answer : f.answer.toLowerCase(), f.file);
       assert.ok(r.confidence > 0 && r.confidence <= 1);
     }
+  });
+
+  test('an animated GIF is read by its first frame', async () => {
+    const f = fixtures().find((x) => x.source === 'svg-captcha-easy')!;
+    const { width, height } = await sharp(f.image).metadata();
+    const blankFrame = await sharp({ create: { width: width!, height: height!, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const animated = await sharp([f.image, blankFrame], { join: { animated: true } }).gif({ loop: 0, delay: [500, 500] }).toBuffer();
+    assert.equal((await sharp(animated).metadata()).pages, 2);
+    const r = await pool.recognize(animated, hintsFor(true));
+    assert.ok('text' in r && r.text === f.answer, JSON.stringify(r));
   });
 
   test('hostile images fail cleanly and the pool reads on', async () => {

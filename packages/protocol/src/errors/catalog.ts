@@ -191,8 +191,8 @@ export const ERROR_CATALOG = {
   ERROR_TOO_BIG_CAPTCHA_FILESIZE: {
     endpoints: IN,
     description: 'Your captcha image is larger than 100 kB.',
-    cause: 'The image has more bytes than the configured maximum (100 kB by default), or the whole request body is larger than the server accepts.',
-    fix: 'Crop or recompress the image below the limit.',
+    cause: 'The image has more bytes than the configured maximum (100 kB by default), its header claims a side longer than the configured maximum (1000 px by default; this also stops decompression bombs), or the whole request body is larger than the server accepts.',
+    fix: 'Crop, scale down or recompress the image below the limits.',
     retry: 'fix-request',
     vendors: BOTH,
     served: true,
@@ -209,7 +209,7 @@ export const ERROR_CATALOG = {
   ERROR_IMAGE_TYPE_NOT_SUPPORTED: {
     endpoints: IN,
     description: 'The server cannot recognise the file type of your image.',
-    cause: 'The bytes do not start with a JPEG, PNG or GIF signature.',
+    cause: 'The bytes do not start with a JPEG, PNG or GIF signature, or the image header after the signature cannot be read.',
     fix: 'Convert the image to JPEG, PNG or GIF.',
     retry: 'fix-request',
     vendors: BOTH,
@@ -356,7 +356,7 @@ export const ERROR_CATALOG = {
   ERROR_CAPTCHA_UNSOLVABLE: {
     endpoints: RES,
     description: 'The captcha could not be solved.',
-    cause: 'The solver gave up or failed on every attempt (3 by default), the task passed its deadline (90 s for images, 300 s for token tasks by default), or no solver is configured for the method.',
+    cause: 'The solver gave up or failed on every attempt (3 by default), declined the task (the OCR model doubted its reading, or the image pixels could not be decoded) with no fallback solver configured, the task passed its deadline (90 s for images, 300 s for token tasks by default), or no solver is configured for the method.',
     fix: 'Submit a fresh task; if it keeps failing, check the captcha parameters or the solver routing.',
     retry: 'task-failed',
     vendors: BOTH,
