@@ -143,8 +143,9 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     torch.set_num_threads(args.threads)
-    # Adam's second-moment estimates of rarely used classes decay into denormal floats, which the
-    # CPU computes about 100 times slower: without this, training slowed threefold after 600 steps.
+    # Adam's second-moment estimates of rarely used classes can decay into denormal floats, which
+    # the CPU computes many times slower. (A CPU run slowed threefold after 600 steps without this;
+    # with it, the slowdown was smaller but did not vanish, so it is not the whole story.)
     torch.set_flush_denormal(True)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
