@@ -112,7 +112,7 @@ describe('OCR behind in.php / res.php', () => {
   });
 
   test('reportgood and reportbad are counted for the solver that answered', async () => {
-    const before = (await t.server.services.storage.solverStats()).find((s) => s.solver === 'ocr');
+    const earlier = (await t.server.services.storage.solverStats()).find((s) => s.solver === 'ocr');
     const f = fixtures[1]!;
     const good = await submitOk(t, { method: 'base64', body: b64(f.image) });
     const bad = await submitOk(t, { method: 'base64', body: b64(fixtures[2]!.image) });
@@ -122,8 +122,8 @@ describe('OCR behind in.php / res.php', () => {
     assert.equal((await getQuery(t.url, '/res.php', { key: t.key, action: 'reportbad', id: bad })).body, 'OK_REPORT_RECORDED');
     const stats = (await t.server.services.storage.solverStats()).find((s) => s.solver === 'ocr');
     assert.ok(stats);
-    assert.equal(stats.reportedGood - (before?.reportedGood ?? 0), 1);
-    assert.equal(stats.reportedBad - (before?.reportedBad ?? 0), 1);
+    assert.equal(stats.reportedGood - (earlier?.reportedGood ?? 0), 1);
+    assert.equal(stats.reportedBad - (earlier?.reportedBad ?? 0), 1);
     assert.ok(stats.solved >= 2 && stats.failed >= 1, JSON.stringify(stats));
   });
 });
