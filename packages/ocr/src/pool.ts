@@ -83,11 +83,8 @@ export class RecognizerPool {
   recognize(image: Uint8Array, hints: ImageHints, signal?: AbortSignal): Promise<Recognition> {
     if (this.closed) return Promise.reject(new PoolError('the OCR pool is closed'));
     if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new PoolError('aborted'));
-    // postMessage copies a typed array's whole backing buffer, not just its view: a slice of a
-    // large request body or file would cost megabytes per image. Send exactly the image's bytes.
-    const tight = image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image : image.slice();
     return new Promise<Recognition>((resolve, reject) => {
-      const job: Job = { id: this.nextId++, image: tight, hints };
+      const job: Job = { id: this.nextId++, image: ownBytes(image), hints };
       const onAbort = signal
         ? (): void => {
             // Only a queued job can be withdrawn; one a worker has started finishes and is ignored.
@@ -191,4 +188,13 @@ export class RecognizerPool {
     if (err) pending.reject(err);
     else pending.resolve(recognition!);
   }
+}
+
+/**
+ * postMessage copies a typed array's whole backing buffer, not just its view: a view into a large
+ * request body or file would cost megabytes per image (it made a benchmark 6 times slower). So
+ * send exactly the image's bytes. Not `image.slice()`: on a Buffer that is another view.
+ */
+export function ownBytes(image: Uint8Array): Uint8Array {
+  return image.byteOffset === 0 && image.byteLength === image.buffer.byteLength ? image : new Uint8Array(image);
 }

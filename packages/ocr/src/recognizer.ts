@@ -6,7 +6,7 @@ import type { ImageHints } from '@solvebox/protocol';
 import * as ort from 'onnxruntime-node';
 import type { FrameScores } from './decode.js';
 import type { ModelInfo } from './model.js';
-import { preprocess, VARIANTS, type Variant } from './preprocess.js';
+import { decode, preprocess, SECOND_LOOKS, secondLook, type Variant } from './preprocess.js';
 import { Reader, type Answer, type NoAnswer } from './read.js';
 
 export interface RecognizeOptions {
@@ -49,18 +49,24 @@ export class Recognizer {
 
   /**
    * Reads an image. A reading below `secondLookBelow` confidence gets second looks with the other
-   * preprocessing variants, and the most confident reading wins.
+   * preprocessing variants (the image decoded once for all of them), and the most confident
+   * reading wins.
    */
   async recognize(image: Uint8Array, hints: ImageHints, options: RecognizeOptions): Promise<Recognition> {
-    let best: Recognition | undefined;
-    for (const variant of VARIANTS) {
-      const answer = this.reader.read(await this.scores(await preprocess(image, variant)), hints);
-      const recognition: Recognition = 'reason' in answer ? { ...answer, confidence: 0 } : { ...answer, variant };
-      if (!best || recognition.confidence > best.confidence) best = recognition;
-      if ('reason' in answer && answer.reason === 'unsupported-language') break;
+    let best = await this.recognition(await preprocess(image), hints, 'plain');
+    if (best.confidence >= options.secondLookBelow || ('reason' in best && best.reason === 'unsupported-language')) return best;
+    const decoded = await decode(image);
+    for (const variant of SECOND_LOOKS) {
+      const recognition = await this.recognition(await secondLook(decoded, variant), hints, variant);
+      if (recognition.confidence > best.confidence) best = recognition;
       if (best.confidence >= options.secondLookBelow) break;
     }
-    return best!;
+    return best;
+  }
+
+  private async recognition(pixels: Uint8Array, hints: ImageHints, variant: Variant): Promise<Recognition> {
+    const answer = this.reader.read(await this.scores(pixels), hints);
+    return 'reason' in answer ? { ...answer, confidence: 0 } : { ...answer, variant };
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { ImageRejected, PoolError, Recognizer, RecognizerPool, loadModelInfo, preprocess } from '../src/index.js';
+import { ownBytes } from '../src/pool.js';
 import { FIXTURE_DIR, fixtures, hintsFor, pngBomb, truncated } from './fixtures.js';
 
 interface Parity {
@@ -58,6 +59,20 @@ describe('the worker pool', () => {
       assert.equal(got, f.caseSensitive ? f.answer : f.answer.toLowerCase(), f.file);
       assert.ok(r.confidence > 0 && r.confidence <= 1);
     }
+  });
+
+  test('an image that is a view into a large buffer is sent as its own bytes, and read', async () => {
+    const f = fixtures()[0]!;
+    // As a benchmark or a request parser holds images: views into one large Buffer.
+    const blob = Buffer.concat([Buffer.alloc(4 << 20), f.image, Buffer.alloc(4 << 20)]);
+    const view = blob.subarray(4 << 20, (4 << 20) + f.image.length);
+    const own = ownBytes(view);
+    assert.equal(own.buffer.byteLength, f.image.length, 'the neighbours of the view would be copied to the worker');
+    assert.deepEqual(Buffer.from(own), f.image);
+    const whole = new Uint8Array(f.image);
+    assert.equal(ownBytes(whole), whole, 'an image that owns its buffer is not copied');
+    const r = await pool.recognize(view, hintsFor(f.caseSensitive));
+    assert.ok('text' in r && r.text === f.answer, JSON.stringify(r));
   });
 
   test('an animated GIF is read by its first frame', async () => {

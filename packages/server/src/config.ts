@@ -223,7 +223,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'ocr-second-look',
     kind: 'string',
     default: '0.9',
-    doc: 'OCR readings below this probability (0-1) are read again with contrast-stretched and denoised preprocessing; the likeliest reading wins.',
+    doc: 'OCR readings below this probability (0-1) are read again denoised (median filter) and with the outer margin cut away; the likeliest reading wins.',
     apply: (c, v) => (c.ocrSecondLook = parseNumber('ocr-second-look', v, { integer: false, min: 0, max: 1 })),
   },
   {
