@@ -74,7 +74,7 @@ export const SOURCES = {
   'node-captcha-generator': {
     caseSensitive: false,
     make: async () => {
-      const captcha = new NodeCaptcha({ length: 5, size: { width: 450, height: 200 } });
+      const captcha = newNodeCaptcha();
       const raw = await new Promise((resolve, reject) => captcha.captcha.getBuffer('image/png', (err, buf) => (err ? reject(err) : resolve(buf))));
       const image = await sharp(raw).removeAlpha().negate().png().toBuffer();
       return { text: String(captcha.value), image };
@@ -96,3 +96,17 @@ export const SOURCES = {
     },
   },
 };
+
+/**
+ * node-captcha-generator picks a digit with lodash's `_.random(length)`, whose upper bound is
+ * inclusive: about once in 10 000 digits it reads past the end of its MNIST set and throws. Draw again.
+ */
+function newNodeCaptcha() {
+  for (;;) {
+    try {
+      return new NodeCaptcha({ length: 5, size: { width: 450, height: 200 } });
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+    }
+  }
+}

@@ -9,7 +9,6 @@ picked at start, and nothing else differs.
   python3 train.py --data data --steps 6000 --out ../model
 """
 import argparse
-import warnings
 import json
 import math
 import os
@@ -72,6 +71,16 @@ class CaptchaNet(nn.Module):
         return logits.permute(0, 2, 1).log_softmax(2)
 
 
+def one_cycle(fraction, peak):
+    """The one-cycle learning rate (as torch's OneCycleLR): a cosine rise from peak/25 over the first
+    15 % of training, then a cosine fall to peak/250 000."""
+    warmup, start, end = 0.15, peak / 25, peak / 25 / 1e4
+    if fraction < warmup:
+        return start + (peak - start) * (1 - math.cos(math.pi * fraction / warmup)) / 2
+    fall = (fraction - warmup) / (1 - warmup)
+    return end + (peak - end) * (1 + math.cos(math.pi * fall)) / 2
+
+
 def load_split(root, split):
     sets = {}
     folder = os.path.join(root, split)
@@ -128,7 +137,7 @@ def main():
     parser.add_argument("--out", default="../model")
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--minutes", type=float, default=0,
-                        help="instead of --steps: as many steps as fit in this many minutes, measured on the first 40")
+                        help="instead of --steps: train this long, the learning-rate cycle following the clock")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=1)
@@ -136,23 +145,29 @@ def main():
     parser.add_argument("--stop-after", type=int, default=0, help="end after this many steps of the --steps schedule")
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--weights", default="",
+                        help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
+    shares = dict(WEIGHTS)
+    for item in filter(None, args.weights.split(",")):
+        source, _, share = item.partition("=")
+        if source not in shares:
+            raise SystemExit(f"--weights: unknown source {source}")
+        shares[source] = float(share)
 
-    # Stepping the schedule forward after measuring speed trips a harmless ordering warning.
-    warnings.filterwarnings("ignore", message="Detected call of `lr_scheduler.step\(\)` before")
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    torch.set_num_threads(args.threads)
     # Adam's second-moment estimates of rarely used classes can decay into denormal floats, which
-    # the CPU computes many times slower. (A CPU run slowed threefold after 600 steps without this;
-    # with it, the slowdown was smaller but did not vanish, so it is not the whole story.)
+    # the CPU computes many times slower (a CPU run slowed threefold after 600 steps). The flag is
+    # per thread, and threads copy it when they are created: so set it before the thread pool exists.
     torch.set_flush_denormal(True)
+    torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
     train = load_split(args.data, "train")
     val = load_split(args.data, "val")
-    sources = [s for s in WEIGHTS if s in train]
-    weights = np.array([WEIGHTS[s] for s in sources])
+    sources = [s for s in shares if s in train]
+    weights = np.array([shares[s] for s in sources])
     weights /= weights.sum()
     encoded = {s: [encode(t) for t in train[s][1]] for s in sources}
     print("training on", {s: len(train[s][1]) for s in sources}, "device", device, flush=True)
@@ -163,27 +178,30 @@ def main():
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    schedule = None
-    if not args.minutes:
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.15)
-    else:
-        for group in optimizer.param_groups:
-            group["lr"] = args.lr / 25  # OneCycle's starting rate, until the schedule exists
-
     started = time.time()
     best_score, best_state = -1.0, None
+
+    def validate(step):
+        nonlocal best_score, best_state
+        report = evaluate(model, device, val)
+        score = min(folded for _, folded in report.values())
+        print(f"eval step {step}: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in report.items()), flush=True)
+        if score >= best_score:
+            best_score = score
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            torch.save(best_state, os.path.join(args.data, "best.pt"))
+
     step = 0
-    while step < args.steps and not (args.stop_after and step >= args.stop_after):
+    last_report = started
+    while not (args.stop_after and step >= args.stop_after):
+        # With --minutes the cycle follows the clock, not a step count guessed in advance: a CPU
+        # run's speed changed by a factor of two partway through, and the cycle must still end.
+        done = (time.time() - started) / (args.minutes * 60) if args.minutes else step / args.steps
+        if done >= 1:
+            break
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle(done, args.lr)
         step += 1
-        last = step == args.steps or step == args.stop_after
-        if schedule is None and step == 41:
-            rate = 40 / (time.time() - started)
-            # Validation costs about 5 % on this model; leave room for it.
-            args.steps = int(rate * args.minutes * 60 * 0.95)
-            print(f"{rate:.2f} steps/s: training {args.steps} steps", flush=True)
-            schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.15)
-            for _ in range(40):
-                schedule.step()
         picks = rng.choice(len(sources), size=args.batch, p=weights)
         images, targets, lengths = [], [], []
         for k in picks:
@@ -206,20 +224,16 @@ def main():
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
-        if schedule is not None:
-            schedule.step()
         if step % 100 == 0:
-            rate = step * args.batch / (time.time() - started)
+            now = time.time()
+            rate = 100 * args.batch / (now - last_report)  # over the last 100 steps: the speed drifts
+            last_report = now
             print(f"step {step} loss {loss.item():.4f} lr {optimizer.param_groups[0]['lr']:.5f} {rate:.0f} img/s", flush=True)
-        if step % args.eval_every == 0 or last:
-            report = evaluate(model, device, val)
-            score = min(folded for _, folded in report.values())
-            print(f"eval step {step}: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in report.items()), flush=True)
-            if score >= best_score:
-                best_score = score
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                os.makedirs(args.out, exist_ok=True)
-                torch.save(best_state, os.path.join(args.data, "best.pt"))
+        if step % args.eval_every == 0:
+            validate(step)
+    if step % args.eval_every != 0:
+        validate(step)
+    args.steps = step
 
     model.load_state_dict(best_state)
     export(model.cpu(), args, time.time() - started, evaluate(model, torch.device("cpu"), val))
