@@ -1,7 +1,8 @@
 /** Preprocessing: colour distance from the background, whatever the colours and polarity. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INPUT_HEIGHT, INPUT_WIDTH, inkOnPaper, preprocess } from '../src/preprocess.js';
+import sharp from 'sharp';
+import { decode, INPUT_HEIGHT, INPUT_WIDTH, inkOnPaper, preprocess, secondLook } from '../src/preprocess.js';
 import { fixtures } from './fixtures.js';
 
 /** An RGB image of the model's size: `background` with a block of `ink` in the middle. */
@@ -44,4 +45,35 @@ test('the same bytes always give the same pixels, for every fixture format', asy
     assert.equal(a.length, INPUT_WIDTH * INPUT_HEIGHT);
     assert.deepEqual(a, b, f.file);
   }
+});
+
+test('second looks see the same image differently: the margin cut away, or salt noise filtered out', async () => {
+  // A dark frame around a white image: the plain look sees the frame, the cropped one does not.
+  const width = 200;
+  const height = 50;
+  const rgb = Buffer.alloc(width * height * 3, 255);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (x < 4 || y < 2 || x >= width - 4 || y >= height - 2) rgb.fill(0, (y * width + x) * 3, (y * width + x + 1) * 3);
+      // A few salt dots in the middle, which the median filter removes.
+      if (y === 25 && x % 40 === 20) rgb.fill(0, (y * width + x) * 3, (y * width + x + 1) * 3);
+    }
+  }
+  const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const decoded = await decode(png);
+  assert.deepEqual([decoded.width, decoded.height], [width, height]);
+  const [plain, cropped, denoised] = await Promise.all([preprocess(png), secondLook(decoded, 'cropped'), secondLook(decoded, 'denoised')]);
+  for (const grey of [plain, cropped, denoised]) assert.equal(grey.length, INPUT_WIDTH * INPUT_HEIGHT);
+  // The frame is the background (the border's median colour) for the plain look, so the white
+  // inside is ink; cut away, white is the background and the page is blank but for the dots.
+  assert.ok(at(plain, 64, 10) < 128, `plain: ${at(plain, 64, 10)}`);
+  assert.equal(at(cropped, 64, 10), 255);
+  // In the plain look the dots are gaps in the "ink"; the median filter closes them.
+  const gaps = (grey: Uint8Array): number => {
+    let n = 0;
+    for (let y = 4; y < INPUT_HEIGHT - 4; y++) for (let x = 6; x < INPUT_WIDTH - 6; x++) if (at(grey, x, y) > 64) n++;
+    return n;
+  };
+  assert.ok(gaps(plain) > 0, 'the plain look should show the dots');
+  assert.equal(gaps(denoised), 0);
 });
