@@ -42,8 +42,11 @@ export const serveCommand: Command = {
           `try: curl '${server.url}/in.php?key=${key}&method=turnstile&sitekey=1x00000000000000000000AA&pageurl=https://example.com/'\n`,
       );
     }
+    // Handlers first: whoever reads "listening on" may signal at once (a test, a supervisor), and
+    // a signal before the handlers exist would kill the process without closing the database.
+    const stopped = waitForSignal(server);
     process.stdout.write(`listening on ${server.url}\n`);
-    return waitForSignal(server);
+    return stopped;
   },
 };
 
