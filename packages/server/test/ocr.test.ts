@@ -135,8 +135,11 @@ test('a declined reading goes to the fallback solver when one is configured', as
     assert.equal(await waitForResult(t, id), 'OK|HUMAN');
     const stats = await t.server.services.storage.solverStats();
     assert.deepEqual(
-      stats.map((s) => [s.solver, s.solved]),
-      [['sandbox', 1]],
+      stats.map((s) => [s.solver, s.solved, s.failed, s.declined]),
+      [
+        ['ocr', 0, 0, 1],
+        ['sandbox', 1, 0, 0],
+      ],
     );
   } finally {
     await t.close();

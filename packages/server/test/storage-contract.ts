@@ -267,7 +267,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     );
 
     test(
-      'solver statistics: answers, failures and reports count for the solver that had the task, and outlive it',
+      'solver statistics: answers, failures, declines and reports count for the solver that had the task, and outlive it',
       withStorage(async (s) => {
         const a = await account(s, 10);
         const tasks = [task(a.id), task(a.id), task(a.id)];
@@ -278,14 +278,16 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.ok(first && second && third);
         await s.completeTask(first, TOKEN, 0, T0, T0 + 1_000, 'ocr');
         await s.completeTask(second, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
+        await s.recordDecline('ocr');
         await s.failTask(third, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
+        await s.recordDecline('ocr'); // a decline the fallback answered: not a failure of ocr
         assert.equal(await s.recordReport(a.id, first.id, 'bad', T0), 'recorded');
         assert.equal(await s.recordReport(a.id, second.id, 'good', T0), 'recorded');
         assert.equal(await s.recordReport(a.id, second.id, 'bad', T0), 'duplicate', 'a duplicate report is not counted');
         await s.sweep(T0 + 2_000, { resultTtlMs: 1_000, banWindowMs: 1_000 });
         assert.deepEqual(await s.solverStats(), [
-          { solver: 'ocr', solved: 1, failed: 1, reportedGood: 0, reportedBad: 1 },
-          { solver: 'sandbox', solved: 1, failed: 0, reportedGood: 1, reportedBad: 0 },
+          { solver: 'ocr', solved: 1, failed: 1, declined: 2, reportedGood: 0, reportedBad: 1 },
+          { solver: 'sandbox', solved: 1, failed: 0, declined: 0, reportedGood: 1, reportedBad: 0 },
         ]);
       }),
     );

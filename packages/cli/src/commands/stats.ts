@@ -6,7 +6,8 @@ import { UsageError, type Command } from './index.js';
 
 const USAGE = `usage: solvebox stats [--json] [--db FILE]
 
-Per solver, since the database was created: tasks solved, tasks that failed with it, and the
+Per solver, since the database was created: tasks solved, tasks that failed with it, tasks it
+declined (the OCR model doubted its reading; the fallback solver, if any, then had them), and the
 reportgood / reportbad verdicts of clients. Reported accuracy is good / (good + bad): only tasks a
 client reported count, so it says most when clients report consistently.
 The database is --db, else ${envName('db')}, else ./data/solvebox.db.`;
@@ -36,8 +37,8 @@ export const statsCommand: Command = {
       }
       const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
       printTable(
-        ['SOLVER', 'SOLVED', 'FAILED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
-        stats.map((s) => [s.solver, String(s.solved), String(s.failed), String(s.reportedGood), String(s.reportedBad), pct(reportedAccuracy(s))]),
+        ['SOLVER', 'SOLVED', 'FAILED', 'DECLINED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
+        stats.map((s) => [s.solver, String(s.solved), String(s.failed), String(s.declined), String(s.reportedGood), String(s.reportedBad), pct(reportedAccuracy(s))]),
       );
       return 0;
     } finally {

@@ -179,6 +179,7 @@ export class TaskRunner {
         try {
           solution = await solver.solve(solverTask, { signal: abort.signal });
         } catch (err) {
+          if (isSolverDeclined(err)) await this.countDecline(solver, task);
           if (isSolverDeclined(err) && index < chain.length - 1 && !abort.reason) {
             this.deps.log.debug({ taskId: task.id, solver: solver.name, reason: err.message }, 'solver declined; trying the next');
             continue;
@@ -222,6 +223,15 @@ export class TaskRunner {
     lane.circuit.recordCrash(now);
     this.deps.log.warn({ err, solver: solver.name, taskId: task.id, attempt: task.attempt }, 'solver crashed');
     return lastAttempt ? this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE', solver.name) : this.retry(task, now);
+  }
+
+  /** Statistics only: a failure to count must not hold up the task, which goes on to its fallback or its end. */
+  private async countDecline(solver: Solver, task: LeasedTask): Promise<void> {
+    try {
+      await this.deps.storage.recordDecline(solver.name);
+    } catch (err) {
+      this.deps.log.warn({ err, solver: solver.name, taskId: task.id }, 'could not count a decline');
+    }
   }
 
   /** Failures that say something about the inputs are remembered, so that in.php refuses them fast. */

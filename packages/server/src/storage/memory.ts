@@ -230,12 +230,16 @@ export class MemoryStorage implements Storage {
     return 'recorded';
   }
 
+  async recordDecline(solver: string): Promise<void> {
+    this.count(solver, 'declined');
+  }
+
   async solverStats(): Promise<SolverStats[]> {
     return [...this.stats.values()].sort((a, b) => (a.solver < b.solver ? -1 : 1));
   }
 
   private count(solver: string, field: Exclude<keyof SolverStats, 'solver'>): void {
-    const current = this.stats.get(solver) ?? { solver, solved: 0, failed: 0, reportedGood: 0, reportedBad: 0 };
+    const current = this.stats.get(solver) ?? { solver, solved: 0, failed: 0, declined: 0, reportedGood: 0, reportedBad: 0 };
     this.stats.set(solver, { ...current, [field]: current[field] + 1 });
   }
 

@@ -75,6 +75,8 @@ export interface SolverStats {
   readonly solved: number;
   /** Tasks that ended with an error code while this solver had them (unsolvable, declined, bad image). */
   readonly failed: number;
+  /** Tasks this solver declined (its reading doubtful): handed to the fallback solver, or ended unsolvable (then also failed). */
+  readonly declined: number;
   readonly reportedGood: number;
   readonly reportedBad: number;
 }
@@ -152,6 +154,8 @@ export interface Storage {
   recoverInFlight(): Promise<number>;
   /** Records reportgood / reportbad, once per task, and counts it for the solver that answered. */
   recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
+  /** Counts a task that `solver` declined, whether or not another solver then answers it. */
+  recordDecline(solver: string): Promise<void>;
   /** Lifetime counts per solver, for operators; kept when the tasks themselves expire. */
   solverStats(): Promise<SolverStats[]>;
 

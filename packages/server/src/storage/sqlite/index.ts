@@ -144,8 +144,9 @@ export class SqliteStorage implements Storage {
         failed: db.prepare('INSERT INTO solver_stats (solver, failed) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET failed = failed + 1'),
         good: db.prepare('INSERT INTO solver_stats (solver, reported_good) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_good = reported_good + 1'),
         bad: db.prepare('INSERT INTO solver_stats (solver, reported_bad) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_bad = reported_bad + 1'),
+        declined: db.prepare('INSERT INTO solver_stats (solver, declined) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET declined = declined + 1'),
       },
-      solverStats: db.prepare('SELECT solver, solved, failed, reported_good, reported_bad FROM solver_stats ORDER BY solver'),
+      solverStats: db.prepare('SELECT solver, solved, failed, declined, reported_good, reported_bad FROM solver_stats ORDER BY solver'),
 
       markBad: db.prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
       isMarked: db.prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
@@ -323,12 +324,17 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  async recordDecline(solver: string): Promise<void> {
+    wrap('count a decline', () => this.statements.countStat.declined.run(solver));
+  }
+
   async solverStats(): Promise<SolverStats[]> {
     return wrap('read solver statistics', () =>
-      (this.statements.solverStats.all() as { solver: string; solved: number; failed: number; reported_good: number; reported_bad: number }[]).map((r) => ({
+      (this.statements.solverStats.all() as { solver: string; solved: number; failed: number; declined: number; reported_good: number; reported_bad: number }[]).map((r) => ({
         solver: r.solver,
         solved: r.solved,
         failed: r.failed,
+        declined: r.declined,
         reportedGood: r.reported_good,
         reportedBad: r.reported_bad,
       })),

@@ -73,4 +73,8 @@ export const MIGRATIONS: readonly string[] = [
     reported_bad  INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   `,
+  `
+  -- 3: declines per solver (the OCR model doubted its reading), answered by a fallback or not.
+  ALTER TABLE solver_stats ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
