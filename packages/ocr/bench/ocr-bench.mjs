@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RecognizerPool, evaluate } from '../dist/src/index.js';
+import { NO_IMAGE_HINTS } from '@solvebox/protocol';
 import { loadConfig } from '@solvebox/server';
 
 const MIN_CONFIDENCE = loadConfig().ocrMinConfidence;
@@ -136,7 +137,7 @@ const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 
-const hintsFor = (caseSensitive) => ({ phrase: false, caseSensitive, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 });
+const hintsFor = (caseSensitive) => ({ ...NO_IMAGE_HINTS, caseSensitive });
 
 // ---- ours --------------------------------------------------------------------------------------
 async function benchOurs(pool, samples) {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateSync } from 'node:zlib';
-import type { ImageHints } from '@solvebox/protocol';
+import { NO_IMAGE_HINTS, type ImageHints } from '@solvebox/protocol';
 
 /** Compiled tests run from dist/test; the fixtures stay in the source tree. */
 export const FIXTURE_DIR = fileURLToPath(new URL('../../test/fixtures/', import.meta.url));
@@ -20,15 +20,7 @@ export function fixtures(): Fixture[] {
   return list.map((f) => ({ ...f, image: readFileSync(FIXTURE_DIR + f.file) }));
 }
 
-export const hintsFor = (caseSensitive: boolean): ImageHints => ({
-  phrase: false,
-  caseSensitive,
-  numeric: 0,
-  calc: false,
-  minLength: 0,
-  maxLength: 0,
-  language: 0,
-});
+export const hintsFor = (caseSensitive: boolean): ImageHints => ({ ...NO_IMAGE_HINTS, caseSensitive });
 
 function chunk(type: string, data: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);

@@ -5,13 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ImageHints } from '@solvebox/protocol';
+import { NO_IMAGE_HINTS, type ImageHints } from '@solvebox/protocol';
 import { bestPath, constrainedDecode, evaluate, Reader, type FrameScores } from '../src/index.js';
 
 const CHARSET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-*=? ';
 const reader = new Reader(CHARSET);
-
-const HINTS: ImageHints = { phrase: false, caseSensitive: false, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 };
 
 /** Frames from per-frame probabilities by character ('' is the blank); unlisted mass is spread thin. */
 function frames(...spec: Record<string, number>[]): FrameScores {
@@ -31,7 +29,7 @@ function frames(...spec: Record<string, number>[]): FrameScores {
 }
 
 const clear = (text: string): Record<string, number>[] => [...text].flatMap((ch) => [{ [ch]: 0.98 }, { '': 0.98 }]);
-const read = (scores: FrameScores, hints: Partial<ImageHints> = {}) => reader.read(scores, { ...HINTS, ...hints });
+const read = (scores: FrameScores, hints: Partial<ImageHints> = {}) => reader.read(scores, { ...NO_IMAGE_HINTS, ...hints });
 const text = (labels: readonly number[]): string => labels.map((l) => CHARSET[l - 1]).join('');
 
 test('the best path merges repeats and drops blanks; a clear reading is confident', () => {

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NO_IMAGE_HINTS } from '@solvebox/protocol';
 import { RecognizerPool } from '../dist/src/index.js';
 import { SOURCES } from './sources.mjs';
 import { seededRng } from './synthetic.mjs';
@@ -21,7 +22,7 @@ mkdirSync(dir, { recursive: true });
 const rng = seededRng(424242);
 Math.random = rng;
 const pool = await RecognizerPool.start({ size: 1 });
-const hints = (caseSensitive) => ({ phrase: false, caseSensitive, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 });
+const hints = (caseSensitive) => ({ ...NO_IMAGE_HINTS, caseSensitive });
 
 const extension = (image) => (image[0] === 0xff ? 'jpg' : image[0] === 0x47 ? 'gif' : 'png');
 const fixtures = [];

@@ -20,6 +20,7 @@ export {
   isTaskType,
   isTokenTask,
   sitekeyPair,
+  NO_IMAGE_HINTS,
   solutionKindFor,
   type BlsTask,
   type CellsSolution,

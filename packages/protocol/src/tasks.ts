@@ -41,6 +41,9 @@ export interface ImageHints {
   readonly instructions?: string;
 }
 
+/** An image task sent with none of the hint parameters: any characters, any length, case ignored. */
+export const NO_IMAGE_HINTS: ImageHints = { phrase: false, caseSensitive: false, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 };
+
 export interface ImageTask {
   readonly type: 'image';
   readonly image: Uint8Array;

@@ -179,10 +179,12 @@ export class TaskRunner {
         try {
           solution = await solver.solve(solverTask, { signal: abort.signal });
         } catch (err) {
-          if (isSolverDeclined(err)) await this.countDecline(solver, task);
-          if (isSolverDeclined(err) && index < chain.length - 1 && !abort.reason) {
-            this.deps.log.debug({ taskId: task.id, solver: solver.name, reason: err.message }, 'solver declined; trying the next');
-            continue;
+          if (isSolverDeclined(err)) {
+            await this.countDecline(solver, task);
+            if (index < chain.length - 1 && !abort.reason) {
+              this.deps.log.debug({ taskId: task.id, solver: solver.name, reason: err.message }, 'solver declined; trying the next');
+              continue;
+            }
           }
           return await this.handleFailure(lane, solver, task, err, abort.reason);
         }
