@@ -200,7 +200,10 @@ describe('solvebox serve', () => {
       });
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      while (!/listening on/.test(stdout)) await sleep(20);
+      while (!/listening on/.test(stdout)) {
+        if (child.exitCode !== null) throw new Error(`serve exited with code ${child.exitCode}`);
+        await sleep(20);
+      }
       const url = /listening on (\S+)/.exec(stdout)![1]!;
       const body = Buffer.alloc(200, 1);
       body.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

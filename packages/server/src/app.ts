@@ -9,6 +9,7 @@ import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits
 import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
+import { checkHealth } from './health.js';
 import type { Services } from './services.js';
 import { isStorageError } from './storage/types.js';
 
@@ -69,7 +70,13 @@ export function buildApp(svc: Services): FastifyInstance {
     );
   }
 
+  // Liveness: the process answers.
   app.get('/healthz', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok'));
+  // Readiness, for a load balancer: 200 while storage answers, 503 while it does not.
+  app.get('/health', async (_request, reply) => {
+    const health = await checkHealth(svc);
+    return reply.code(health.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(health);
+  });
 
   app.setNotFoundHandler((_request, reply) => {
     reply.code(404).type('text/plain; charset=utf-8').send('not found: the API is /in.php and /res.php');

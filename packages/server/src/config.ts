@@ -11,8 +11,17 @@ export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'sandbox', 'non
 export interface ServerConfig {
   readonly host: string;
   readonly port: number;
-  readonly storage: 'sqlite' | 'memory';
+  readonly storage: 'sqlite' | 'memory' | 'redis';
   readonly db: string;
+  /** Where the state of a multi-process deployment lives (`storage: 'redis'`). */
+  readonly redisUrl: string;
+  readonly redisPrefix: string;
+  /** Solve tasks in this process; off on API-only nodes whose tasks `solvebox worker` processes solve. */
+  readonly runSolvers: boolean;
+  /** How long a solver's lease on a task lasts unless renewed (a dead worker's tasks return after it). */
+  readonly leaseMs: number;
+  /** Tasks each solver works on at once in this process; 0 = the solver's own limit. */
+  readonly concurrency: number;
   /** Whether to believe X-Forwarded-For: false, true, a hop count, or a list of proxy addresses. */
   readonly trustProxy: boolean | number | string;
   readonly jsonByDefault: boolean;
@@ -118,12 +127,47 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'storage',
     kind: 'choice',
-    choices: ['sqlite', 'memory'],
+    choices: ['sqlite', 'memory', 'redis'],
     default: 'sqlite',
-    doc: 'Where state lives: `sqlite` (the `--db` file) or `memory` (lost on exit; for experiments).',
-    apply: (c, v) => (c.storage = parseChoice('storage', v, ['sqlite', 'memory'] as const)),
+    doc: 'Where state lives: `sqlite` (the `--db` file), `redis` (the `--redis` server, shared by several nodes and workers) or `memory` (lost on exit; for experiments).',
+    apply: (c, v) => (c.storage = parseChoice('storage', v, ['sqlite', 'memory', 'redis'] as const)),
   },
   { flag: 'db', kind: 'string', default: './data/solvebox.db', doc: 'SQLite database file; its folder is created if needed.', apply: (c, v) => (c.db = v) },
+  {
+    flag: 'redis',
+    kind: 'string',
+    default: '',
+    doc: 'Redis URL (`redis://[:password@]host:port/db`). Setting it means `--storage redis`: every API node and `solvebox worker` given the same URL shares accounts, tasks, bans and marks. See docs/deployment.md.',
+    apply: (c, v) => (c.redisUrl = v.trim()),
+  },
+  {
+    flag: 'redis-prefix',
+    kind: 'string',
+    default: 'solvebox:',
+    doc: 'Prefix of every Redis key (the schema version follows it), so that one Redis can hold several deployments.',
+    apply: (c, v) => (c.redisPrefix = v),
+  },
+  {
+    flag: 'run-solvers',
+    kind: 'flag',
+    default: '1',
+    doc: 'Solve tasks in this process. Set 0 on API-only nodes of a Redis deployment whose solving `solvebox worker` processes do.',
+    apply: (c, v) => (c.runSolvers = parseFlag('run-solvers', v)),
+  },
+  {
+    flag: 'concurrency',
+    kind: 'count',
+    default: '0',
+    doc: "Tasks each solver works on at once in this process; 0 means the solver's own limit (OCR: one per worker thread; sandbox: 1000).",
+    apply: (c, v) => (c.concurrency = count('concurrency', v, 0, 100_000)),
+  },
+  {
+    flag: 'lease',
+    kind: 'seconds',
+    default: '30',
+    doc: 'Seconds a solver holds a task unless it renews the lease (it does, every third of that, while it works). A task whose worker died goes back to the queue this long after the last renewal.',
+    apply: (c, v) => (c.leaseMs = seconds('lease', v)),
+  },
   {
     flag: 'trust-proxy',
     kind: 'string',
@@ -285,6 +329,13 @@ export function loadConfig(values: Readonly<Record<string, string | undefined>> 
     if (!OPTIONS.some((o) => o.flag === flag)) throw new ConfigError(`unknown option --${flag}`);
   }
   if (config.imageMinBytes > config.imageMaxBytes) throw new ConfigError('--image-min-bytes is larger than --image-max-bytes');
+  if (config.redisUrl !== '') {
+    if (values.storage !== undefined && config.storage !== 'redis') throw new ConfigError(`--redis and --storage ${config.storage} contradict each other`);
+    config.storage = 'redis';
+  }
+  if (config.storage === 'redis' && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new ConfigError('--storage redis needs --redis redis://host:port[/db]');
+  }
   return Object.freeze({
     ...config,
     solvers: Object.freeze(config.solvers),

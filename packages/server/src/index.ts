@@ -4,9 +4,10 @@
  * @module
  */
 export { startServer, resolveRoutes, type RunningServer, type StartOptions } from './server.js';
+export { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
 export { buildApp } from './app.js';
 export { ConfigError, OPTIONS, SOLVER_BACKENDS, configWith, envName, loadConfig, type ServerConfig, type SolverBackend } from './config.js';
-export { createStorage, MemoryStorage, SqliteStorage, StorageError, type Account, type SolverStats, type Storage } from './storage/index.js';
+export { createStorage, MemoryStorage, RedisStorage, SqliteStorage, StorageError, redactUrl, type Account, type SolverStats, type Storage } from './storage/index.js';
 export { createAccount, type CreatedAccount } from './accounts.js';
 export { hashApiKey, newApiKey } from './identity.js';
 export { formatMicros, parseMicros } from './money.js';

@@ -2,14 +2,28 @@
 import type { ServerConfig } from './config.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { Logger } from './logger.js';
-import type { TaskRunner } from './runner/runner.js';
+import type { TaskType } from '@solvebox/protocol';
 import type { Storage } from './storage/types.js';
 
 export interface Services {
   readonly config: ServerConfig;
   readonly storage: Storage;
   readonly gate: Gatekeeper;
-  readonly runner: TaskRunner;
+  readonly runner: TaskDispatch;
+  /** The task types this process solves itself (none on an API-only node). */
+  readonly solverTypes: readonly TaskType[];
   readonly clock: () => number;
   readonly log: Logger;
 }
+
+/**
+ * What in.php needs of the solvers: whether a task type's solver is working (not crashing), and a
+ * nudge when a task is queued. The in-process TaskRunner is one; an API-only node, whose tasks
+ * workers elsewhere solve, accepts every type and nudges no one (Redis wakes the workers).
+ */
+export interface TaskDispatch {
+  isAvailable(type: TaskType, now: number): boolean;
+  notify(type: TaskType): void;
+}
+
+export const REMOTE_SOLVERS: TaskDispatch = { isAvailable: () => true, notify: () => {} };

@@ -10,6 +10,7 @@ import type { NewTask, Storage } from '../src/storage/types.js';
 const T0 = 1_800_000_000_000;
 const POLICY = { maxFailures: 3, windowMs: 60_000, banMs: 300_000 };
 const SWEEP = { resultTtlMs: 900_000, banWindowMs: 60_000 };
+const LEASE = 30_000;
 const TOKEN: Solution = { kind: 'text', text: 'token' };
 const ADMITTED = { kind: 'admitted' };
 const NO_THREAD = { kind: 'no-free-thread' };
@@ -102,7 +103,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const b = await account(s, 1);
         assert.deepEqual(await s.admitTask(task(b.id), 1, T0), ADMITTED);
 
-        const lease = await s.leaseTask(['turnstile'], T0 + 1);
+        const lease = await s.leaseTask(['turnstile'], T0 + 1, LEASE);
         assert.ok(lease);
         assert.equal(lease.id, first.id, 'oldest first');
         assert.equal(lease.attempt, 1);
@@ -110,7 +111,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), ADMITTED);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), NO_THREAD);
 
-        const second = await s.leaseTask(['turnstile'], T0 + 4);
+        const second = await s.leaseTask(['turnstile'], T0 + 4, LEASE);
         assert.ok(second);
         assert.equal(await s.failTask(second, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000 }, T0 + 5), 'failed');
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 6), ADMITTED);
@@ -127,7 +128,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 1), { kind: 'replayed', id: first.id });
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k2' }), 1, T0 + 1), NO_THREAD);
         assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1' }), 1, T0 + 1), ADMITTED, 'keys are per account');
-        const lease = await s.leaseTask(['turnstile'], T0 + 2);
+        const lease = await s.leaseTask(['turnstile'], T0 + 2, LEASE);
         assert.ok(lease);
         await s.completeTask(lease, TOKEN, 0, T0 + 3, T0 + 100, 'sandbox');
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 99), { kind: 'replayed', id: first.id });
@@ -146,7 +147,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 999)).get(t.id)?.state, 'queued');
         const late = (await s.getTasks(a.id, [t.id], T0 + 1_000)).get(t.id);
         assert.deepEqual(late, { id: t.id, type: 'turnstile', state: 'failed', errorCode: 'ERROR_CAPTCHA_UNSOLVABLE' });
-        assert.equal(await s.leaseTask(['turnstile'], T0 + 1_000), undefined, 'overdue tasks are not leased');
+        assert.equal(await s.leaseTask(['turnstile'], T0 + 1_000, LEASE), undefined, 'overdue tasks are not leased');
         assert.deepEqual(await s.admitTask(task(a.id), 1, T0 + 1_000), ADMITTED);
         const swept = await s.sweep(T0 + 1_001, SWEEP);
         assert.equal(swept.overdue, 2 - 1, 'only the first task is overdue');
@@ -162,7 +163,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const t = task(a.id);
         await s.admitTask(t, 2, T0);
         assert.equal((await s.getTasks(b.id, [t.id], T0)).size, 0);
-        const lease = await s.leaseTask(['turnstile'], T0);
+        const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
         assert.equal((await s.getTasks(a.id, [t.id], T0)).get(t.id)?.state, 'active');
         await s.completeTask(lease, TOKEN, 1_500, T0 + 10, T0 + 500, 'sandbox');
@@ -183,7 +184,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       withStorage(async (s) => {
         const a = await account(s);
         await s.admitTask(task(a.id), 2, T0);
-        const lease = await s.leaseTask(['turnstile'], T0);
+        const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
         await s.completeTask(lease, TOKEN, 1_250_000, T0, T0 + 1_000, 'sandbox');
         assert.equal((await s.findAccount({ id: a.id }))?.balanceMicros, 3_750_000);
@@ -196,18 +197,18 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const a = await account(s, 10);
         const image = task(a.id, { spec: IMAGE, proxy: { type: 'SOCKS5', host: 'p.example', port: 1080, login: 'u', password: 'p:w' }, pingback: 'https://cb.example/x' });
         await s.admitTask(image, 10, T0);
-        assert.equal(await s.leaseTask(['turnstile', 'userrecaptcha'], T0), undefined);
-        const lease = await s.leaseTask(['image'], T0);
+        assert.equal(await s.leaseTask(['turnstile', 'userrecaptcha'], T0, LEASE), undefined);
+        const lease = await s.leaseTask(['image'], T0, LEASE);
         assert.ok(lease);
         assert.deepEqual(lease.spec, IMAGE, 'image bytes and hints survive storage');
         assert.deepEqual(lease.proxy, image.proxy);
         assert.equal(lease.pingback, 'https://cb.example/x');
-        assert.equal(await s.leaseTask(['image'], T0), undefined, 'an active task is not leased twice');
+        assert.equal(await s.leaseTask(['image'], T0, LEASE), undefined, 'an active task is not leased twice');
 
         assert.equal(await s.failTask(lease, { retryAt: T0 + 100 }, T0), 'requeued');
         assert.equal(await s.completeTask(lease, TOKEN, 0, T0, T0 + 1, 'sandbox'), false, 'the old lease is gone');
-        assert.equal(await s.leaseTask(['image'], T0 + 99), undefined, 'not due yet');
-        const again = await s.leaseTask(['image'], T0 + 100);
+        assert.equal(await s.leaseTask(['image'], T0 + 99, LEASE), undefined, 'not due yet');
+        const again = await s.leaseTask(['image'], T0 + 100, LEASE);
         assert.ok(again);
         assert.equal(again.attempt, 2);
         assert.notEqual(again.leaseId, lease.leaseId);
@@ -219,6 +220,36 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     );
 
     test(
+      'leases run out unless renewed: the sweep requeues the task, the attempt counts, and the old lease can write nothing',
+      withStorage(async (s) => {
+        await s.ping();
+        const a = await account(s, 10);
+        const t = task(a.id);
+        await s.admitTask(t, 10, T0);
+        const first = await s.leaseTask(['turnstile'], T0, 1_000);
+        assert.ok(first);
+        assert.equal(await s.renewLease(first, T0 + 900, 1_000), true);
+        assert.equal((await s.sweep(T0 + 1_500, SWEEP)).stalled, 0, 'renewed until T0 + 1900');
+        assert.equal((await s.sweep(T0 + 1_900, SWEEP)).stalled, 1);
+        assert.equal(await s.renewLease(first, T0 + 1_901, 1_000), false, 'a lease that ran out is lost');
+        assert.equal(await s.completeTask(first, TOKEN, 0, T0 + 1_901, T0 + 10_000, 'sandbox'), false);
+        assert.equal((await s.getTasks(a.id, [t.id], T0 + 1_901)).get(t.id)?.state, 'queued');
+        const second = await s.leaseTask(['turnstile'], T0 + 1_902, 1_000);
+        assert.ok(second);
+        assert.equal(second.id, t.id);
+        assert.equal(second.attempt, 2, 'the lost attempt counts');
+        assert.equal(await s.completeTask(second, TOKEN, 0, T0 + 1_903, T0 + 10_000, 'sandbox'), true);
+
+        // Past its deadline, a task whose lease ran out is not requeued: it ends overdue.
+        const late = task(a.id, { deadlineAt: T0 + 5_000 });
+        await s.admitTask(late, 10, T0 + 2_000);
+        assert.ok(await s.leaseTask(['turnstile'], T0 + 2_000, 1_000));
+        assert.deepEqual(await s.sweep(T0 + 5_000, SWEEP), { overdue: 1, expired: 0, stalled: 0 });
+        assert.equal((await s.getTasks(a.id, [late.id], T0 + 5_001)).get(late.id)?.errorCode, 'ERROR_CAPTCHA_UNSOLVABLE');
+      }),
+    );
+
+    test(
       'release puts a task back without counting the attempt; recovery requeues every active task',
       withStorage(async (s, reopen) => {
         const a = await account(s, 10);
@@ -226,19 +257,19 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const second = task(a.id);
         await s.admitTask(first, 10, T0);
         await s.admitTask(second, 10, T0);
-        const l1 = await s.leaseTask(['turnstile'], T0);
+        const l1 = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(l1);
         await s.releaseTask(l1);
-        const again = await s.leaseTask(['turnstile'], T0);
+        const again = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.equal(again?.id, first.id);
         assert.equal(again?.attempt, 1);
-        const l2 = await s.leaseTask(['turnstile'], T0);
+        const l2 = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(l2);
         // A crash: nothing was released. After a restart (same data), recovery requeues both.
         const s2 = reopen ? await reopen() : s;
         try {
           assert.equal(await s2.recoverInFlight(), 2);
-          const ids = [(await s2.leaseTask(['turnstile'], T0))?.id, (await s2.leaseTask(['turnstile'], T0))?.id].sort();
+          const ids = [(await s2.leaseTask(['turnstile'], T0, LEASE))?.id, (await s2.leaseTask(['turnstile'], T0, LEASE))?.id].sort();
           assert.deepEqual(ids, [first.id, second.id].sort());
         } finally {
           if (s2 !== s) await s2.close();
@@ -255,7 +286,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const pending = task(a.id);
         await s.admitTask(solved, 10, T0);
         await s.admitTask(pending, 10, T0);
-        const lease = await s.leaseTask(['turnstile'], T0);
+        const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
         await s.completeTask(lease, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
         assert.equal(await s.recordReport(b.id, solved.id, 'bad', T0), 'not-found');
@@ -273,7 +304,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const tasks = [task(a.id), task(a.id), task(a.id)];
         for (const t of tasks) await s.admitTask(t, 10, T0);
         const leases = [];
-        for (let i = 0; i < 3; i++) leases.push(await s.leaseTask(['turnstile'], T0));
+        for (let i = 0; i < 3; i++) leases.push(await s.leaseTask(['turnstile'], T0, LEASE));
         const [first, second, third] = leases;
         assert.ok(first && second && third);
         await s.completeTask(first, TOKEN, 0, T0, T0 + 1_000, 'ocr');

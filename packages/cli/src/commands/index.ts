@@ -4,6 +4,7 @@ import { keysCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 import { solveCommand } from './solve.js';
 import { statsCommand } from './stats.js';
+import { workerCommand } from './worker.js';
 
 export interface Command {
   readonly name: string;
@@ -18,4 +19,4 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export const COMMANDS: readonly Command[] = [serveCommand, keysCommand, statsCommand, solveCommand, resultCommand, balanceCommand, reportCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, workerCommand, keysCommand, statsCommand, solveCommand, resultCommand, balanceCommand, reportCommand];

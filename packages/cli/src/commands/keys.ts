@@ -1,18 +1,19 @@
 /** `solvebox keys create | list | disable | enable`: manage accounts in the database file. */
 import { parseArgs } from 'node:util';
-import { SqliteStorage, createAccount, envName, formatMicros, hashApiKey, loadConfig, parseMicros, type Account, type Storage } from '@solvebox/server';
+import { createAccount, formatMicros, hashApiKey, parseMicros, type Account, type Storage } from '@solvebox/server';
 import { printTable } from '../output.js';
 import { UsageError, type Command } from './index.js';
+import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from './server-options.js';
 
 const USAGE = `usage:
-  solvebox keys create [--threads N] [--balance X] [--no-proxy] [--db FILE]
+  solvebox keys create [--threads N] [--balance X] [--no-proxy] [--db FILE | --redis URL]
       Creates an account and prints its new 32-character key (and nothing else) on stdout.
       Defaults: 5 threads, balance 0, proxies allowed.
-  solvebox keys list [--json] [--db FILE]
-  solvebox keys disable KEY|ACCOUNT_ID [--db FILE]
-  solvebox keys enable KEY|ACCOUNT_ID [--db FILE]
+  solvebox keys list [--json] [--db FILE | --redis URL]
+  solvebox keys disable KEY|ACCOUNT_ID [--db FILE | --redis URL]
+  solvebox keys enable KEY|ACCOUNT_ID [--db FILE | --redis URL]
 
-The database is --db, else ${envName('db')}, else ./data/solvebox.db.`;
+${STORAGE_USAGE}`;
 
 export const keysCommand: Command = {
   name: 'keys',
@@ -29,8 +30,7 @@ export const keysCommand: Command = {
     if (!['create', 'list', 'disable', 'enable'].includes(action)) throw new UsageError(`unknown action "${action}"\n${USAGE}`);
     // Arguments are checked before the database is opened (or created).
     const newAccount = action === 'create' ? accountOptions(values) : undefined;
-    const config = loadConfig(values.db === undefined ? {} : { db: values.db }, process.env);
-    const storage = new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
+    const storage = await openAdminStorage(values);
     try {
       switch (action) {
         case 'create': {
@@ -60,7 +60,7 @@ function parse(argv: readonly string[]) {
         threads: { type: 'string' },
         balance: { type: 'string' },
         'no-proxy': { type: 'boolean' },
-        db: { type: 'string' },
+        ...STORAGE_FLAGS,
         json: { type: 'boolean' },
         help: { type: 'boolean' },
       },

@@ -1,16 +1,17 @@
 /** `solvebox stats`: what each solver did, with the accuracy clients reported (reportgood / reportbad). */
 import { parseArgs } from 'node:util';
-import { SqliteStorage, envName, loadConfig, type SolverStats } from '@solvebox/server';
+import type { SolverStats } from '@solvebox/server';
 import { printTable } from '../output.js';
 import { UsageError, type Command } from './index.js';
+import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from './server-options.js';
 
-const USAGE = `usage: solvebox stats [--json] [--db FILE]
+const USAGE = `usage: solvebox stats [--json] [--db FILE | --redis URL]
 
 Per solver, since the database was created: tasks solved, tasks that failed with it, tasks it
 declined (the OCR model doubted its reading; the fallback solver, if any, then had them), and the
 reportgood / reportbad verdicts of clients. Reported accuracy is good / (good + bad): only tasks a
 client reported count, so it says most when clients report consistently.
-The database is --db, else ${envName('db')}, else ./data/solvebox.db.`;
+${STORAGE_USAGE}`;
 
 export const statsCommand: Command = {
   name: 'stats',
@@ -19,7 +20,7 @@ export const statsCommand: Command = {
   async run(argv) {
     let values;
     try {
-      ({ values } = parseArgs({ args: [...argv], options: { db: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+      ({ values } = parseArgs({ args: [...argv], options: { ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
@@ -27,8 +28,7 @@ export const statsCommand: Command = {
       process.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    const config = loadConfig(values.db === undefined ? {} : { db: values.db }, process.env);
-    const storage = new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
+    const storage = await openAdminStorage(values);
     try {
       const stats = await storage.solverStats();
       if (values.json) {

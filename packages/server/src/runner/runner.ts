@@ -17,7 +17,17 @@ export interface RunnerOptions {
   readonly badPairTtlMs: number;
   /** How often an idle solver looks for work it was not woken for (retries coming due). @defaultValue 250 */
   readonly idlePollMs?: number;
+  /**
+   * How long a lease lasts unless renewed; the runner renews it every third of that while the
+   * solver works. When a worker dies, its tasks go back to the queue this long after its last renewal.
+   * @defaultValue 30000
+   */
+  readonly leaseMs?: number;
+  /** Tasks each solver works on at once; 0 or absent means the solver's own `concurrency` (else 4). */
+  readonly concurrency?: number;
 }
+
+export const DEFAULT_LEASE_MS = 30_000;
 
 /** What happened to a task, for pingbacks and logs. */
 export type Settlement = { readonly outcome: 'solved'; readonly solution: Solution } | { readonly outcome: 'failed'; readonly code: string };
@@ -45,12 +55,13 @@ class Lane {
     readonly solver: Solver,
     readonly types: readonly TaskType[],
     options: RunnerOptions,
+    private readonly limit = options.concurrency ?? 0,
   ) {
     this.circuit = new Circuit(options.circuitFailures, options.circuitCooldownMs);
   }
 
   get concurrency(): number {
-    return Math.max(1, this.solver.concurrency ?? 4);
+    return Math.max(1, this.limit || (this.solver.concurrency ?? 4));
   }
 
   wake(): void {
@@ -138,7 +149,7 @@ export class TaskRunner {
       }
       let task: LeasedTask | undefined;
       try {
-        task = await this.deps.storage.leaseTask(lane.types, this.deps.clock());
+        task = await this.deps.storage.leaseTask(lane.types, this.deps.clock(), this.options.leaseMs ?? DEFAULT_LEASE_MS);
       } catch (err) {
         this.deps.log.error({ err, solver: lane.solver.name }, 'could not lease a task');
         await lane.idle(1000);
@@ -161,6 +172,7 @@ export class TaskRunner {
   private async run(lane: Lane, task: LeasedTask): Promise<void> {
     const now = this.deps.clock();
     const abort = new TaskAbort(this.stopping.signal, task.deadlineAt - now);
+    const renewal = this.keepLease(task, abort);
     try {
       if (task.attempt > this.options.maxAttempts) {
         // Leased more often than allowed: the process died during earlier attempts (recovered leases count).
@@ -203,12 +215,36 @@ export class TaskRunner {
       // Storage failed while writing the outcome: the task stays leased and the sweeper ends it at its deadline.
       this.deps.log.error({ err, taskId: task.id }, 'could not store a task outcome');
     } finally {
+      clearInterval(renewal);
       abort.dispose();
     }
   }
 
+  /**
+   * Renews the task's lease every third of its length while the solver works. A lease found lost
+   * (it ran out while this process stalled, and another worker may have the task now) aborts the
+   * solve: its outcome could not be stored anyway.
+   */
+  private keepLease(task: LeasedTask, abort: TaskAbort): NodeJS.Timeout {
+    const leaseMs = this.options.leaseMs ?? DEFAULT_LEASE_MS;
+    const timer = setInterval(() => {
+      this.deps.storage.renewLease(task, this.deps.clock(), leaseMs).then(
+        (held) => {
+          if (!held) abort.abort('lease-lost');
+        },
+        (err: unknown) => this.deps.log.warn({ err, taskId: task.id }, 'could not renew a lease; retrying'),
+      );
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
   private async handleFailure(lane: Lane, solver: Solver, task: LeasedTask, err: unknown, aborted: AbortReason | undefined): Promise<void> {
     if (aborted === 'shutdown') return this.deps.storage.releaseTask(task);
+    if (aborted === 'lease-lost') {
+      this.deps.log.warn({ taskId: task.id, solver: solver.name }, 'lost the lease of a task while solving it; the task went back to the queue');
+      return;
+    }
     if (aborted === 'deadline') return this.fail(task, 'ERROR_CAPTCHA_UNSOLVABLE', solver.name);
     const now = this.deps.clock();
     const lastAttempt = task.attempt >= this.options.maxAttempts;
@@ -258,7 +294,13 @@ export class TaskRunner {
   }
 }
 
-type AbortReason = 'deadline' | 'shutdown';
+type AbortReason = 'deadline' | 'shutdown' | 'lease-lost';
+
+const ABORT_MESSAGES: Record<AbortReason, string> = {
+  deadline: 'the task deadline passed',
+  shutdown: 'the server is shutting down',
+  'lease-lost': 'the lease of the task was lost',
+};
 
 /**
  * The signal a solver gets: aborted at the task's deadline or at shutdown, whichever comes first,
@@ -283,10 +325,10 @@ class TaskAbort {
     return this.controller.signal;
   }
 
-  private abort(reason: AbortReason): void {
+  abort(reason: AbortReason): void {
     if (this.reason) return;
     this.reason = reason;
-    this.controller.abort(new Error(reason === 'deadline' ? 'the task deadline passed' : 'the server is shutting down'));
+    this.controller.abort(new Error(ABORT_MESSAGES[reason]));
   }
 
   dispose(): void {

@@ -37,6 +37,7 @@ interface TaskRow {
   attempts: number;
   availableAt: number;
   leaseId?: string;
+  leaseUntil?: number;
   solution?: Solution;
   errorCode?: string;
   priceMicros?: number;
@@ -51,6 +52,7 @@ interface AccountRow extends Account {
 
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
+  readonly shared = false;
   private readonly accounts = new Map<number, AccountRow>();
   private readonly tasks = new Map<string, TaskRow>();
   private readonly authFailures = new Map<string, number[]>();
@@ -140,7 +142,7 @@ export class MemoryStorage implements Storage {
     return found;
   }
 
-  async leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined> {
+  async leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined> {
     let next: TaskRow | undefined;
     for (const t of this.tasks.values()) {
       if (t.state !== 'queued' || !types.includes(t.spec.type) || t.availableAt > now || t.deadlineAt <= now) continue;
@@ -150,6 +152,7 @@ export class MemoryStorage implements Storage {
     next.state = 'active';
     next.attempts += 1;
     next.leaseId = randomUUID();
+    next.leaseUntil = now + leaseMs;
     return {
       id: next.id,
       leaseId: next.leaseId,
@@ -160,6 +163,12 @@ export class MemoryStorage implements Storage {
       attempt: next.attempts,
       deadlineAt: next.deadlineAt,
     };
+  }
+
+  async renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean> {
+    const t = this.leased(lease);
+    if (t) t.leaseUntil = now + leaseMs;
+    return t !== undefined;
   }
 
   private leased(lease: LeaseRef): TaskRow | undefined {
@@ -176,7 +185,7 @@ export class MemoryStorage implements Storage {
     t.expiresAt = expiresAt;
     t.solver = solver;
     this.count(solver, 'solved');
-    delete t.leaseId;
+    endLease(t);
     const account = this.accounts.get(t.accountId);
     if (account) this.accounts.set(account.id, { ...account, balanceMicros: account.balanceMicros - priceMicros });
     return true;
@@ -185,7 +194,7 @@ export class MemoryStorage implements Storage {
   async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }): Promise<FailOutcome> {
     const t = this.leased(lease);
     if (!t) return 'lease-lost';
-    delete t.leaseId;
+    endLease(t);
     if ('retryAt' in outcome) {
       t.state = 'queued';
       t.availableAt = outcome.retryAt;
@@ -204,7 +213,7 @@ export class MemoryStorage implements Storage {
   async releaseTask(lease: LeaseRef): Promise<void> {
     const t = this.leased(lease);
     if (!t) return;
-    delete t.leaseId;
+    endLease(t);
     t.state = 'queued';
     t.attempts -= 1;
   }
@@ -214,7 +223,7 @@ export class MemoryStorage implements Storage {
     for (const t of this.tasks.values()) {
       if (t.state !== 'active') continue;
       t.state = 'queued';
-      delete t.leaseId;
+      endLease(t);
       n++;
     }
     return n;
@@ -255,12 +264,18 @@ export class MemoryStorage implements Storage {
   async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
     let overdue = 0;
     let expired = 0;
+    let stalled = 0;
     for (const [id, t] of this.tasks) {
+      if (t.state === 'active' && t.leaseUntil !== undefined && t.leaseUntil <= now && t.deadlineAt > now) {
+        t.state = 'queued';
+        endLease(t);
+        stalled++;
+      }
       if ((t.state === 'queued' || t.state === 'active') && t.deadlineAt <= now) {
         t.state = 'failed';
         t.errorCode = OVERDUE_CODE;
         t.expiresAt = t.deadlineAt + policy.resultTtlMs;
-        delete t.leaseId;
+        endLease(t);
         overdue++;
       }
       if (t.expiresAt !== undefined && t.expiresAt <= now) {
@@ -275,8 +290,10 @@ export class MemoryStorage implements Storage {
     }
     for (const [ip, until] of this.bans) if (until <= now) this.bans.delete(ip);
     for (const [key, until] of this.marks) if (until <= now) this.marks.delete(key);
-    return { overdue, expired };
+    return { overdue, expired, stalled };
   }
+
+  async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
 }
@@ -284,6 +301,11 @@ export class MemoryStorage implements Storage {
 function publicAccount(row: AccountRow): Account {
   const { keyHash: _hidden, ...account } = row;
   return account;
+}
+
+function endLease(t: TaskRow): void {
+  delete t.leaseId;
+  delete t.leaseUntil;
 }
 
 function isExpired(t: TaskRow, now: number): boolean {

@@ -107,10 +107,17 @@ export interface SweepResult {
   readonly overdue: number;
   /** Finished tasks deleted because their result expired. */
   readonly expired: number;
+  /** Active tasks whose lease ran out (their worker died or stalled), put back in the queue. */
+  readonly stalled: number;
 }
 
 export interface Storage {
   readonly kind: string;
+  /**
+   * True when other processes may use the same state at once (Redis): several API nodes and
+   * workers. The server then leaves leased tasks alone at startup, since their workers may be alive.
+   */
+  readonly shared: boolean;
 
   createAccount(account: NewAccount): Promise<Account>;
   findAccountByKeyHash(keyHash: string): Promise<Account | undefined>;
@@ -136,8 +143,14 @@ export interface Storage {
    * its deadline reads as failed with ERROR_CAPTCHA_UNSOLVABLE even before the sweeper writes it.
    */
   getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>>;
-  /** Takes the oldest queued task of these types that is due and not overdue, and marks it active. */
-  leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined>;
+  /**
+   * Takes the oldest queued task of these types that is due and not overdue, and marks it active
+   * for `leaseMs`. A lease that is not renewed in time runs out, and the sweep puts its task back
+   * in the queue (its worker died); the attempt still counts.
+   */
+  leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined>;
+  /** Extends a lease to `now + leaseMs`; false when it was lost (ran out and was requeued, or the task ended). */
+  renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean>;
   /**
    * Stores the answer, debits the price and counts the task as solved by `solver`; false when the
    * lease was lost (the task ended meanwhile).
@@ -150,7 +163,10 @@ export interface Storage {
   failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }, now: number): Promise<FailOutcome>;
   /** Puts a leased task back in the queue without counting the attempt (graceful shutdown). */
   releaseTask(lease: LeaseRef): Promise<void>;
-  /** Requeues every active task; for startup after a crash, when no other worker can hold leases. */
+  /**
+   * Requeues every active task; for startup after a crash, when no other process can hold leases
+   * (never on shared storage, where other workers do: there the sweep requeues leases that ran out).
+   */
   recoverInFlight(): Promise<number>;
   /** Records reportgood / reportbad, once per task, and counts it for the solver that answered. */
   recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
@@ -163,8 +179,18 @@ export interface Storage {
   markBad(kind: MarkKind, key: string, until: number): Promise<void>;
   isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean>;
 
-  /** Fails overdue tasks, deletes expired results, old authentication failures, bans and marks. */
+  /**
+   * Fails overdue tasks, requeues tasks whose lease ran out, deletes expired results, old
+   * authentication failures, bans and marks. Safe to run from several processes at once.
+   */
   sweep(now: number, policy: SweepPolicy): Promise<SweepResult>;
+  /**
+   * Shared storage only: calls `onQueued(type)` when any process queues a task of that type, so
+   * that idle workers start at once rather than at their next poll. Returns a function that stops it.
+   */
+  watchQueue?(onQueued: (type: TaskType) => void): () => void;
+  /** Throws StorageError when the store cannot be reached; for health checks. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -73,6 +73,7 @@ const ACCOUNT_COLUMNS = 'id, key_hint, threads, balance_micros, proxies_allowed,
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
+  readonly shared = false;
   private readonly db: Database.Database;
   private readonly statements;
   private readonly leaseStatements = new Map<string, Database.Statement>();
@@ -123,20 +124,24 @@ export class SqliteStorage implements Storage {
          WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
       ),
       complete: db.prepare(
-        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL
+        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
          WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id`,
       ),
       fail: db.prepare(
-        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL
+        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
          WHERE id = ? AND state = 'active' AND lease_id = ?`,
       ),
       requeue: db.prepare(
-        `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
+        `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
       ),
       release: db.prepare(
-        `UPDATE tasks SET state = 'queued', attempts = attempts - 1, lease_id = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
+        `UPDATE tasks SET state = 'queued', attempts = attempts - 1, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
       ),
-      recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL WHERE state = 'active'`),
+      recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active'`),
+      renew: db.prepare(`UPDATE tasks SET lease_until = ? WHERE id = ? AND state = 'active' AND lease_id = ?`),
+      requeueStalled: db.prepare(
+        `UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active' AND lease_until <= @now AND deadline_at > @now`,
+      ),
       reportState: db.prepare('SELECT state, report, solver FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
       setReport: db.prepare('UPDATE tasks SET report = ? WHERE id = ?'),
       countStat: {
@@ -152,7 +157,7 @@ export class SqliteStorage implements Storage {
       isMarked: db.prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
 
       failOverdue: db.prepare(
-        `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL
+        `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL, lease_until = NULL
          WHERE state IN ('queued', 'active') AND deadline_at <= ?`,
       ),
       deleteExpired: db.prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
@@ -242,11 +247,11 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async leaseTask(types: readonly TaskType[], now: number): Promise<LeasedTask | undefined> {
+  async leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined> {
     const statement = this.leaseStatement(types);
     return this.transaction('lease a task', () => {
       const leaseId = randomUUID();
-      const row = statement.get({ leaseId, now }) as LeasedRow | undefined;
+      const row = statement.get({ leaseId, now, leaseUntil: now + leaseMs }) as LeasedRow | undefined;
       if (!row) return undefined;
       return {
         id: String(row.id),
@@ -268,7 +273,7 @@ export class SqliteStorage implements Storage {
     if (!statement) {
       const list = types.map((t) => `'${t.replace(/'/g, "''")}'`).join(', ');
       statement = this.db.prepare(
-        `UPDATE tasks SET state = 'active', attempts = attempts + 1, lease_id = @leaseId
+        `UPDATE tasks SET state = 'active', attempts = attempts + 1, lease_id = @leaseId, lease_until = @leaseUntil
          WHERE id = (
            SELECT id FROM tasks
            WHERE state = 'queued' AND type IN (${list}) AND available_at <= @now AND deadline_at > @now
@@ -302,6 +307,10 @@ export class SqliteStorage implements Storage {
       if (failed && outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
       return failed ? 'failed' : 'lease-lost';
     });
+  }
+
+  async renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean> {
+    return wrap('renew a lease', () => this.statements.renew.run(now + leaseMs, Number(lease.id), lease.leaseId).changes > 0);
   }
 
   async releaseTask(lease: LeaseRef): Promise<void> {
@@ -353,12 +362,17 @@ export class SqliteStorage implements Storage {
     return this.transaction('sweep', () => {
       const s = this.statements;
       const overdue = s.failOverdue.run(policy.resultTtlMs, now).changes;
+      const stalled = s.requeueStalled.run({ now }).changes;
       const expired = s.deleteExpired.run(now).changes;
       s.deleteFailures.run(now - policy.banWindowMs);
       s.deleteBans.run(now);
       s.deleteMarks.run(now);
-      return { overdue, expired };
+      return { overdue, expired, stalled };
     });
+  }
+
+  async ping(): Promise<void> {
+    wrap('answer a ping', () => this.db.prepare('SELECT 1').get());
   }
 
   async close(): Promise<void> {

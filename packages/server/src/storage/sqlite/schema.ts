@@ -77,4 +77,9 @@ export const MIGRATIONS: readonly string[] = [
   -- 3: declines per solver (the OCR model doubted its reading), answered by a fallback or not.
   ALTER TABLE solver_stats ADD COLUMN declined INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- 4: leases run out unless renewed, so that a task whose worker died goes back to the queue.
+  ALTER TABLE tasks ADD COLUMN lease_until INTEGER;
+  CREATE INDEX tasks_leases ON tasks (lease_until) WHERE state = 'active';
+  `,
 ];

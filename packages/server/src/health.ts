@@ -1,0 +1,31 @@
+/** What GET /health reports: whether storage answers, and the state of this process's solvers. */
+import type { TaskType } from '@solvebox/protocol';
+import type { Services } from './services.js';
+import { isStorageError } from './storage/types.js';
+
+export interface Health {
+  /** `ok` while storage answers; `unavailable` (HTTP 503) while it does not. */
+  readonly status: 'ok' | 'unavailable';
+  readonly storage: { readonly kind: string; readonly ok: boolean; readonly latencyMs?: number; readonly error?: string };
+  readonly solvers: {
+    /** Task types this process solves itself; none on an API-only node, whose workers solve them. */
+    readonly types: readonly TaskType[];
+    /** Those of them whose solver keeps crashing: in.php refuses them until its cooldown ends. */
+    readonly failing: readonly TaskType[];
+  };
+}
+
+export async function checkHealth(svc: Pick<Services, 'storage' | 'runner' | 'solverTypes' | 'clock'>): Promise<Health> {
+  const now = svc.clock();
+  const failing = svc.solverTypes.filter((type) => !svc.runner.isAvailable(type, now));
+  const solvers = { types: svc.solverTypes, failing };
+  const started = performance.now();
+  try {
+    await svc.storage.ping();
+    return { status: 'ok', storage: { kind: svc.storage.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 }, solvers };
+  } catch (err) {
+    // A StorageError names the operation and the driver's message; anything else stays private.
+    const error = isStorageError(err) ? err.message : 'storage check failed';
+    return { status: 'unavailable', storage: { kind: svc.storage.kind, ok: false, error }, solvers };
+  }
+}

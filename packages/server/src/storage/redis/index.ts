@@ -1,0 +1,463 @@
+/**
+ * Redis storage (ioredis): the state several API nodes and solver workers share. Every state
+ * change is one Lua script from `packages/server/lua/` (their headers list KEYS and ARGV), so it is
+ * atomic across all processes; plain reads are single commands or pipelines.
+ *
+ * Faults never hang a request: commands fail at once while the connection is down (no offline
+ * queue) and time out when Redis stalls; both surface as StorageError, which the HTTP layer
+ * answers with ERROR_SERVER_ERROR. ioredis reconnects by itself, and the scripts are loaded again
+ * (EVALSHA falls back to EVAL) when a restarted Redis forgot them.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import { decodeJson, encodeJson } from '../codec.js';
+import { OVERDUE_CODE } from '../lifecycle.js';
+import {
+  StorageError,
+  type Account,
+  type AdmitOutcome,
+  type BanPolicy,
+  type FailOutcome,
+  type LeaseRef,
+  type LeasedTask,
+  type MarkKind,
+  type NewAccount,
+  type NewTask,
+  type ReportOutcome,
+  type SolverStats,
+  type Storage,
+  type SweepPolicy,
+  type SweepResult,
+  type TaskState,
+  type TaskView,
+} from '../types.js';
+
+export interface RedisStorageOptions {
+  /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
+  readonly url: string;
+  /**
+   * Prepended to every key; the schema version and a hash tag follow it, so one Redis can hold
+   * several deployments and all of a deployment's keys share one cluster slot.
+   * @defaultValue 'solvebox:'
+   */
+  readonly prefix?: string;
+  /** A command that takes longer fails with StorageError instead of holding the request. @defaultValue 2000 */
+  readonly commandTimeoutMs?: number;
+  /** How long `connect` waits for Redis at startup. @defaultValue 5000 */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Bumped when the key layout changes, so that a new version never misreads an old one's keys. */
+export const REDIS_SCHEMA = 'v1';
+/** Redis deletes a key this long after it stopped mattering; the stored times decide before that. */
+const GRACE_MS = 3_600_000;
+/** Items of each kind one sweep call handles at most. */
+const SWEEP_LIMIT = 500;
+const MINIMUM_REDIS_MAJOR = 6;
+
+const SCRIPTS = [
+  'admit-task',
+  'lease-task',
+  'renew-lease',
+  'finish-task',
+  'requeue-task',
+  'sweep',
+  'recover-in-flight',
+  'record-report',
+  'create-account',
+  'find-account',
+  'record-auth-failure',
+  'mark-bad',
+] as const;
+type ScriptName = (typeof SCRIPTS)[number];
+
+const LUA_DIR = new URL('../../../../lua/', import.meta.url);
+type Arg = string | number;
+type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
+
+const ACCOUNT_FIELDS = ['hint', 'threads', 'balance', 'proxies', 'disabled', 'created'] as const;
+
+export class RedisStorage implements Storage {
+  readonly kind = 'redis';
+  readonly shared = true;
+  private readonly client: Redis;
+  private readonly p: string;
+  private closed = false;
+
+  private constructor(client: Redis, prefix: string) {
+    this.client = client;
+    this.p = `${prefix}{${REDIS_SCHEMA}}:`;
+  }
+
+  /** Connects, checks the server version, and loads the scripts. */
+  static async connect(options: RedisStorageOptions): Promise<RedisStorage> {
+    const client = new Redis(options.url, clientOptions(options));
+    // Without a listener ioredis prints every connection error; the failed commands report them.
+    client.on('error', () => {});
+    for (const name of SCRIPTS) client.defineCommand(commandName(name), { lua: readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8') });
+    const storage = new RedisStorage(client, options.prefix ?? 'solvebox:');
+    try {
+      await withTimeout(client.connect(), options.connectTimeoutMs ?? 5000, 'the connection attempt timed out');
+      const info = await client.info('server');
+      const version = /redis_version:(\d+)\.(\d+)/.exec(info);
+      if (version && Number(version[1]) < MINIMUM_REDIS_MAJOR) {
+        throw new Error(`Redis ${version[1]}.${version[2]} is too old; Solvebox needs ${MINIMUM_REDIS_MAJOR}.0 or newer`);
+      }
+    } catch (err) {
+      client.disconnect();
+      throw new StorageError(`cannot use Redis at ${redactUrl(options.url)}: ${(err as Error).message}`, { cause: err });
+    }
+    return storage;
+  }
+
+  /**
+   * Calls `onQueued(type)` whenever a task of that type is queued (admitted, retried, requeued) by
+   * any process, so that idle workers start at once rather than at their next poll. Uses a second
+   * connection, as Redis requires for subscriptions. Returns a function that unsubscribes.
+   */
+  watchQueue(onQueued: (type: TaskType) => void): () => void {
+    const subscriber = this.client.duplicate({ enableOfflineQueue: true });
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel: string, type: string) => onQueued(type as TaskType));
+    void subscriber.subscribe(`${this.p}wake`).catch(() => {});
+    return () => subscriber.disconnect();
+  }
+
+  // ---- accounts -------------------------------------------------------------------------------
+
+  async createAccount(input: NewAccount): Promise<Account> {
+    const id = await this.script('create-account', [this.key('account-key', input.keyHash), this.key('account:seq'), this.key('accounts')], [
+      this.p,
+      input.keyHint,
+      input.threads,
+      input.balanceMicros,
+      input.proxiesAllowed ? 1 : 0,
+      input.createdAt,
+    ]);
+    return {
+      id: Number(id),
+      keyHint: input.keyHint,
+      threads: input.threads,
+      balanceMicros: input.balanceMicros,
+      proxiesAllowed: input.proxiesAllowed,
+      disabled: false,
+      createdAt: input.createdAt,
+    };
+  }
+
+  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
+    const row = (await this.script('find-account', [this.key('account-key', keyHash)], [this.p])) as (string | null)[] | null;
+    return row ? accountOf(Number(row[0]), row.slice(1)) : undefined;
+  }
+
+  async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
+    if ('keyHash' in ref) return this.findAccountByKeyHash(ref.keyHash);
+    const row = await this.call('read an account', (c) => c.hmget(this.key('account', ref.id), ...ACCOUNT_FIELDS));
+    return row[0] === null ? undefined : accountOf(ref.id, row);
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    const ids = await this.call('list accounts', (c) => c.zrange(this.key('accounts'), '0', '-1'));
+    const accounts = await Promise.all(ids.map((id) => this.findAccount({ id: Number(id) })));
+    return accounts.filter((a): a is Account => a !== undefined);
+  }
+
+  async setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean> {
+    // Accounts are never deleted, so checking first cannot race with a deletion.
+    return this.call('update an account', async (c) => {
+      const key = this.key('account', accountId);
+      if ((await c.exists(key)) === 0) return false;
+      await c.hset(key, 'disabled', disabled ? 1 : 0);
+      return true;
+    });
+  }
+
+  // ---- bans -----------------------------------------------------------------------------------
+
+  async banExpiry(ip: string, now: number): Promise<number | undefined> {
+    const until = await this.call('read bans', (c) => c.get(this.key('ban', ip)));
+    return until !== null && Number(until) > now ? Number(until) : undefined;
+  }
+
+  async recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined> {
+    const until = await this.script('record-auth-failure', [this.key('authfail', ip), this.key('ban', ip)], [
+      now,
+      policy.maxFailures,
+      policy.windowMs,
+      policy.banMs,
+      `${now}:${randomUUID()}`,
+      GRACE_MS,
+    ]);
+    return until === null ? undefined : Number(until);
+  }
+
+  // ---- tasks ----------------------------------------------------------------------------------
+
+  async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
+    const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
+    const fields: Arg[] = [
+      'account', task.accountId,
+      'type', task.spec.type,
+      'state', 'queued',
+      'spec', encodeJson(task.spec),
+      'available', task.createdAt,
+      'deadline', task.deadlineAt,
+      'created', task.createdAt,
+      'attempts', 0,
+    ]; // prettier-ignore
+    if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
+    if (task.pingback !== undefined) fields.push('pingback', task.pingback);
+    if (task.softId !== undefined) fields.push('soft', task.softId);
+    if (idem !== undefined) fields.push('idem', idem);
+    const ttl = Math.max(1, task.deadlineAt - now) + GRACE_MS;
+    const reply = (await this.script(
+      'admit-task',
+      [this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), this.key('deadlines'), idem ?? this.key('idem-none')],
+      [this.p, now, threads, task.id, task.spec.type, task.createdAt, task.deadlineAt, ttl, idem === undefined ? 0 : 1, ...fields],
+    )) as [string, string?];
+    switch (reply[0]) {
+      case 'admitted':
+        return { kind: 'admitted' };
+      case 'replayed':
+        return { kind: 'replayed', id: String(reply[1]) };
+      case 'no-free-thread':
+        return { kind: 'no-free-thread' };
+      default:
+        return { kind: 'duplicate-id' };
+    }
+  }
+
+  async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
+    const found = new Map<string, TaskView>();
+    if (ids.length === 0) return found;
+    const rows = await this.call('read tasks', async (c) => {
+      const pipeline = c.pipeline();
+      for (const id of ids) pipeline.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires');
+      return ((await pipeline.exec()) ?? []).map(([err, row]) => {
+        if (err) throw err;
+        return row as (string | null)[];
+      });
+    });
+    rows.forEach((row, i) => {
+      const [account, type, state, deadline, solution, error, price, expires] = row;
+      if (typeof account !== 'string' || Number(account) !== accountId) return;
+      if (typeof expires === 'string' && Number(expires) <= now) return;
+      const id = ids[i]!;
+      const unfinished = state === 'queued' || state === 'active';
+      if (unfinished && Number(deadline) <= now) {
+        found.set(id, { id, type: type as TaskType, state: 'failed', errorCode: OVERDUE_CODE });
+        return;
+      }
+      found.set(id, {
+        id,
+        type: type as TaskType,
+        state: state as TaskState,
+        ...(typeof solution === 'string' ? { solution: decodeJson<Solution>(solution) } : {}),
+        ...(typeof error === 'string' ? { errorCode: error } : {}),
+        ...(typeof price === 'string' ? { priceMicros: Number(price) } : {}),
+      });
+    });
+    return found;
+  }
+
+  async leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined> {
+    if (types.length === 0) return undefined;
+    const leaseId = randomUUID();
+    const row = (await this.script('lease-task', [this.key('active'), ...types.map((t) => this.key('queue', t))], [this.p, now, leaseId, leaseMs])) as
+      | (string | null)[]
+      | null;
+    if (!row) return undefined;
+    const [id, account, spec, proxy, pingback, attempts, deadline] = row;
+    return {
+      id: String(id),
+      leaseId,
+      accountId: Number(account),
+      spec: decodeJson<TaskSpec>(String(spec)),
+      ...(proxy ? { proxy: decodeJson<Proxy>(proxy) } : {}),
+      ...(pingback ? { pingback } : {}),
+      attempt: Number(attempts),
+      deadlineAt: Number(deadline),
+    };
+  }
+
+  async renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean> {
+    return (await this.script('renew-lease', [this.key('task', lease.id), this.key('active')], [lease.id, lease.leaseId, now + leaseMs])) === 1;
+  }
+
+  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean> {
+    return this.finish(lease, 'solved', encodeJson(solution), priceMicros, now, expiresAt, solver);
+  }
+
+  async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }, now: number): Promise<FailOutcome> {
+    if ('retryAt' in outcome) {
+      const requeued = await this.script('requeue-task', [this.key('task', lease.id), this.key('active')], [this.p, lease.id, lease.leaseId, outcome.retryAt, 0]);
+      return requeued === 1 ? 'requeued' : 'lease-lost';
+    }
+    return (await this.finish(lease, 'failed', outcome.code, 0, now, outcome.expiresAt, outcome.solver ?? '')) ? 'failed' : 'lease-lost';
+  }
+
+  private async finish(lease: LeaseRef, state: 'solved' | 'failed', outcome: string, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean> {
+    const ttl = Math.max(1, expiresAt - now) + GRACE_MS;
+    const done = await this.script(
+      'finish-task',
+      [this.key('task', lease.id), this.key('active'), this.key('deadlines'), this.key('expiring'), this.key('solvers')],
+      [this.p, lease.id, lease.leaseId, state, outcome, priceMicros, expiresAt, solver, ttl],
+    );
+    return done === 1;
+  }
+
+  async releaseTask(lease: LeaseRef): Promise<void> {
+    await this.script('requeue-task', [this.key('task', lease.id), this.key('active')], [this.p, lease.id, lease.leaseId, '', 1]);
+  }
+
+  async recoverInFlight(): Promise<number> {
+    return Number(await this.script('recover-in-flight', [this.key('active')], [this.p]));
+  }
+
+  async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
+    return (await this.script('record-report', [this.key('task', id)], [this.p, accountId, verdict, now])) as ReportOutcome;
+  }
+
+  // ---- solver statistics ----------------------------------------------------------------------
+
+  async recordDecline(solver: string): Promise<void> {
+    await this.call('count a decline', (c) => c.multi().hincrby(this.key('stats', solver), 'declined', 1).sadd(this.key('solvers'), solver).exec());
+  }
+
+  async solverStats(): Promise<SolverStats[]> {
+    return this.call('read solver statistics', async (c) => {
+      const solvers = (await c.smembers(this.key('solvers'))).sort();
+      const rows = await Promise.all(solvers.map((s) => c.hmget(this.key('stats', s), 'solved', 'failed', 'declined', 'reportedGood', 'reportedBad')));
+      return solvers.map((solver, i) => {
+        const [solved, failed, declined, good, bad] = rows[i]!.map((v) => Number(v ?? 0));
+        return { solver, solved: solved!, failed: failed!, declined: declined!, reportedGood: good!, reportedBad: bad! };
+      });
+    });
+  }
+
+  // ---- marks ----------------------------------------------------------------------------------
+
+  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
+    // markBad gets no `now`: the TTL only cleans up, so the local clock is good enough for it.
+    const ttl = Math.max(1, until - Date.now()) + GRACE_MS;
+    await this.script('mark-bad', [this.key('mark', `${kind}:${key}`), this.key('marks')], [`${kind}:${key}`, until, ttl]);
+  }
+
+  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+    const until = await this.call('read marks', (c) => c.get(this.key('mark', `${kind}:${key}`)));
+    return until !== null && Number(until) > now;
+  }
+
+  // ---- housekeeping ---------------------------------------------------------------------------
+
+  async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
+    const [overdue, expired, stalled] = (await this.script(
+      'sweep',
+      [this.key('deadlines'), this.key('active'), this.key('expiring'), this.key('marks')],
+      [this.p, now, policy.resultTtlMs, SWEEP_LIMIT, OVERDUE_CODE, GRACE_MS],
+    )) as [number, number, number];
+    return { overdue, expired, stalled };
+  }
+
+  async ping(): Promise<void> {
+    await this.call('answer a ping', (c) => c.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  /** Deletes every key of this deployment's prefix (tests). */
+  async deleteEverything(): Promise<void> {
+    await this.call('delete keys', async (c) => {
+      let cursor = '0';
+      do {
+        const [next, keys] = await c.scan(cursor, 'MATCH', `${escapeGlob(this.p)}*`, 'COUNT', 1000);
+        if (keys.length > 0) await c.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    });
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private key(...parts: (string | number)[]): string {
+    return this.p + parts.join(':');
+  }
+
+  private script(name: ScriptName, keys: readonly string[], args: readonly Arg[]): Promise<unknown> {
+    return this.call(`run ${name}`, (c) => (c as unknown as Record<string, ScriptCommand>)[commandName(name)]!(keys.length, ...keys, ...args));
+  }
+
+  /** Runs a command; any client or server error becomes a StorageError naming the operation only. */
+  private async call<T>(what: string, body: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await body(this.client);
+    } catch (err) {
+      throw new StorageError(`Redis could not ${what}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    }
+  }
+}
+
+function clientOptions(options: RedisStorageOptions): RedisOptions {
+  return {
+    lazyConnect: true,
+    // Fail fast while disconnected: a request must get ERROR_SERVER_ERROR now, not hang in a queue.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: options.commandTimeoutMs ?? 2000,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
+    // Reconnect forever, backing off to one attempt a second: a node recovers by itself.
+    retryStrategy: (times) => Math.min(50 * times, 1000),
+    enableAutoPipelining: true,
+  };
+}
+
+function commandName(script: ScriptName): string {
+  return `solvebox_${script.replace(/-/g, '_')}`;
+}
+
+function accountOf(id: number, row: readonly (string | null)[]): Account {
+  const [hint, threads, balance, proxies, disabled, created] = row;
+  return {
+    id,
+    keyHint: String(hint),
+    threads: Number(threads),
+    balanceMicros: Number(balance),
+    proxiesAllowed: proxies === '1',
+    disabled: disabled === '1',
+    createdAt: Number(created),
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable Redis URL)';
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

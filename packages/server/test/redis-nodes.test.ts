@@ -1,0 +1,116 @@
+/**
+ * API nodes sharing one real redis-server (started for this file on a free port; each test under
+ * its own key prefix): what one node stores, every node sees, and a node that loses Redis answers
+ * ERROR_SERVER_ERROR, then recovers by itself. Skips, saying why, without redis-server (fails under CI=true).
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAccount, RedisStorage, type ServerConfig } from '../src/index.js';
+import { redisServerMissing, startRedisServer, type RedisServerProcess } from '../src/testing/redis-server.js';
+import { eventually, getQuery, startTestServer, submit, submitOk, turnstile, waitForResult, type TestServer } from './helpers.js';
+
+const missing = redisServerMissing();
+
+/** Two nodes on one Redis deployment: `a` solves, `b` only answers the API (its tasks go to `a`'s runner). */
+async function twoNodes(redis: RedisServerProcess, overrides: Partial<ServerConfig> = {}): Promise<{ a: TestServer; b: TestServer; close(): Promise<void> }> {
+  const shared = { storage: 'redis', redisUrl: redis.url, redisPrefix: `test-${randomUUID()}:`, leaseMs: 500, ...overrides } as const;
+  const a = await startTestServer(shared);
+  const b = await startTestServer({ ...shared, runSolvers: false });
+  return {
+    a,
+    // b's own first key is not needed: use the account a created, which b must know too.
+    b: { ...b, key: a.key },
+    close: async () => {
+      await b.close();
+      await a.close();
+    },
+  };
+}
+
+describe('API nodes on one Redis', { skip: missing }, () => {
+  test('a task submitted on one node is answered on the other, solved by the node that runs solvers', async () => {
+    const redis = await startRedisServer();
+    const { a, b, close } = await twoNodes(redis);
+    try {
+      const onB = await submitOk(b, turnstile());
+      assert.match(await waitForResult(a, onB), /^OK\|0\.SANDBOX_/);
+      assert.equal(await waitForResult(b, onB), await waitForResult(a, onB));
+      const health = (await (await fetch(`${b.url}/health`)).json()) as { status: string; storage: { kind: string }; solvers: { types: string[] } };
+      assert.equal(health.status, 'ok');
+      assert.equal(health.storage.kind, 'redis');
+      assert.deepEqual(health.solvers.types, [], 'the API-only node solves nothing itself');
+    } finally {
+      await close();
+      await redis.dispose();
+    }
+  });
+
+  test('the thread limit holds across nodes: ERROR_ZERO_BALANCE on the second node once the first filled the threads', async () => {
+    const redis = await startRedisServer();
+    const { a, b, close } = await twoNodes(redis);
+    try {
+      const key = (await createAccount(a.server.services.storage, { threads: 2, balanceMicros: 0, proxiesAllowed: false })).key;
+      const slow = turnstile('delay:2');
+      await submitOk({ url: a.url, key }, slow);
+      await submitOk({ url: b.url, key }, slow);
+      assert.equal(await submit({ url: a.url, key }, slow), 'ERROR_ZERO_BALANCE');
+      assert.equal(await submit({ url: b.url, key }, slow), 'ERROR_ZERO_BALANCE');
+    } finally {
+      await close();
+      await redis.dispose();
+    }
+  });
+
+  test('an IP banned on one node is banned on every node; a proxy marked bad on one is refused on the other', async () => {
+    const redis = await startRedisServer();
+    const { a, b, close } = await twoNodes(redis, { banFailures: 3 });
+    try {
+      const proxy = { proxy: '192.0.2.10:8080', proxytype: 'HTTP' };
+      const failed = await submitOk(a, turnstile('proxy-fail', proxy));
+      assert.equal(await waitForResult(a, failed), 'ERROR_PROXY_CONNECTION_FAILED');
+      assert.equal(await submit(b, turnstile(undefined, proxy)), 'ERROR_BAD_PROXY');
+
+      for (let i = 0; i < 3; i++) assert.equal((await getQuery(a.url, '/res.php', { key: 'x'.repeat(32), action: 'getbalance' })).body, 'ERROR_KEY_DOES_NOT_EXIST');
+      assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'getbalance' })).body, 'IP_BANNED');
+    } finally {
+      await close();
+      await redis.dispose();
+    }
+  });
+
+  test('a node that loses Redis answers ERROR_SERVER_ERROR (text and JSON) and /health 503, and recovers by itself when Redis returns', async () => {
+    const redis = await startRedisServer({ persistent: true });
+    const { a, close } = await twoNodes(redis);
+    try {
+      const before = await submitOk(a, turnstile('delay:0.3'));
+      await redis.stop('SIGKILL');
+      assert.equal(await submit(a, turnstile()), 'ERROR_SERVER_ERROR');
+      const json = await getQuery(a.url, '/res.php', { key: a.key, action: 'get', id: before, json: 1 });
+      assert.equal(json.status, 200);
+      assert.equal((JSON.parse(json.body) as { request: string }).request, 'ERROR_SERVER_ERROR');
+      const health = await fetch(`${a.url}/health`);
+      assert.equal(health.status, 503);
+      assert.doesNotMatch(await health.text(), /password|stack|at \w+ \(/i, 'no secrets or stack traces');
+
+      await redis.restart();
+      await eventually(async () => (await fetch(`${a.url}/health`)).status === 200, 10_000, 'the node to see Redis again');
+      assert.match(await waitForResult(a, before, {}, 10_000), /^OK\|/, 'the task accepted before the outage is answered');
+      assert.match(await waitForResult(a, await submitOk(a, turnstile())), /^OK\|/);
+    } finally {
+      await close();
+      await redis.dispose();
+    }
+  });
+
+  test('Redis unreachable at startup: the node refuses to start, naming Redis but not its password', async () => {
+    const redis = await startRedisServer();
+    const url = redis.url.replace('redis://', 'redis://:s3cret-pass@');
+    await redis.dispose();
+    await assert.rejects(RedisStorage.connect({ url, connectTimeoutMs: 500 }), (err: Error) => {
+      assert.match(err.message, /cannot use Redis at redis:\/\/:\*\*\*@127\.0\.0\.1/);
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    });
+  });
+});
