@@ -8,7 +8,7 @@ const FIRST_ACCOUNT = { threads: 5, balanceMicros: 0, proxiesAllowed: true };
 
 export const serveCommand: Command = {
   name: 'serve',
-  usage: 'serve [--host H] [--port P] [--db FILE | --redis URL] ...',
+  usage: 'serve [--port P] [--db F | --redis URL] ...',
   summary: 'Run the in.php / res.php server',
   async run(argv) {
     const { help, values } = parseServerArgs(argv);

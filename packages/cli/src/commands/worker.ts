@@ -17,7 +17,7 @@ Options (the server's; those about HTTP do not apply):`;
 
 export const workerCommand: Command = {
   name: 'worker',
-  usage: 'worker --redis URL [--solvers ocr,sandbox] [--concurrency N]',
+  usage: 'worker --redis URL [--solvers ocr,...]',
   summary: 'Solve tasks from a Redis deployment (scale-out)',
   async run(argv) {
     const { help, values } = parseServerArgs(argv);
