@@ -6,8 +6,8 @@
 import sharp from 'sharp';
 
 /** The model's input: one grey channel, this many pixels high and wide. */
-export const INPUT_HEIGHT = 32;
-export const INPUT_WIDTH = 128;
+export const INPUT_HEIGHT = 48;
+export const INPUT_WIDTH = 192;
 
 /**
  * Larger images are refused before decoding: captchas are small, and a decompression bomb

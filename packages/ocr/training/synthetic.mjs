@@ -73,7 +73,16 @@ function luminance([r, g, b]) {
 
 const rgb = ([r, g, b], alpha = 1) => `rgba(${r | 0},${g | 0},${b | 0},${alpha})`;
 
-/** A background colour and a text colour at least `minContrast` apart in luminance. */
+/**
+ * Text must stay readable to a person: an image nobody can read has no right answer, and
+ * training on it only teaches the model to guess. So the text colour is drawn until it is at least
+ * MIN_CONTRAST apart from the background in luminance, and the background's gradient and texture
+ * (BACKGROUND_DRIFT) may not eat more than a fraction of that margin.
+ */
+const MIN_CONTRAST = 120;
+const BACKGROUND_DRIFT = 40;
+
+/** A background colour and a text colour at least MIN_CONTRAST apart in luminance. */
 function colours(rng) {
   const style = rng();
   const random = (lo, hi) => [between(rng, lo, hi), between(rng, lo, hi), between(rng, lo, hi)];
@@ -82,12 +91,10 @@ function colours(rng) {
   else if (style < 0.75) background = random(120, 255);
   else if (style < 0.88) background = random(0, 90);
   else background = [int(rng, 0, 255), int(rng, 0, 255), int(rng, 0, 255)];
-  let text;
-  for (let tries = 0; tries < 50; tries += 1) {
-    text = chance(rng, 0.5) ? random(0, 255) : luminance(background) > 128 ? random(0, 110) : random(150, 255);
-    if (Math.abs(luminance(text) - luminance(background)) > 110) break;
+  for (;;) {
+    const text = chance(rng, 0.5) ? random(0, 255) : luminance(background) > 128 ? random(0, 110) : random(150, 255);
+    if (Math.abs(luminance(text) - luminance(background)) > MIN_CONTRAST) return { background, text };
   }
-  return { background, text };
 }
 
 function paintBackground(rng, ctx, width, height, bg) {
@@ -95,15 +102,15 @@ function paintBackground(rng, ctx, width, height, bg) {
   ctx.fillRect(0, 0, width, height);
   if (chance(rng, 0.3)) {
     const gradient = ctx.createLinearGradient(0, 0, width, height);
-    gradient.addColorStop(0, rgb(bg.map((c) => c + between(rng, -60, 60))));
-    gradient.addColorStop(1, rgb(bg.map((c) => c + between(rng, -60, 60))));
+    gradient.addColorStop(0, rgb(bg.map((c) => c + between(rng, -BACKGROUND_DRIFT, BACKGROUND_DRIFT))));
+    gradient.addColorStop(1, rgb(bg.map((c) => c + between(rng, -BACKGROUND_DRIFT, BACKGROUND_DRIFT))));
     ctx.fillStyle = gradient;
     ctx.fillRect(0, 0, width, height);
   }
   if (chance(rng, 0.3)) {
     // Texture: soft blobs of nearby colours.
     for (let i = int(rng, 10, 60); i > 0; i -= 1) {
-      ctx.fillStyle = rgb(bg.map((c) => c + between(rng, -70, 70)), between(rng, 0.2, 0.6));
+      ctx.fillStyle = rgb(bg.map((c) => c + between(rng, -BACKGROUND_DRIFT, BACKGROUND_DRIFT)), between(rng, 0.2, 0.6));
       ctx.beginPath();
       ctx.arc(between(rng, 0, width), between(rng, 0, height), between(rng, 2, height / 3), 0, Math.PI * 2);
       ctx.fill();

@@ -21,7 +21,7 @@ import torch.nn as nn
 # The characters the model reads. Index 0 of the output is the CTC blank; class i + 1 is CHARSET[i].
 # The order is part of the model: it is written to ocr.json, which the server reads.
 CHARSET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+-*=? "
-INPUT_HEIGHT, INPUT_WIDTH = 32, 128
+INPUT_HEIGHT, INPUT_WIDTH = 48, 192
 
 # How often each source is drawn in a batch. Our synthetic source is the most varied, so it gets
 # the largest share; the third-party generators are each narrow.
@@ -35,6 +35,8 @@ WEIGHTS = {
     "haileybot": 0.16,
     "captcha-canvas": 0.14,
 }
+# Rows of features the four poolings leave (height / 16): they are stacked into each column's features.
+FEATURE_ROWS = INPUT_HEIGHT // 16
 CASE_SENSITIVE = {"synthetic", "svg-captcha-easy", "svg-captcha-hard"}
 
 
@@ -45,7 +47,8 @@ def block(cin, cout):
 class CaptchaNet(nn.Module):
     """Conv features over the image, squeezed to one column per 4 pixels, then a 1-D conv head.
 
-    Input: N × 1 × 32 × 128 grey bytes as floats 0..255. Output: N × 32 × classes log-probabilities.
+    Input: N × 1 × 48 × 192 grey bytes as floats 0..255. The four poolings leave 3 rows of 128
+    features per column. Output: N × 48 × classes log-probabilities.
     """
 
     def __init__(self, classes):
@@ -57,7 +60,7 @@ class CaptchaNet(nn.Module):
             *block(64, 128), nn.MaxPool2d((2, 1)),
         )
         self.head = nn.Sequential(
-            nn.Conv1d(128 * 2, 160, 3, padding=1, bias=False), nn.BatchNorm1d(160), nn.ReLU(inplace=True),
+            nn.Conv1d(128 * FEATURE_ROWS, 160, 3, padding=1, bias=False), nn.BatchNorm1d(160), nn.ReLU(inplace=True),
             nn.Conv1d(160, 160, 3, padding=1, bias=False), nn.BatchNorm1d(160), nn.ReLU(inplace=True),
             nn.Dropout(0.1),
             nn.Conv1d(160, classes, 1),
@@ -69,6 +72,22 @@ class CaptchaNet(nn.Module):
         n, c, h, w = f.shape
         logits = self.head(f.reshape(n, c * h, w))
         return logits.permute(0, 2, 1).log_softmax(2)
+
+
+def load_init(model, path, device):
+    """Loads a checkpoint to start from. A checkpoint of the earlier 32 × 128 model (2 feature rows)
+    is accepted too: its conv layers fit unchanged, and the head's first layer gets a third,
+    middle row, the mean of the two, all scaled by 2/3 so that its outputs keep their size."""
+    state = torch.load(path, map_location=device)
+    weight = state["head.0.weight"]
+    want = model.head[0].weight.shape[1]
+    if weight.shape[1] != want:
+        if (weight.shape[1], want) != (128 * 2, 128 * 3):
+            raise SystemExit(f"--init {path}: its head reads {weight.shape[1]} features per column, this model {want}")
+        top, bottom = weight[:, 0::2], weight[:, 1::2]
+        rows = torch.stack([top, (top + bottom) / 2, bottom], dim=2) * (2 / 3)  # out × 128 × 3 rows × k
+        state["head.0.weight"] = rows.reshape(weight.shape[0], 128 * 3, weight.shape[2])
+    model.load_state_dict(state)
 
 
 def one_cycle(fraction, peak):
@@ -174,7 +193,7 @@ def main():
 
     model = CaptchaNet(len(CHARSET) + 1).to(device)
     if args.init:
-        model.load_state_dict(torch.load(args.init, map_location=device))
+        load_init(model, args.init, device)
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
