@@ -375,18 +375,6 @@ export class RedisStorage implements Storage {
     }
   }
 
-  /** Deletes every key of this deployment's prefix (tests). */
-  async deleteEverything(): Promise<void> {
-    await this.call('delete keys', async (c) => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await c.scan(cursor, 'MATCH', `${escapeGlob(this.p)}*`, 'COUNT', 1000);
-        if (keys.length > 0) await c.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    });
-  }
-
   // ---- plumbing -------------------------------------------------------------------------------
 
   private key(...parts: (string | number)[]): string {
@@ -456,8 +444,4 @@ export function redactUrl(url: string): string {
   } catch {
     return '(an unparsable Redis URL)';
   }
-}
-
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
