@@ -81,3 +81,14 @@ export {
   isWellFormedKey,
   type ResAction,
 } from './requests.js';
+export {
+  LONG_POLL_HEADER,
+  MAX_WAIT_SECONDS,
+  PINGBACK_SIGNATURE_HEADER,
+  PINGBACK_TOLERANCE_SECONDS,
+  WAIT_PARAM,
+  pingbackSecret,
+  signPingback,
+  verifyPingback,
+  waitMillis,
+} from './extensions.js';

@@ -7,6 +7,7 @@
   ARGV[5] solution (solved) or error code (failed)   ARGV[6] price in micros (0 when failed)
   ARGV[7] expires at   ARGV[8] solver ('' for none)   ARGV[9] TTL of the result keys, ms
 
+  Publishes the id on <prefix>finished, which wakes long-polls waiting for it on every node.
   Returns 1, or 0 when the lease was lost.
 ]]
 local prefix, id = ARGV[1], ARGV[2]
@@ -30,4 +31,5 @@ if ARGV[8] ~= '' then
   redis.call('HINCRBY', prefix .. 'stats:' .. ARGV[8], solved and 'solved' or 'failed', 1)
   redis.call('SADD', KEYS[5], ARGV[8])
 end
+redis.call('PUBLISH', prefix .. 'finished', id)
 return 1

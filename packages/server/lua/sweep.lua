@@ -1,7 +1,8 @@
 --[[
   One pass of housekeeping (Storage.sweep), at most ARGV[4] items of each kind, so that one call
   never holds Redis for long; the sweeper runs every second, from every node, harmlessly at once.
-  - unfinished tasks past their deadline fail with ARGV[5] and free their thread;
+  - unfinished tasks past their deadline fail with ARGV[5] and free their thread (their ids are
+    published on <prefix>finished, for long-polls);
   - active tasks whose lease ran out go back to their queue (the attempt stays counted);
   - finished tasks whose result expired are deleted, with their idempotency key;
   - marks that ended are deleted. (Failed-authentication records and bans expire by TTL.)
@@ -29,6 +30,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
     redis.call('ZREM', KEYS[2], id)
     redis.call('ZREM', prefix .. 'busy:' .. t[3], id)
     redis.call('ZADD', KEYS[3], expires, id)
+    redis.call('PUBLISH', prefix .. 'finished', id)
     overdue = overdue + 1
   end
   redis.call('ZREM', KEYS[1], id)

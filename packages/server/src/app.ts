@@ -2,10 +2,13 @@
  * The HTTP application: /in.php and /res.php, answering every protocol outcome with HTTP 200.
  * buildApp never listens, so tests and embedders choose how to serve it.
  */
+import { createServer, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, MAX_WAIT_SECONDS, codeReply, renderReply, type Reply } from '@solvebox/protocol';
 import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
+import { trustFunction } from './http/client-ip.js';
+import { answerFromMemory } from './http/fast-poll.js';
 import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
@@ -15,6 +18,13 @@ import { isStorageError } from './storage/types.js';
 
 type Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<Reply>;
 
+/** On every in.php and res.php answer: this server long-polls, up to this many seconds (see the protocol package). */
+const LONG_POLL = String(MAX_WAIT_SECONDS);
+/** Fastify's own defaults, which a server we create ourselves must set. */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** Slow or stalled clients must not pin connections forever. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
   ['/in.php', submitTask],
   ['/res.php', handleResult],
@@ -22,12 +32,22 @@ const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
 
 export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
+  const trust = trustFunction(config.trustProxy);
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: typeof config.trustProxy === 'number' ? hopTrust(config.trustProxy) : config.trustProxy,
-    // Slow or stalled clients must not pin connections forever.
-    requestTimeout: 30_000,
+    trustProxy: trust ?? false,
+    // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        const fast = answerFromMemory(req, svc, trust);
+        if (fast) writeFast(res, fast.reply, fast);
+        else handler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      server.requestTimeout = REQUEST_TIMEOUT_MS;
+      return server;
+    },
     // Queries are parsed by the handlers, where the body is merged in.
     routerOptions: { querystringParser: () => ({}) },
   });
@@ -41,7 +61,7 @@ export function buildApp(svc: Services): FastifyInstance {
 
   const send = (reply: FastifyReply, answer: Reply, flags: { json: boolean; acao: boolean }): FastifyReply => {
     const { body, contentType } = renderReply(answer, flags.json);
-    reply.code(200).header('content-type', contentType);
+    reply.code(200).header('content-type', contentType).header(LONG_POLL_HEADER, LONG_POLL);
     if (flags.acao) reply.header('access-control-allow-origin', '*');
     return reply.send(body);
   };
@@ -53,7 +73,10 @@ export function buildApp(svc: Services): FastifyInstance {
       // A HEAD from a link checker must not submit a task.
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault);
+        // A long-poll stops waiting when its client goes away.
+        const gone = new AbortController();
+        reply.raw.on('close', () => gone.abort());
+        const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault, gone.signal);
         // Tells clients that sent an idempotency key that this server honours it (see the protocol package).
         if (req.fields.has(IDEMPOTENCY_PARAM)) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return send(reply, await handler(req, request.ip, svc), req);
@@ -102,7 +125,11 @@ export function buildApp(svc: Services): FastifyInstance {
   return app;
 }
 
-/** X-Forwarded-For is trusted for the `hops` nearest proxies (fastify's own number form, typed). */
-function hopTrust(hops: number): (address: string, hop: number) => boolean {
-  return (_address, hop) => hop < hops;
+/** The fast path's answer: the same bytes and headers as the route's `send`. */
+function writeFast(res: ServerResponse, reply: Reply, flags: { json: boolean; acao: boolean }): void {
+  const { body, contentType } = renderReply(reply, flags.json);
+  const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), [LONG_POLL_HEADER]: LONG_POLL };
+  if (flags.acao) headers['access-control-allow-origin'] = '*';
+  res.writeHead(200, headers);
+  res.end(body);
 }

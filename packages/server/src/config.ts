@@ -33,6 +33,8 @@ export interface ServerConfig {
   readonly banFailures: number;
   readonly banWindowMs: number;
   readonly banMs: number;
+  /** How long an API key's account is remembered between storage reads; 0 reads it every request. */
+  readonly authCacheMs: number;
   readonly imageDeadlineMs: number;
   readonly tokenDeadlineMs: number;
   readonly resultTtlMs: number;
@@ -57,6 +59,8 @@ export interface ServerConfig {
   readonly sqliteSynchronous: 'normal' | 'full';
   readonly sweepIntervalMs: number;
   readonly pingback: boolean;
+  /** Deliver pingbacks to loopback and private addresses too (off: such URLs are refused at submit). */
+  readonly pingbackPrivate: boolean;
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -212,6 +216,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { flag: 'ban-failures', kind: 'count', default: '5', doc: 'Failed authentications from one IP that trigger IP_BANNED.', apply: (c, v) => (c.banFailures = count('ban-failures', v, 1)) },
   { flag: 'ban-window', kind: 'seconds', default: '60', doc: 'Seconds within which those failures must fall.', apply: (c, v) => (c.banWindowMs = seconds('ban-window', v)) },
   { flag: 'ban-duration', kind: 'seconds', default: '300', doc: 'Seconds an IP stays banned.', apply: (c, v) => (c.banMs = seconds('ban-duration', v)) },
+  {
+    flag: 'auth-cache',
+    kind: 'seconds',
+    default: '2',
+    doc: 'Seconds an API key is remembered after a storage read, so that polls and submits skip that read. A key disabled with `solvebox keys` stops working within this time (at once for `getbalance` and reports). 0 reads storage on every request.',
+    apply: (c, v) => (c.authCacheMs = Math.round(parseNumber('auth-cache', v, { integer: false, min: 0, max: 3600 }) * 1000)),
+  },
   { flag: 'image-deadline', kind: 'seconds', default: '90', doc: 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.', apply: (c, v) => (c.imageDeadlineMs = seconds('image-deadline', v)) },
   { flag: 'token-deadline', kind: 'seconds', default: '300', doc: 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.', apply: (c, v) => (c.tokenDeadlineMs = seconds('token-deadline', v)) },
   { flag: 'result-ttl', kind: 'seconds', default: '900', doc: 'Seconds a finished task stays readable; then ERROR_WRONG_CAPTCHA_ID.', apply: (c, v) => (c.resultTtlMs = seconds('result-ttl', v)) },
@@ -292,12 +303,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'sqlite-synchronous',
     kind: 'choice',
     choices: ['normal', 'full'],
-    default: 'normal',
-    doc: '`normal` survives process crashes; `full` also survives power loss, at the cost of an fsync per write.',
+    default: 'full',
+    doc: '`full`: in.php answers `OK` only once the task is on disk, so it survives a crash of the process or the machine; concurrent writes share one fsync (group commit). `normal`: once it is in the write-ahead log, which survives a crash of the process but not of the machine.',
     apply: (c, v) => (c.sqliteSynchronous = parseChoice('sqlite-synchronous', v, ['normal', 'full'] as const)),
   },
   { flag: 'sweep-interval', kind: 'millis', default: '1000', doc: 'Milliseconds between passes that expire overdue tasks and old results.', apply: (c, v) => (c.sweepIntervalMs = count('sweep-interval', v, 10)) },
-  { flag: 'pingback', kind: 'flag', default: '1', doc: 'Deliver answers to the `pingback` URL of a task (POST `id`, `code`).', apply: (c, v) => (c.pingback = parseFlag('pingback', v)) },
+  {
+    flag: 'pingback',
+    kind: 'flag',
+    default: '1',
+    doc: 'Deliver answers to the `pingback` URL of a task: a POST of `id` and `code`, signed with the account\'s key (see docs/protocol.md), retried after 1, 4 and 16 seconds.',
+    apply: (c, v) => (c.pingback = parseFlag('pingback', v)),
+  },
+  {
+    flag: 'pingback-private',
+    kind: 'flag',
+    default: '0',
+    doc: 'Allow pingbacks to loopback, private and link-local addresses. Off, such URLs answer ERROR_BAD_PARAMETERS at submit, and a host that resolves to one is not contacted (no SSRF into your network).',
+    apply: (c, v) => (c.pingbackPrivate = parseFlag('pingback-private', v)),
+  },
   {
     flag: 'log-level',
     kind: 'choice',

@@ -2,40 +2,90 @@
  * Authentication and IP bans, the first three steps of every request: ban, key format, key
  * existence. Failed authentications (missing, malformed or unknown keys) count towards a ban;
  * real keys of disabled or thread-less accounts do not, since their owner is not guessing.
+ *
+ * Both answers are cached so that a poll costs no storage read for them:
+ * - accounts by API key, for `authCacheMs` (a key disabled by `solvebox keys` in another process
+ *   stops working within that time; requests that read the balance authenticate afresh);
+ * - "not banned" by IP, only on storage this process has to itself, where every ban is made here
+ *   and updates the cache at once. On shared storage another node may ban, so bans are read every time.
  */
 import { isWellFormedKey } from '@solvebox/protocol';
+import { BoundedMap } from './bounded-map.js';
 import type { ServerConfig } from './config.js';
 import { hashApiKey } from './identity.js';
 import type { Account, BanPolicy, Storage } from './storage/types.js';
 
 export type AuthResult = { readonly ok: true; readonly account: Account } | { readonly ok: false; readonly code: 'ERROR_WRONG_USER_KEY' | 'ERROR_KEY_DOES_NOT_EXIST' };
 
+/** Distinct keys and IPs remembered; beyond that the oldest are read from storage again. */
+const CACHE_ENTRIES = 10_000;
+
 export class Gatekeeper {
   private readonly policy: BanPolicy;
+  private readonly accounts = new BoundedMap<string, { readonly account: Account; readonly until: number }>(CACHE_ENTRIES);
+  /** IP → ban end (0: not banned). Unused on shared storage. */
+  private readonly bans = new BoundedMap<string, number>(CACHE_ENTRIES);
+  private readonly cacheBans: boolean;
+  private readonly authCacheMs: number;
 
   constructor(
     private readonly storage: Storage,
-    config: Pick<ServerConfig, 'banFailures' | 'banWindowMs' | 'banMs'>,
+    config: Pick<ServerConfig, 'banFailures' | 'banWindowMs' | 'banMs' | 'authCacheMs'>,
     private readonly clock: () => number,
   ) {
     this.policy = { maxFailures: config.banFailures, windowMs: config.banWindowMs, banMs: config.banMs };
+    this.cacheBans = !storage.shared;
+    this.authCacheMs = config.authCacheMs;
+  }
+
+  /** The ban state without I/O: true or false when known, undefined when storage must be asked. */
+  knownBan(ip: string, now: number): boolean | undefined {
+    const until = this.bans.get(ip);
+    return until === undefined ? undefined : until > now;
+  }
+
+  /** The account of a key without I/O, when a recent authentication left it in the cache. */
+  knownAccount(key: string, now: number): Account | undefined {
+    const cached = this.accounts.get(key);
+    return cached !== undefined && cached.until > now ? cached.account : undefined;
   }
 
   async isBanned(ip: string): Promise<boolean> {
-    return (await this.storage.banExpiry(ip, this.clock())) !== undefined;
+    const now = this.clock();
+    const known = this.knownBan(ip, now);
+    if (known !== undefined) return known;
+    const until = await this.storage.banExpiry(ip, now);
+    if (this.cacheBans) this.bans.set(ip, until ?? 0);
+    return until !== undefined;
   }
 
-  async authenticate(key: string | undefined, ip: string): Promise<AuthResult> {
+  /** `fresh` skips the cache, for answers that must reflect the account as stored now (the balance). */
+  async authenticate(key: string | undefined, ip: string, { fresh = false } = {}): Promise<AuthResult> {
     if (!isWellFormedKey(key)) {
-      await this.storage.recordAuthFailure(ip, this.clock(), this.policy);
+      await this.recordFailure(ip);
       return { ok: false, code: 'ERROR_WRONG_USER_KEY' };
     }
-    const account = await this.storage.findAccountByKeyHash(hashApiKey(key));
+    const now = this.clock();
+    let account = fresh ? undefined : this.knownAccount(key, now);
     if (!account) {
-      await this.storage.recordAuthFailure(ip, this.clock(), this.policy);
-      return { ok: false, code: 'ERROR_KEY_DOES_NOT_EXIST' };
+      account = await this.storage.findAccountByKeyHash(hashApiKey(key));
+      if (!account) {
+        this.accounts.delete(key);
+        await this.recordFailure(ip);
+        return { ok: false, code: 'ERROR_KEY_DOES_NOT_EXIST' };
+      }
+      if (this.authCacheMs > 0) this.accounts.set(key, { account, until: now + this.authCacheMs });
     }
-    if (account.disabled || account.threads <= 0) return { ok: false, code: 'ERROR_KEY_DOES_NOT_EXIST' };
-    return { ok: true, account };
+    return usable(account) ? { ok: true, account } : { ok: false, code: 'ERROR_KEY_DOES_NOT_EXIST' };
   }
+
+  private async recordFailure(ip: string): Promise<void> {
+    const bannedUntil = await this.storage.recordAuthFailure(ip, this.clock(), this.policy);
+    if (bannedUntil !== undefined && this.cacheBans) this.bans.set(ip, bannedUntil);
+  }
+}
+
+/** Whether an authenticated account may use the API: enabled, with at least one thread. */
+export function usable(account: Account): boolean {
+  return !account.disabled && account.threads > 0;
 }

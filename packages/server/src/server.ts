@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ServerConfig, SolverBackend } from './config.js';
 import { Gatekeeper } from './gatekeeper.js';
+import { TaskWaiters } from './waiters.js';
 import { createLogger, type Logger } from './logger.js';
 import { REMOTE_SOLVERS, type Services } from './services.js';
 import { startSolving, startSweeper, type Solving } from './solving.js';
@@ -22,8 +23,6 @@ export interface StartOptions {
   readonly backends?: Partial<Record<SolverBackend, Solver>>;
   readonly clock?: () => number;
   readonly log?: Logger;
-  /** Used for pingbacks. */
-  readonly fetch?: typeof fetch;
 }
 
 export interface RunningServer {
@@ -60,6 +59,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     solverTypes: solving?.types ?? [],
     clock,
     log,
+    waiters: new TaskWaiters(storage),
   };
   const app = buildApp(services);
   const stopSweeper = startSweeper(storage, config, clock, log);
@@ -69,6 +69,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     address = await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     stopSweeper();
+    services.waiters.close();
     await solving?.stop();
     await storage.close();
     throw err;
@@ -82,6 +83,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     close: () =>
       (closing ??= (async () => {
         stopSweeper();
+        // Long-polls answer now rather than holding the shutdown for up to their wait.
+        services.waiters.close();
         await app.close();
         await solving?.stop();
         await storage.close();

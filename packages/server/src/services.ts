@@ -4,6 +4,7 @@ import type { Gatekeeper } from './gatekeeper.js';
 import type { Logger } from './logger.js';
 import type { TaskType } from '@solvebox/protocol';
 import type { Storage } from './storage/types.js';
+import type { TaskWaiters } from './waiters.js';
 
 export interface Services {
   readonly config: ServerConfig;
@@ -14,6 +15,8 @@ export interface Services {
   readonly solverTypes: readonly TaskType[];
   readonly clock: () => number;
   readonly log: Logger;
+  /** Long-polls waiting for tasks to end. */
+  readonly waiters: TaskWaiters;
 }
 
 /**

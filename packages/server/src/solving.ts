@@ -20,8 +20,6 @@ export interface SolvingOptions {
   readonly only?: readonly SolverBackend[];
   readonly clock: () => number;
   readonly log: Logger;
-  /** Used for pingbacks. */
-  readonly fetch?: typeof fetch;
 }
 
 export interface Solving {
@@ -100,7 +98,11 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
       priceMicros: (type) => config.pricesMicros[type],
       onSettled: (task, settlement) => {
         if (config.pingback && task.pingback) {
-          void deliverPingback(task.pingback, task.id, settlement, { log, ...(options.fetch ? { fetch: options.fetch } : {}) });
+          const url = task.pingback;
+          void (async () => {
+            const account = await storage.findAccount({ id: task.accountId }).catch(() => undefined);
+            await deliverPingback(url, task.id, settlement, account?.keyHash ?? '', { log, allowPrivate: config.pingbackPrivate });
+          })();
         }
       },
     },

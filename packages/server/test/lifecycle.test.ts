@@ -6,6 +6,10 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
+import { PINGBACK_SIGNATURE_HEADER, verifyPingback } from '@solvebox/protocol';
+import type { Logger } from '../src/logger.js';
 import { getQuery, PAGE, RECAPTCHA_KEY, startTestServer, submitOk, tempDir, turnstile, waitForResult } from './helpers.js';
 
 describe('restarts', () => {
@@ -53,8 +57,8 @@ describe('restarts', () => {
 });
 
 describe('pingback', () => {
-  test('the answer is POSTed to the pingback URL as id and code, also in its query', async () => {
-    const received: { url: string; body: string; contentType: string | undefined }[] = [];
+  test('the answer is POSTed to the pingback URL as id and code, also in its query, signed with the account key', async () => {
+    const received: { url: string; body: string; contentType: string | undefined; signature: string | undefined }[] = [];
     let failFirst = true;
     const receiver = createServer((req: IncomingMessage, res) => {
       let body = '';
@@ -65,14 +69,15 @@ describe('pingback', () => {
           res.writeHead(503).end();
           return;
         }
-        received.push({ url: req.url ?? '', body, contentType: req.headers['content-type'] });
+        const signature = req.headers[PINGBACK_SIGNATURE_HEADER];
+        received.push({ url: req.url ?? '', body, contentType: req.headers['content-type'], signature: typeof signature === 'string' ? signature : undefined });
         res.writeHead(200).end('ok');
       });
     });
     receiver.listen(0, '127.0.0.1');
     await once(receiver, 'listening');
     const port = (receiver.address() as AddressInfo).port;
-    const t = await startTestServer();
+    const t = await startTestServer({ pingbackPrivate: true });
     try {
       const id = await submitOk(t, { method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: PAGE, pingback: `http://127.0.0.1:${port}/hook?token=abc` });
       const failed = await submitOk(t, turnstile('unsolvable', { pingback: `http://127.0.0.1:${port}/hook` }));
@@ -88,14 +93,44 @@ describe('pingback', () => {
       assert.equal(query.get('id'), id);
       assert.equal(query.get('code'), 'XXXX.DUMMY.TOKEN.XXXX');
       assert.equal(new URLSearchParams(byId.get(failed)?.body).get('code'), 'ERROR_CAPTCHA_UNSOLVABLE');
+
+      assert.equal(await verifyPingback(t.key, solved.body, solved.signature), true, 'the account verifies the signature with its key');
+      assert.equal(await verifyPingback(t.key, solved.body.replace('XXXX', 'YYYY'), solved.signature), false, 'a changed body fails');
+      assert.equal(await verifyPingback('f'.repeat(32), solved.body, solved.signature), false, 'another key fails');
+      assert.equal(await verifyPingback(t.key, solved.body, solved.signature, Date.now() / 1000 + 3600), false, 'an old signature fails');
     } finally {
       await t.close();
       receiver.close();
     }
   });
+
+  test('SSRF: private targets are refused at submit, and a host that resolves to one is never contacted', async () => {
+    const warnings: { problem?: string; host?: string }[] = [];
+    const log = { error() {}, info() {}, debug() {}, warn: (fields: object) => void warnings.push(fields as { problem?: string }) } as unknown as Logger;
+    const t = await startTestServer({}, { log });
+    try {
+      const refused = ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/'];
+      refused.push('http://[::ffff:127.0.0.1]/', 'http://[fd00::1]/', 'http://192.168.1.1/', 'ftp://example.com/');
+      for (const target of refused) {
+        const answer = await getQuery(t.url, '/in.php', { key: t.key, ...turnstile(), pingback: target });
+        assert.equal(answer.body, 'ERROR_BAD_PARAMETERS', target);
+      }
+      // The machine's own name resolves to one of its addresses, none of them public here.
+      const host = hostname();
+      const addresses = await lookup(host, { all: true }).catch(() => []);
+      if (addresses.length === 0) return; // cannot resolve our own name: nothing to try
+      const id = await submitOk(t, turnstile(undefined, { pingback: `http://${host}:9/hook` }));
+      const deadline = Date.now() + 5000;
+      while (warnings.length === 0 && Date.now() < deadline) await sleep(20);
+      assert.equal(warnings[0]?.problem, 'the host resolves to a private address', `task ${id}`);
+      assert.ok(!JSON.stringify(warnings).includes('/hook'), 'the log names the host only');
+    } finally {
+      await t.close();
+    }
+  });
 });
 
-describe('the client loop of the vendors\' templates', () => {
+describe("the client loop of the vendors' templates", () => {
   /**
    * The CaptchaAI / 2Captcha copy-paste template: submit to in.php, wait, then poll res.php every
    * few seconds while the answer is CAPCHA_NOT_READY. Delays are scaled down; the protocol is not.

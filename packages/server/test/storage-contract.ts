@@ -55,7 +55,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.findAccountByKeyHash('h1'), a);
         assert.deepEqual(await s.findAccount({ id: a.id }), a);
         assert.equal(await s.findAccountByKeyHash('nope'), undefined);
-        assert.ok(!('keyHash' in a), 'the hash is not handed out');
+        assert.equal(a.keyHash, 'h1', 'the hash is handed out: pingbacks are signed with it');
         await assert.rejects(account(s, 1, 'h1'), 'a key hash is unique');
         assert.equal(await s.setAccountDisabled(a.id, true), true);
         assert.equal((await s.findAccountByKeyHash('h1'))?.disabled, true);

@@ -83,7 +83,8 @@ function accountOptions(values: { threads?: string; balance?: string; 'no-proxy'
 async function list(storage: Storage, json: boolean): Promise<number> {
   const accounts = await storage.listAccounts();
   if (json) {
-    const rows = accounts.map((a) => ({ ...a, balance: formatMicros(a.balanceMicros), createdAt: new Date(a.createdAt).toISOString() }));
+    // The key hash stays out: it is the secret the account's pingbacks are signed with.
+    const rows = accounts.map(({ keyHash: _secret, ...a }) => ({ ...a, balance: formatMicros(a.balanceMicros), createdAt: new Date(a.createdAt).toISOString() }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
   }

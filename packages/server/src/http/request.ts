@@ -7,6 +7,8 @@ export interface ProtocolRequest extends RequestParams {
   readonly problem?: ParsedBody['problem'];
   readonly json: boolean;
   readonly acao: boolean;
+  /** Aborts when the client goes away: a long-poll stops waiting for it. */
+  readonly signal: AbortSignal;
 }
 
 /** The raw query string of a URL, without the `?`. */
@@ -23,7 +25,7 @@ function isOn(value: string | undefined): boolean {
  * Query string and body merged, the body winning, like PHP's $_REQUEST; for a repeated name the
  * last value wins. `json` and `header_acao` are read leniently: they decide how errors are written.
  */
-export function protocolRequest(url: string, body: ParsedBody | undefined, jsonByDefault: boolean): ProtocolRequest {
+export function protocolRequest(url: string, body: ParsedBody | undefined, jsonByDefault: boolean, signal: AbortSignal): ProtocolRequest {
   const parsed = body ?? EMPTY_BODY;
   const fields = new Map(new URLSearchParams(queryOf(url)));
   for (const [name, value] of parsed.fields) fields.set(name, value);
@@ -34,6 +36,7 @@ export function protocolRequest(url: string, body: ParsedBody | undefined, jsonB
     ...(parsed.problem ? { problem: parsed.problem } : {}),
     json: json === undefined ? jsonByDefault : isOn(json),
     acao: isOn(fields.get('header_acao')),
+    signal,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * res.php: results, balance and reports. Check order: ban, body readable, key format, key
- * existence, action, id format, id existence.
+ * existence, action, id format, id existence. `get` and `get2` of one id may long-poll (`wait=N`,
+ * a Solvebox extension): the answer is the same, it only comes when the task ends or N passes.
  */
 import {
   codeReply,
@@ -10,6 +11,8 @@ import {
   solutionReply,
   solutionText,
   valueReply,
+  waitMillis,
+  WAIT_PARAM,
   type ErrorCode,
   type Reply,
 } from '@solvebox/protocol';
@@ -23,10 +26,12 @@ export async function handleResult(req: ProtocolRequest, ip: string, svc: Servic
   const { gate } = svc;
   if (await gate.isBanned(ip)) return codeReply('IP_BANNED');
   if (req.problem) return codeReply('ERROR_BAD_PARAMETERS', 'the request body could not be read');
-  const auth = await gate.authenticate(req.fields.get('key'), ip);
+  const action = req.fields.get('action')?.trim() ?? '';
+  // The balance and reports must see the account as stored now, not as cached a moment ago.
+  const fresh = action === 'getbalance' || action === 'reportgood' || action === 'reportbad';
+  const auth = await gate.authenticate(req.fields.get('key'), ip, { fresh });
   if (!auth.ok) return codeReply(auth.code);
 
-  const action = req.fields.get('action')?.trim() ?? '';
   switch (action) {
     case '':
       return codeReply('ERROR_EMPTY_ACTION');
@@ -63,12 +68,38 @@ async function findTask(id: string | undefined, account: Account, svc: Services)
 async function getOne(req: ProtocolRequest, account: Account, svc: Services, withPrice: boolean): Promise<Reply> {
   const checked = checkId(req.fields.get('id'));
   if (!checked.ok) return checked.reply;
-  const task = await findTask(checked.id, account, svc);
+  const waitMs = waitMillis(req.fields.get(WAIT_PARAM));
+  // Listening starts before the read, so that a task ending between the two still wakes the wait.
+  const waiter = waitMs > 0 && checked.id !== undefined ? svc.waiters.register(checked.id) : undefined;
+  let task = await findTask(checked.id, account, svc);
+  if (waiter) {
+    if (task === undefined || isFinished(task)) {
+      waiter.cancel();
+    } else {
+      await waiter.until(waitMs, req.signal);
+      task = await findTask(checked.id, account, svc);
+    }
+  }
+  return taskReply(task, withPrice);
+}
+
+/** What `get` (or, with the price, `get2`) answers for a task; shared with the fast poll path. */
+export function taskReply(task: TaskView | undefined, withPrice: boolean): Reply {
   if (!task) return codeReply('ERROR_WRONG_CAPTCHA_ID');
   if (task.state === 'solved' && task.solution) {
     return solutionReply(task.solution, withPrice ? formatMicros(task.priceMicros ?? 0) : undefined);
   }
   return codeReply(pendingOrFailedCode(task));
+}
+
+function isFinished(task: TaskView): boolean {
+  return task.state === 'solved' || task.state === 'failed';
+}
+
+/** The task id of a request, when `id` is well-formed (undefined for ids no task can have). */
+export function requestedTaskId(raw: string | undefined): string | undefined {
+  const checked = checkId(raw);
+  return checked.ok ? checked.id : undefined;
 }
 
 /** `ids=1,2,3`: answers joined by `|` in the order asked, each an answer, CAPCHA_NOT_READY or a code. */

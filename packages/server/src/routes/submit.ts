@@ -19,6 +19,7 @@ import {
 import { imageSize } from '@solvebox/ocr';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
+import { pingbackUrlProblem } from '../pingback.js';
 import { pairKey } from '../runner/runner.js';
 import type { Services } from '../services.js';
 
@@ -40,6 +41,8 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
   const parsed = parseSubmission(req, { limits: { minBytes: config.imageMinBytes, maxBytes: config.imageMaxBytes }, decodeBase64 });
   if (!parsed.ok) return codeReply(parsed.code, parsed.message);
   const { spec, pingback, softId, idempotencyKey } = parsed.submission;
+  const pingbackProblem = pingback === undefined || !config.pingback ? undefined : pingbackUrlProblem(pingback, config.pingbackPrivate);
+  if (pingbackProblem) return codeReply('ERROR_BAD_PARAMETERS', pingbackProblem);
   const imageProblem = await checkDimensions(spec, config.imageMaxSide);
   if (imageProblem) return imageProblem;
 

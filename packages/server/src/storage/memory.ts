@@ -23,6 +23,7 @@ import type {
   TaskView,
 } from './types.js';
 import { OVERDUE_CODE } from './lifecycle.js';
+import { FinishedListeners } from './finished.js';
 
 interface TaskRow {
   readonly id: string;
@@ -46,9 +47,7 @@ interface TaskRow {
   expiresAt?: number;
 }
 
-interface AccountRow extends Account {
-  readonly keyHash: string;
-}
+type AccountRow = Account;
 
 export class MemoryStorage implements Storage {
   readonly kind = 'memory';
@@ -60,6 +59,7 @@ export class MemoryStorage implements Storage {
   private readonly marks = new Map<string, number>();
   private readonly stats = new Map<string, SolverStats>();
   private nextAccountId = 1;
+  private readonly finished = new FinishedListeners();
 
   async createAccount(input: NewAccount): Promise<Account> {
     for (const a of this.accounts.values()) if (a.keyHash === input.keyHash) throw new Error('duplicate key');
@@ -135,11 +135,19 @@ export class MemoryStorage implements Storage {
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
     const found = new Map<string, TaskView>();
     for (const id of ids) {
-      const t = this.tasks.get(id);
-      if (!t || t.accountId !== accountId || isExpired(t, now)) continue;
-      found.set(id, viewOf(t, now));
+      const view = this.peekTask(accountId, id, now);
+      if (view) found.set(id, view);
     }
     return found;
+  }
+
+  peekTask(accountId: number, id: string, now: number): TaskView | undefined {
+    const t = this.tasks.get(id);
+    return !t || t.accountId !== accountId || isExpired(t, now) ? undefined : viewOf(t, now);
+  }
+
+  onTaskFinished(listener: (id: string) => void): () => void {
+    return this.finished.add(listener);
   }
 
   async leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined> {
@@ -188,6 +196,7 @@ export class MemoryStorage implements Storage {
     endLease(t);
     const account = this.accounts.get(t.accountId);
     if (account) this.accounts.set(account.id, { ...account, balanceMicros: account.balanceMicros - priceMicros });
+    this.finished.emit(lease.id);
     return true;
   }
 
@@ -207,6 +216,7 @@ export class MemoryStorage implements Storage {
       t.solver = outcome.solver;
       this.count(outcome.solver, 'failed');
     }
+    this.finished.emit(lease.id);
     return 'failed';
   }
 
@@ -277,6 +287,7 @@ export class MemoryStorage implements Storage {
         t.expiresAt = t.deadlineAt + policy.resultTtlMs;
         endLease(t);
         overdue++;
+        this.finished.emit(id);
       }
       if (t.expiresAt !== undefined && t.expiresAt <= now) {
         this.tasks.delete(id);
@@ -299,8 +310,7 @@ export class MemoryStorage implements Storage {
 }
 
 function publicAccount(row: AccountRow): Account {
-  const { keyHash: _hidden, ...account } = row;
-  return account;
+  return { ...row };
 }
 
 function endLease(t: TaskRow): void {

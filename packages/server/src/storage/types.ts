@@ -10,6 +10,11 @@ export interface Account {
   readonly id: number;
   /** The first characters of the key, for humans; the key itself is stored only as a hash. */
   readonly keyHint: string;
+  /**
+   * The SHA-256 of the key, as stored; also the secret its pingbacks are signed with (the account
+   * computes it from its key). Empty for Redis accounts created before it was stored.
+   */
+  readonly keyHash: string;
   readonly threads: number;
   readonly balanceMicros: number;
   readonly proxiesAllowed: boolean;
@@ -189,6 +194,17 @@ export interface Storage {
    * that idle workers start at once rather than at their next poll. Returns a function that stops it.
    */
   watchQueue?(onQueued: (type: TaskType) => void): () => void;
+  /**
+   * The task's view when this process can give it without I/O (adapters that are the only writer
+   * of their tasks cache them), else undefined. Same answer as getTasks when defined.
+   */
+  peekTask?(accountId: number, id: string, now: number): TaskView | undefined;
+  /**
+   * Calls `listener(id)` after a task ends (solved, failed or overdue): for SQLite and memory when
+   * this process ends it, for Redis when any process does (pub/sub). Long-polls wait on this.
+   * Returns a function that removes the listener.
+   */
+  onTaskFinished(listener: (id: string) => void): () => void;
   /** Throws StorageError when the store cannot be reached; for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

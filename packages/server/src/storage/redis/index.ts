@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
 import { decodeJson, encodeJson } from '../codec.js';
+import { FinishedListeners } from '../finished.js';
 import { OVERDUE_CODE } from '../lifecycle.js';
 import {
   StorageError,
@@ -77,7 +78,7 @@ const LUA_DIR = new URL('../../../../lua/', import.meta.url);
 type Arg = string | number;
 type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
 
-const ACCOUNT_FIELDS = ['hint', 'threads', 'balance', 'proxies', 'disabled', 'created'] as const;
+const ACCOUNT_FIELDS = ['hint', 'threads', 'balance', 'proxies', 'disabled', 'created', 'keyhash'] as const;
 
 export class RedisStorage implements Storage {
   readonly kind = 'redis';
@@ -85,6 +86,8 @@ export class RedisStorage implements Storage {
   private readonly client: Redis;
   private readonly p: string;
   private closed = false;
+  private readonly finished = new FinishedListeners();
+  private finishedSubscriber: Redis | undefined;
 
   private constructor(client: Redis, prefix: string) {
     this.client = client;
@@ -125,6 +128,22 @@ export class RedisStorage implements Storage {
     return () => subscriber.disconnect();
   }
 
+  /**
+   * Every process's finished tasks reach this process's listeners through one subscription on
+   * `<prefix>finished`, opened with the first listener. A message lost while the subscription
+   * reconnects costs a long-poll its early wake-up only: it still answers when its wait ends.
+   */
+  onTaskFinished(listener: (id: string) => void): () => void {
+    if (!this.finishedSubscriber) {
+      const subscriber = this.client.duplicate({ enableOfflineQueue: true });
+      subscriber.on('error', () => {});
+      subscriber.on('message', (_channel: string, id: string) => this.finished.emit(id));
+      void subscriber.subscribe(`${this.p}finished`).catch(() => {});
+      this.finishedSubscriber = subscriber;
+    }
+    return this.finished.add(listener);
+  }
+
   // ---- accounts -------------------------------------------------------------------------------
 
   async createAccount(input: NewAccount): Promise<Account> {
@@ -135,10 +154,12 @@ export class RedisStorage implements Storage {
       input.balanceMicros,
       input.proxiesAllowed ? 1 : 0,
       input.createdAt,
+      input.keyHash,
     ]);
     return {
       id: Number(id),
       keyHint: input.keyHint,
+      keyHash: input.keyHash,
       threads: input.threads,
       balanceMicros: input.balanceMicros,
       proxiesAllowed: input.proxiesAllowed,
@@ -368,6 +389,7 @@ export class RedisStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.finishedSubscriber?.disconnect();
     try {
       await this.client.quit();
     } catch {
@@ -414,10 +436,11 @@ function commandName(script: ScriptName): string {
 }
 
 function accountOf(id: number, row: readonly (string | null)[]): Account {
-  const [hint, threads, balance, proxies, disabled, created] = row;
+  const [hint, threads, balance, proxies, disabled, created, keyHash] = row;
   return {
     id,
     keyHint: String(hint),
+    keyHash: keyHash ?? '',
     threads: Number(threads),
     balanceMicros: Number(balance),
     proxiesAllowed: proxies === '1',

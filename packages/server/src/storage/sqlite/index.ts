@@ -29,19 +29,27 @@ import {
   type TaskState,
   type TaskView,
 } from '../types.js';
+import { FinishedListeners } from '../finished.js';
+import { TaskCache } from '../task-cache.js';
+import { GroupSync } from './group-sync.js';
 import { MIGRATIONS } from './schema.js';
 
 export interface SqliteOptions {
   readonly file: string;
   /** @defaultValue 1000 */
   readonly busyTimeoutMs?: number;
-  /** @defaultValue 'normal' */
+  /**
+   * `full`: a write is acknowledged once it is on disk (one fsync of the WAL per group of writes,
+   * see group-sync.ts). `normal`: once it is in the WAL, which survives a process crash but not a
+   * power loss. @defaultValue 'full'
+   */
   readonly synchronous?: 'normal' | 'full';
 }
 
 interface AccountRow {
   id: number;
   key_hint: string;
+  key_hash: string;
   threads: number;
   balance_micros: number;
   proxies_allowed: number;
@@ -54,6 +62,7 @@ interface TaskRow {
   type: TaskType;
   state: TaskState;
   deadline_at: number;
+  expires_at: number | null;
   solution: string | null;
   error_code: string | null;
   price_micros: number | null;
@@ -69,7 +78,14 @@ interface LeasedRow {
   deadline_at: number;
 }
 
-const ACCOUNT_COLUMNS = 'id, key_hint, threads, balance_micros, proxies_allowed, disabled, created_at';
+/** What completing or failing a task returns, to update the cache. */
+interface FinishedRow {
+  account_id: number;
+  type: TaskType;
+  deadline_at: number;
+}
+
+const ACCOUNT_COLUMNS = 'id, key_hint, key_hash, threads, balance_micros, proxies_allowed, disabled, created_at';
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
@@ -77,6 +93,11 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly leaseStatements = new Map<string, Database.Statement>();
+  /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
+  readonly groupSync: GroupSync | undefined;
+  /** This process is the only one that changes tasks in the file, so their views can be cached. */
+  private readonly cache = new TaskCache();
+  private readonly finished = new FinishedListeners();
 
   constructor(options: SqliteOptions) {
     this.db = wrap('open the database', () => {
@@ -84,11 +105,14 @@ export class SqliteStorage implements Storage {
       const db = new Database(options.file);
       db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 1000)}`);
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      // Durability comes from GroupSync, not from an fsync inside every commit.
+      db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db);
       return db;
     });
+    const durable = (options.synchronous ?? 'full') === 'full' && options.file !== ':memory:' && options.file !== '';
+    this.groupSync = durable ? new GroupSync(`${options.file}-wal`) : undefined;
     const db = this.db;
     this.statements = {
       insertAccount: db.prepare(
@@ -120,16 +144,16 @@ export class SqliteStorage implements Storage {
          VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
       ),
       getTask: db.prepare(
-        `SELECT id, type, state, deadline_at, solution, error_code, price_micros FROM tasks
+        `SELECT id, type, state, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
          WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
       ),
       complete: db.prepare(
         `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id`,
+         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
       ),
       fail: db.prepare(
         `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-         WHERE id = ? AND state = 'active' AND lease_id = ?`,
+         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
       ),
       requeue: db.prepare(
         `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
@@ -140,7 +164,7 @@ export class SqliteStorage implements Storage {
       recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active'`),
       renew: db.prepare(`UPDATE tasks SET lease_until = ? WHERE id = ? AND state = 'active' AND lease_id = ?`),
       requeueStalled: db.prepare(
-        `UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active' AND lease_until <= @now AND deadline_at > @now`,
+        `UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active' AND lease_until <= @now AND deadline_at > @now RETURNING id`,
       ),
       reportState: db.prepare('SELECT state, report, solver FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
       setReport: db.prepare('UPDATE tasks SET report = ? WHERE id = ?'),
@@ -158,7 +182,7 @@ export class SqliteStorage implements Storage {
 
       failOverdue: db.prepare(
         `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL, lease_until = NULL
-         WHERE state IN ('queued', 'active') AND deadline_at <= ?`,
+         WHERE state IN ('queued', 'active') AND deadline_at <= ? RETURNING id`,
       ),
       deleteExpired: db.prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
       deleteFailures: db.prepare('DELETE FROM auth_failures WHERE at <= ?'),
@@ -168,9 +192,11 @@ export class SqliteStorage implements Storage {
   }
 
   async createAccount(input: NewAccount): Promise<Account> {
-    return wrap('create an account', () =>
+    const account = wrap('create an account', () =>
       accountOf(this.statements.insertAccount.get({ ...input, proxiesAllowed: input.proxiesAllowed ? 1 : 0 }) as AccountRow),
     );
+    await this.onDisk();
+    return account;
   }
 
   async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
@@ -189,7 +215,9 @@ export class SqliteStorage implements Storage {
   }
 
   async setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean> {
-    return wrap('update an account', () => this.statements.setDisabled.run(disabled ? 1 : 0, accountId).changes > 0);
+    const changed = wrap('update an account', () => this.statements.setDisabled.run(disabled ? 1 : 0, accountId).changes > 0);
+    await this.onDisk();
+    return changed;
   }
 
   async banExpiry(ip: string, now: number): Promise<number | undefined> {
@@ -210,7 +238,7 @@ export class SqliteStorage implements Storage {
   }
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
-    return this.transaction('admit a task', (): AdmitOutcome => {
+    const outcome = this.transaction('admit a task', (): AdmitOutcome => {
       const s = this.statements;
       if (task.idempotencyKey !== undefined) {
         const previous = s.taskByIdempotencyKey.get(task.accountId, task.idempotencyKey) as { id: number; expires_at: number | null } | undefined;
@@ -232,19 +260,40 @@ export class SqliteStorage implements Storage {
         createdAt: task.createdAt,
         deadlineAt: task.deadlineAt,
       });
+      this.cache.remember(task.accountId, { id: task.id, type: task.spec.type, state: 'queued' }, task.deadlineAt);
       return { kind: 'admitted' };
     });
+    // A replayed task may be one whose own admission is still waiting for the disk.
+    if (outcome.kind === 'admitted' || outcome.kind === 'replayed') await this.onDisk();
+    return outcome;
   }
 
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
     return wrap('read tasks', () => {
       const found = new Map<string, TaskView>();
       for (const id of ids) {
+        const cached = this.cache.peek(accountId, id, now);
+        if (cached) {
+          found.set(id, cached);
+          continue;
+        }
         const row = this.statements.getTask.get(Number(id), accountId, now) as TaskRow | undefined;
-        if (row) found.set(id, viewOf(row, now));
+        if (!row) continue;
+        const view = viewOf(row, now);
+        found.set(id, view);
+        // An overdue task not yet swept reads as failed without an expiry: left to the database.
+        if (view.state === row.state) this.cache.remember(accountId, view, row.deadline_at, row.expires_at ?? undefined);
       }
       return found;
     });
+  }
+
+  peekTask(accountId: number, id: string, now: number): TaskView | undefined {
+    return this.cache.peek(accountId, id, now);
+  }
+
+  onTaskFinished(listener: (id: string) => void): () => void {
+    return this.finished.add(listener);
   }
 
   async leaseTask(types: readonly TaskType[], now: number, leaseMs: number): Promise<LeasedTask | undefined> {
@@ -253,6 +302,7 @@ export class SqliteStorage implements Storage {
       const leaseId = randomUUID();
       const row = statement.get({ leaseId, now, leaseUntil: now + leaseMs }) as LeasedRow | undefined;
       if (!row) return undefined;
+      this.cache.moved(String(row.id), 'active');
       return {
         id: String(row.id),
         leaseId,
@@ -287,26 +337,41 @@ export class SqliteStorage implements Storage {
   }
 
   async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number, solver: string): Promise<boolean> {
-    return this.transaction('complete a task', () => {
+    const completed = this.transaction('complete a task', () => {
       const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, solver, Number(lease.id), lease.leaseId) as
-        | { account_id: number }
+        | FinishedRow
         | undefined;
       if (!row) return false;
       if (priceMicros !== 0) this.statements.debit.run(priceMicros, row.account_id);
       this.statements.countStat.solved.run(solver);
+      this.cache.remember(row.account_id, { id: lease.id, type: row.type, state: 'solved', solution, priceMicros }, row.deadline_at, expiresAt);
       return true;
     });
+    if (completed) {
+      await this.onDisk();
+      this.finished.emit(lease.id);
+    }
+    return completed;
   }
 
   async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }): Promise<FailOutcome> {
-    return this.transaction('fail a task', () => {
+    const result = this.transaction('fail a task', (): FailOutcome => {
       if ('retryAt' in outcome) {
-        return this.statements.requeue.run(outcome.retryAt, Number(lease.id), lease.leaseId).changes > 0 ? 'requeued' : 'lease-lost';
+        if (this.statements.requeue.run(outcome.retryAt, Number(lease.id), lease.leaseId).changes === 0) return 'lease-lost';
+        this.cache.moved(lease.id, 'queued');
+        return 'requeued';
       }
-      const failed = this.statements.fail.run(outcome.code, outcome.expiresAt, outcome.solver ?? null, Number(lease.id), lease.leaseId).changes > 0;
-      if (failed && outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
-      return failed ? 'failed' : 'lease-lost';
+      const row = this.statements.fail.get(outcome.code, outcome.expiresAt, outcome.solver ?? null, Number(lease.id), lease.leaseId) as FinishedRow | undefined;
+      if (!row) return 'lease-lost';
+      if (outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
+      this.cache.remember(row.account_id, { id: lease.id, type: row.type, state: 'failed', errorCode: outcome.code }, row.deadline_at, outcome.expiresAt);
+      return 'failed';
     });
+    if (result === 'failed') {
+      await this.onDisk();
+      this.finished.emit(lease.id);
+    }
+    return result;
   }
 
   async renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean> {
@@ -314,15 +379,17 @@ export class SqliteStorage implements Storage {
   }
 
   async releaseTask(lease: LeaseRef): Promise<void> {
-    wrap('release a task', () => this.statements.release.run(Number(lease.id), lease.leaseId));
+    const released = wrap('release a task', () => this.statements.release.run(Number(lease.id), lease.leaseId).changes > 0);
+    if (released) this.cache.moved(lease.id, 'queued');
   }
 
   async recoverInFlight(): Promise<number> {
+    this.cache.clear();
     return wrap('recover tasks', () => this.statements.recover.run().changes);
   }
 
   async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
-    return this.transaction('record a report', () => {
+    const outcome = this.transaction('record a report', (): ReportOutcome => {
       const row = this.statements.reportState.get(Number(id), accountId, now) as { state: TaskState; report: string | null; solver: string | null } | undefined;
       if (!row) return 'not-found';
       if (row.state !== 'solved') return 'not-solved';
@@ -331,6 +398,8 @@ export class SqliteStorage implements Storage {
       if (row.solver !== null) this.statements.countStat[verdict].run(row.solver);
       return 'recorded';
     });
+    if (outcome === 'recorded') await this.onDisk();
+    return outcome;
   }
 
   async recordDecline(solver: string): Promise<void> {
@@ -359,16 +428,22 @@ export class SqliteStorage implements Storage {
   }
 
   async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
-    return this.transaction('sweep', () => {
+    const { overdue, stalled, expired } = this.transaction('sweep', () => {
       const s = this.statements;
-      const overdue = s.failOverdue.run(policy.resultTtlMs, now).changes;
-      const stalled = s.requeueStalled.run({ now }).changes;
+      const overdue = (s.failOverdue.all(policy.resultTtlMs, now) as { id: number }[]).map((r) => String(r.id));
+      const stalled = (s.requeueStalled.all({ now }) as { id: number }[]).map((r) => String(r.id));
       const expired = s.deleteExpired.run(now).changes;
       s.deleteFailures.run(now - policy.banWindowMs);
       s.deleteBans.run(now);
       s.deleteMarks.run(now);
-      return { overdue, expired, stalled };
+      return { overdue, stalled, expired };
     });
+    for (const id of stalled) this.cache.moved(id, 'queued');
+    for (const id of overdue) {
+      this.cache.forget(id);
+      this.finished.emit(id);
+    }
+    return { overdue: overdue.length, expired, stalled: stalled.length };
   }
 
   async ping(): Promise<void> {
@@ -377,6 +452,16 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** Waits until every commit so far is on disk (nothing to wait for with `synchronous: 'normal'`). */
+  private async onDisk(): Promise<void> {
+    if (!this.groupSync) return;
+    try {
+      await this.groupSync.flush();
+    } catch (err) {
+      throw new StorageError(`SQLite could not sync the write-ahead log: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private transaction<T>(what: string, body: () => T): T {
@@ -410,6 +495,7 @@ function accountOf(row: AccountRow): Account {
   return {
     id: row.id,
     keyHint: row.key_hint,
+    keyHash: row.key_hash,
     threads: row.threads,
     balanceMicros: row.balance_micros,
     proxiesAllowed: row.proxies_allowed === 1,
