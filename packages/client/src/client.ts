@@ -2,7 +2,7 @@
  * The Solvebox client: typed helpers per captcha type over the in.php / res.php protocol, with the
  * protocol's retry rules taken from the error catalog's retry classes.
  */
-import { IDEMPOTENCY_PARAM, catalogEntry, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
+import { IDEMPOTENCY_PARAM, MAX_WAIT_SECONDS, WAIT_PARAM, catalogEntry, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
 import { FixRequestError, TransportError, errorForCode, type SolveboxError } from './errors.js';
 import type { ImageInput } from './images.js';
 import { TaskLimiter } from './limiter.js';
@@ -63,6 +63,13 @@ export interface SolveboxOptions {
    * @defaultValue 'auto'
    */
   readonly idempotentSubmits?: boolean | 'auto';
+  /**
+   * Long-poll (`wait=N`) instead of polling every `pollIntervalMs`: `auto` once the server has
+   * advertised it (Solvebox does; CaptchaAI and 2Captcha do not, and are polled as usual). A
+   * long-poll answers as soon as the task ends, and starts without the first-poll delay.
+   * @defaultValue 'auto'
+   */
+  readonly longPoll?: boolean | 'auto';
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -117,9 +124,12 @@ const DEFAULTS = {
   threadWaitIntervalMs: 5_000,
 };
 
+/** A long-poll's wait ends this long before its request would time out. */
+const LONG_POLL_MARGIN_MS = 5_000;
+
 const OPTION_NAMES = new Set([
   'apiKey', 'baseUrl', 'fetch', 'pollIntervalMs', 'firstPollDelayMs', 'timeoutMs', 'requestTimeoutMs', 'retries', 'retryBaseDelayMs',
-  'threadWaitMs', 'threadWaitIntervalMs', 'onBan', 'banWaitMs', 'resubmitUnsolvable', 'concurrency', 'idempotentSubmits', 'onProgress',
+  'threadWaitMs', 'threadWaitIntervalMs', 'onBan', 'banWaitMs', 'resubmitUnsolvable', 'concurrency', 'idempotentSubmits', 'longPoll', 'onProgress',
 ]);
 
 type Answer = Exclude<ParsedAnswer, { kind: 'garbled' }>;
@@ -135,6 +145,8 @@ export class Solvebox {
   readonly #limiter: TaskLimiter;
   /** Learned from the answers: this server honours idempotency keys. */
   #serverHonoursIdempotency = false;
+  /** Learned from the answers: the longest long-poll wait this server offers. */
+  #serverLongPollSeconds: number | undefined;
 
   constructor(options: SolveboxOptions) {
     const unknown = Object.keys(options ?? {}).filter((name) => !OPTION_NAMES.has(name));
@@ -325,15 +337,33 @@ export class Solvebox {
 
   async #poll(taskId: string, deadline: Deadline, progress: (e: ProgressEvent) => void, firstPollDelayMs: number): Promise<RawAnswer> {
     deadline.taskId = taskId;
-    await deadline.sleep(firstPollDelayMs);
+    if (this.#longPollMs() === 0) await deadline.sleep(firstPollDelayMs);
     for (let polls = 1; ; polls++) {
-      const answer = await this.#request('res.php', { action: 'get', id: taskId }, deadline, false, progress);
+      // Re-read each time: the server may have advertised long-polls on the submit's answer.
+      const waitMs = Math.min(this.#longPollMs(), Math.floor(deadline.remainingMs / 1000) * 1000);
+      const params: Record<string, string> = { action: 'get', id: taskId };
+      if (waitMs >= 1000) params[WAIT_PARAM] = String(waitMs / 1000);
+      const sentAt = deadline.elapsedMs;
+      const answer = await this.#request('res.php', params, deadline, false, progress);
       progress({ phase: 'polling', taskId, polls, elapsedMs: deadline.elapsedMs });
       if (answer.kind === 'ok') return { value: answer.value, extra: answer.extra };
       if (answer.kind === 'value') return { value: answer.value, extra: {} };
       if (catalogEntry(answer.code)?.retry !== 'not-ready') throw codeError(answer, 'res.php', deadline);
-      await deadline.sleep(this.#options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
+      // A long-poll that held its wait may be repeated at once; one answered early (a proxy in
+      // between cut it short) falls back to the polling interval, so that it never spins.
+      const held = params[WAIT_PARAM] !== undefined && deadline.elapsedMs - sentAt >= waitMs / 2;
+      if (!held) await deadline.sleep(this.#options.pollIntervalMs ?? DEFAULTS.pollIntervalMs);
     }
+  }
+
+  /** The long-poll wait to ask for, in ms: 0 when not long-polling; it ends well within the request timeout. */
+  #longPollMs(): number {
+    const setting = this.#options.longPoll ?? 'auto';
+    const offered = this.#serverLongPollSeconds ?? (setting === true ? MAX_WAIT_SECONDS : undefined);
+    if (setting === false || offered === undefined) return 0;
+    const requestTimeoutMs = this.#options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+    const seconds = Math.min(offered, Math.floor((requestTimeoutMs - LONG_POLL_MARGIN_MS) / 1000));
+    return seconds >= 1 ? seconds * 1000 : 0;
   }
 
   /**
@@ -356,6 +386,7 @@ export class Solvebox {
       try {
         const result = await exchange(this.#transport, endpoint, wire, deadline);
         if (result.idempotent) this.#serverHonoursIdempotency = true;
+        if (result.longPollSeconds !== undefined) this.#serverLongPollSeconds = result.longPollSeconds;
         answer = result.answer;
       } catch (err) {
         if (!(err instanceof TransportError)) throw err;

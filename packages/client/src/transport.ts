@@ -2,7 +2,7 @@
  * One HTTP exchange with in.php or res.php, and the decision whether a failed one may have reached
  * the service. Nothing here retries; the client's policy does.
  */
-import { IDEMPOTENCY_HEADER, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, LONG_POLL_HEADER, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
 import { AbortError, TimeoutError, TransportError, type Endpoint } from './errors.js';
 import type { Deadline } from './time.js';
 
@@ -18,6 +18,8 @@ export interface Exchange {
   readonly answer: Exclude<ParsedAnswer, { kind: 'garbled' }>;
   /** The service said it honours idempotency keys. */
   readonly idempotent: boolean;
+  /** The longest long-poll wait the service offers, in seconds; undefined when it offers none. */
+  readonly longPollSeconds: number | undefined;
 }
 
 /**
@@ -85,7 +87,8 @@ export async function exchange(
     }
     const answer = parseAnswer(body);
     if (answer.kind === 'garbled') throw new TransportError(`the answer is ${answer.reason}`, true, deadline.context({ endpoint }));
-    return { answer, idempotent: response.headers.get(IDEMPOTENCY_HEADER) === 'honoured' };
+    const longPoll = Number(response.headers.get(LONG_POLL_HEADER) ?? '');
+    return { answer, idempotent: response.headers.get(IDEMPOTENCY_HEADER) === 'honoured', longPollSeconds: longPoll > 0 ? longPoll : undefined };
   } finally {
     clearTimeout(timer);
     deadline.signal?.removeEventListener('abort', onAbort);

@@ -327,3 +327,39 @@ describe('the concurrency limiter', () => {
     }
   });
 });
+
+describe('long-poll (a Solvebox extension, used once the server advertises it)', () => {
+  let t: TestServer;
+  let proxy: FaultProxy;
+  before(async () => {
+    t = await startTestServer();
+    proxy = await startFaultProxy(t.url);
+  });
+  after(async () => {
+    await proxy.close();
+    await t.close();
+  });
+
+  test('one waiting poll answers as soon as the task ends: no first-poll delay, no interval', async () => {
+    proxy.seen.length = 0;
+    // The vendors' timing: a token's first poll after 15 s, then every 5 s. Long-polling skips both.
+    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url });
+    const started = performance.now();
+    const result = await c.solve(turnstileTask(sandbox('delay:0.5')));
+    const elapsed = performance.now() - started;
+    assert.match(result.answer, /^0\.SANDBOX_/);
+    assert.ok(elapsed < 3000, `answered ${Math.round(elapsed)} ms after the submit`);
+    const sent = proxy.seen.filter(polls(result.taskId));
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.params.get('wait'), '25', 'the wait ends 5 s before the 30 s request timeout');
+  });
+
+  test('longPoll: false polls as the vendors do', async () => {
+    proxy.seen.length = 0;
+    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, longPoll: false, firstPollDelayMs: 100, pollIntervalMs: 100 });
+    const result = await c.solve(turnstileTask(sandbox('delay:0.5')));
+    const sent = proxy.seen.filter(polls(result.taskId));
+    assert.ok(sent.length >= 3, `polls: ${sent.length}`);
+    assert.ok(sent.every((s) => !s.params.has('wait')));
+  });
+});

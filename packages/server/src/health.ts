@@ -6,7 +6,14 @@ import { isStorageError } from './storage/types.js';
 export interface Health {
   /** `ok` while storage answers; `unavailable` (HTTP 503) while it does not. */
   readonly status: 'ok' | 'unavailable';
-  readonly storage: { readonly kind: string; readonly ok: boolean; readonly latencyMs?: number; readonly error?: string };
+  readonly storage: {
+    readonly kind: string;
+    readonly ok: boolean;
+    readonly latencyMs?: number;
+    readonly error?: string;
+    /** SQLite with durable writes: fsyncs so far, and the writes they acknowledged. */
+    readonly groupCommit?: { readonly syncs: number; readonly writes: number };
+  };
   readonly solvers: {
     /** Task types this process solves itself; none on an API-only node, whose workers solve them. */
     readonly types: readonly TaskType[];
@@ -22,7 +29,9 @@ export async function checkHealth(svc: Pick<Services, 'storage' | 'runner' | 'so
   const started = performance.now();
   try {
     await svc.storage.ping();
-    return { status: 'ok', storage: { kind: svc.storage.kind, ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 }, solvers };
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    const groupCommit = svc.storage.groupCommit;
+    return { status: 'ok', storage: { kind: svc.storage.kind, ok: true, latencyMs, ...(groupCommit ? { groupCommit: { ...groupCommit } } : {}) }, solvers };
   } catch (err) {
     // A StorageError names the operation and the driver's message; anything else stays private.
     const error = isStorageError(err) ? err.message : 'storage check failed';

@@ -46,6 +46,23 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     }
   });
 
+  test('a long-poll on one node is woken when another node solves the task (pub/sub, no polling)', async () => {
+    const redis = await startRedisServer();
+    const { a, b, close } = await twoNodes(redis);
+    try {
+      const id = await submitOk(b, turnstile('delay:0.4'));
+      const started = performance.now();
+      const answer = await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id, wait: 10 });
+      const ms = performance.now() - started;
+      assert.match(answer.body, /^OK\|0\.SANDBOX_/);
+      assert.ok(ms < 3000, `answered when a solved it (${Math.round(ms)} ms), not after the 10 s wait`);
+      assert.equal(await waitForResult(a, id), answer.body);
+    } finally {
+      await close();
+      await redis.dispose();
+    }
+  });
+
   test('the thread limit holds across nodes: ERROR_ZERO_BALANCE on the second node once the first filled the threads', async () => {
     const redis = await startRedisServer();
     const { a, b, close } = await twoNodes(redis);

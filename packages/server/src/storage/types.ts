@@ -123,6 +123,11 @@ export interface Storage {
    * workers. The server then leaves leased tasks alone at startup, since their workers may be alive.
    */
   readonly shared: boolean;
+  /**
+   * Where acknowledged writes wait for an fsync shared by a group of them (SQLite, `synchronous
+   * full`): the fsyncs done and the writes they covered. Writes per fsync show group commit at work.
+   */
+  readonly groupCommit?: { readonly syncs: number; readonly writes: number } | undefined;
 
   createAccount(account: NewAccount): Promise<Account>;
   findAccountByKeyHash(keyHash: string): Promise<Account | undefined>;

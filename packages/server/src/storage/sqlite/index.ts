@@ -95,6 +95,9 @@ export class SqliteStorage implements Storage {
   private readonly leaseStatements = new Map<string, Database.Statement>();
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
   readonly groupSync: GroupSync | undefined;
+  get groupCommit(): { readonly syncs: number; readonly writes: number } | undefined {
+    return this.groupSync?.counts;
+  }
   /** This process is the only one that changes tasks in the file, so their views can be cached. */
   private readonly cache = new TaskCache();
   private readonly finished = new FinishedListeners();
