@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench` (Redis mode): res.php poll and in.php submit throughput and p99 latency for
+ * `npm run bench:scale` (Redis mode): res.php poll and in.php submit throughput and p99 latency for
  *   - one node on SQLite (the embedded default),
  *   - one node on Redis,
  *   - two nodes on one Redis (the load split evenly between them),
@@ -16,15 +16,11 @@
  *
  * Options: --seconds N per window (3), --pairs N (3), --connections N (50), --only sqlite,redis,redis2
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startRedisServer } from '@solvebox/server/testing';
+import { cli, median, PINNED, pinRedis, solvebox as launchSolvebox, startBare as launchBare, workDir as work } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -37,47 +33,8 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const PAIRS = Number(values.pairs);
 const CONNECTIONS = Number(values.connections);
-const BIN = fileURLToPath(new URL('../../packages/cli/bin/solvebox.js', import.meta.url));
-const PINNED = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
-const onServerCore = (command, args) => (PINNED ? ['taskset', ['-c', '0', command, ...args]] : [command, args]);
-if (PINNED) spawnSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-
-const children = [];
-const work = mkdtempSync(join(tmpdir(), 'solvebox-bench-'));
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  rmSync(work, { recursive: true, force: true });
-});
-
-/** The baseline: a bare node:http server answering what a poll of an unfinished task answers. */
-function startBare() {
-  const source = `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":0,"request":"CAPCHA_NOT_READY"}'); }); }).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });`;
-  return launch(...onServerCore(process.execPath, ['-e', source]));
-}
-
-function solvebox(args) {
-  return launch(...onServerCore(process.execPath, [BIN, ...args]));
-}
-
-function launch(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SOLVEBOX_LOG_LEVEL: 'error' } });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
-function cli(args) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`solvebox ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout.trim();
-}
+const startBare = async () => (await launchBare()).url;
+const solvebox = async (args) => (await launchSolvebox(args)).url;
 
 /** One load window against one or more URLs at once (the connections split between them). */
 async function load(urls, request) {
@@ -96,8 +53,6 @@ async function load(urls, request) {
   const bad = results.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0);
   return { rps, p99, bad };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function compare(name, baseline, urls, request) {
   await load([baseline], request); // warm-up, both sides
@@ -162,7 +117,7 @@ if (only.has('sqlite')) {
 }
 if (only.has('redis') || only.has('redis2')) {
   const redis = await startRedisServer();
-  if (PINNED) spawnSync('sh', ['-c', `taskset -a -p -c 0 $(pgrep -f "redis-server.*:${redis.port}" | head -1)`], { stdio: 'ignore' });
+  pinRedis(redis.port);
   const prefix = `bench-${Date.now()}:`;
   const key = cli(['keys', 'create', '--threads', '100000', '--redis', redis.url, '--redis-prefix', prefix]);
   const first = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE_FLAGS]);

@@ -5,7 +5,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, MAX_WAIT_SECONDS, codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, MAX_WAIT_SECONDS, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
 import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
 import { trustFunction } from './http/client-ip.js';
 import { answerFromMemory } from './http/fast-poll.js';
@@ -24,6 +24,8 @@ const LONG_POLL = String(MAX_WAIT_SECONDS);
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Slow or stalled clients must not pin connections forever. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** The signal of requests that never wait: nothing listens to it, so nothing needs to abort it. */
+const NEVER_ABORTED = new AbortController().signal;
 
 const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
   ['/in.php', submitTask],
@@ -73,10 +75,13 @@ export function buildApp(svc: Services): FastifyInstance {
       // A HEAD from a link checker must not submit a task.
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        // A long-poll stops waiting when its client goes away.
-        const gone = new AbortController();
-        reply.raw.on('close', () => gone.abort());
-        const req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault, gone.signal);
+        let req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault, NEVER_ABORTED);
+        if (req.fields.has(WAIT_PARAM)) {
+          // A long-poll stops waiting when its client goes away (a close before the answer was sent).
+          const gone = new AbortController();
+          reply.raw.on('close', () => reply.raw.writableFinished || gone.abort());
+          req = { ...req, signal: gone.signal };
+        }
         // Tells clients that sent an idempotency key that this server honours it (see the protocol package).
         if (req.fields.has(IDEMPOTENCY_PARAM)) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return send(reply, await handler(req, request.ip, svc), req);

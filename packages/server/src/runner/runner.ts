@@ -2,6 +2,7 @@
  * The task runner: leases tasks for each solver, runs them under the task's deadline, retries
  * failed attempts, and turns outcomes into protocol codes in storage. Solvers only solve.
  */
+import { setMaxListeners } from 'node:events';
 import { isSolverDeclined, isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../logger.js';
 import type { LeasedTask, Storage } from '../storage/types.js';
@@ -87,7 +88,7 @@ export class TaskRunner {
   private readonly lanes: Lane[] = [];
   private readonly laneByType = new Map<TaskType, Lane>();
   private readonly chains: ReadonlyMap<TaskType, readonly Solver[]>;
-  private readonly stopping = new AbortController();
+  private readonly stopping = stopSignal();
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
 
@@ -301,6 +302,16 @@ const ABORT_MESSAGES: Record<AbortReason, string> = {
   shutdown: 'the server is shutting down',
   'lease-lost': 'the lease of the task was lost',
 };
+
+/**
+ * Shutdown: every task in progress listens to it (TaskAbort), often more than Node's warning
+ * threshold of 10 listeners, which is no leak here: each task removes its listener when it ends.
+ */
+function stopSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
 
 /**
  * The signal a solver gets: aborted at the task's deadline or at shutdown, whichever comes first,

@@ -16,8 +16,11 @@ interface Entry {
   readonly expiresAt?: number;
 }
 
-/** Enough for every task in flight on a busy node; older entries are read from the database again. */
-const DEFAULT_CAPACITY = 50_000;
+/**
+ * Enough for the tasks in flight on a busy node (about 20 MB with long token answers); older
+ * entries are read from the database again. The sweep drops entries whose results expired.
+ */
+const DEFAULT_CAPACITY = 20_000;
 
 export class TaskCache {
   private readonly entries: BoundedMap<string, Entry>;
