@@ -30,4 +30,6 @@ export {
 } from './errors.js';
 export { AnswerFormatError, type AnswerOf, type ClearanceAnswer, type GeetestAnswer, type ImageHints, type ProxyInput, type TaskInput, type TaskKind } from './tasks.js';
 export type { ImageInput } from './images.js';
+/** Verifies the signature of a Solvebox pingback (see docs/protocol.md, "Pingback"). */
+export { verifyPingback, PINGBACK_SIGNATURE_HEADER } from '@solvebox/protocol';
 export const VERSION = '0.1.0';
