@@ -11,7 +11,7 @@ const MAX_WAITERS = 10_000;
 export interface Waiter {
   /** Resolves when the task ends, `ms` pass or `signal` aborts, whichever comes first. */
   until(ms: number, signal: AbortSignal): Promise<void>;
-  /** Stops waiting (the task had ended before the wait began). */
+  /** Stops listening (safe to call again, and after `until` resolved). */
   cancel(): void;
 }
 

@@ -71,16 +71,16 @@ async function getOne(req: ProtocolRequest, account: Account, svc: Services, wit
   const waitMs = waitMillis(req.fields.get(WAIT_PARAM));
   // Listening starts before the read, so that a task ending between the two still wakes the wait.
   const waiter = waitMs > 0 && checked.id !== undefined ? svc.waiters.register(checked.id) : undefined;
-  let task = await findTask(checked.id, account, svc);
-  if (waiter) {
-    if (task === undefined || isFinished(task)) {
-      waiter.cancel();
-    } else {
+  try {
+    let task = await findTask(checked.id, account, svc);
+    if (waiter && task !== undefined && !isFinished(task)) {
       await waiter.until(waitMs, req.signal);
       task = await findTask(checked.id, account, svc);
     }
+    return taskReply(task, withPrice);
+  } finally {
+    waiter?.cancel(); // also when a read failed: the waiter must not outlive its request
   }
-  return taskReply(task, withPrice);
 }
 
 /** What `get` (or, with the price, `get2`) answers for a task; shared with the fast poll path. */

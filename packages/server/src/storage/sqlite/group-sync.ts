@@ -11,6 +11,8 @@
 import { open } from 'node:fs/promises';
 
 interface Waiter {
+  /** The writes this flush acknowledges, for the counts. */
+  readonly writes: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -23,10 +25,10 @@ export class GroupSync {
 
   constructor(private readonly walFile: string) {}
 
-  /** Resolves once every commit made before this call is on disk. */
-  flush(): Promise<void> {
+  /** Resolves once every commit made before this call is on disk; `writes` is how many it acknowledges. */
+  flush(writes = 1): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+      this.waiting.push({ writes, resolve, reject });
       if (!this.running) void this.run();
     });
   }
@@ -39,7 +41,7 @@ export class GroupSync {
       try {
         await syncFile(this.walFile);
         this.counts.syncs += 1;
-        this.counts.writes += group.length;
+        for (const waiter of group) this.counts.writes += waiter.writes;
         for (const waiter of group) waiter.resolve();
       } catch (err) {
         for (const waiter of group) waiter.reject(err);

@@ -290,8 +290,9 @@ export class SqliteStorage implements Storage {
     });
     let synced: Error | undefined;
     // A replayed task may be one whose own admission is still waiting for the disk.
-    if (outcomes.some((o) => !(o instanceof Error) && (o.kind === 'admitted' || o.kind === 'replayed'))) {
-      synced = await this.onDisk().then(
+    const stored = outcomes.filter((o) => !(o instanceof Error) && (o.kind === 'admitted' || o.kind === 'replayed')).length;
+    if (stored > 0) {
+      synced = await this.onDisk(stored).then(
         () => undefined,
         (err: Error) => err,
       );
@@ -530,10 +531,10 @@ export class SqliteStorage implements Storage {
   }
 
   /** Waits until every commit so far is on disk (nothing to wait for with `synchronous: 'normal'`). */
-  private async onDisk(): Promise<void> {
+  private async onDisk(writes = 1): Promise<void> {
     if (!this.groupSync) return;
     try {
-      await this.groupSync.flush();
+      await this.groupSync.flush(writes);
     } catch (err) {
       throw new StorageError(`SQLite could not sync the write-ahead log: ${(err as Error).message}`, { cause: err });
     }
