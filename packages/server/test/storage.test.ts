@@ -1,8 +1,11 @@
-/** The storage contract against the memory adapter and a real SQLite file. */
+/** The storage contract against the memory adapter and a real SQLite file; SQLite schema upgrades. */
 import { join } from 'node:path';
-import { after } from 'node:test';
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { MemoryStorage, SqliteStorage } from '../src/storage/index.js';
+import { MIGRATIONS } from '../src/storage/sqlite/schema.js';
 import { storageContract } from './storage-contract.js';
 import { tempDir } from './helpers.js';
 
@@ -18,4 +21,29 @@ storageContract('sqlite', async () => {
   dirs.push(dir);
   const file = join(dir, 'contract.db');
   return { storage: new SqliteStorage({ file }), reopen: async () => new SqliteStorage({ file }) };
+});
+
+test('sqlite: a database written before the specs moved to their own table (schema 4) keeps its tasks', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const file = join(dir, 'old.db');
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+  old.pragma('user_version = 4');
+  old.prepare("INSERT INTO accounts (id, key_hash, key_hint, threads, balance_micros, proxies_allowed, created_at) VALUES (1, 'h', 'abc…', 5, 0, 1, 0)").run();
+  const spec = { type: 'turnstile', sitekey: '0x4AAAAAAAold', pageurl: 'https://example.com/' };
+  old.prepare(
+    "INSERT INTO tasks (id, account_id, type, state, spec, available_at, deadline_at, created_at) VALUES (1234567890123456, 1, 'turnstile', 'queued', ?, 0, ?, 0)",
+  ).run(JSON.stringify(spec), Date.now() + 60_000);
+  old.close();
+
+  const storage = new SqliteStorage({ file });
+  try {
+    const lease = await storage.leaseTask(['turnstile'], Date.now(), 1000);
+    assert.equal(lease?.id, '1234567890123456');
+    assert.deepEqual(lease.spec, spec);
+  } finally {
+    await storage.close();
+  }
 });

@@ -71,7 +71,6 @@ interface TaskRow {
 interface LeasedRow {
   id: number;
   account_id: number;
-  spec: string;
   proxy: string | null;
   pingback: string | null;
   attempts: number;
@@ -156,9 +155,11 @@ export class SqliteStorage implements Storage {
         `SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ? LIMIT ?)`,
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
-         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
+        `INSERT INTO tasks (id, account_id, type, state, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
+         VALUES (@id, @accountId, @type, 'queued', @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
       ),
+      insertSpec: db.prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
+      specOf: db.prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
       getTask: db.prepare(
         `SELECT id, type, state, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
          WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
@@ -321,14 +322,13 @@ export class SqliteStorage implements Storage {
     })();
   }
 
-  /** Inserts a queued task; false when its id is taken (the primary key says so, no lookup first). */
+  /** Inserts a queued task and its spec; false when its id is taken (the primary key says so, no lookup first). */
   private insertTask(task: NewTask): boolean {
     try {
       this.statements.insertTask.run({
         id: Number(task.id),
         accountId: task.accountId,
         type: task.spec.type,
-        spec: encodeJson(task.spec),
         proxy: task.proxy ? encodeJson(task.proxy) : null,
         pingback: task.pingback ?? null,
         softId: task.softId ?? null,
@@ -336,11 +336,12 @@ export class SqliteStorage implements Storage {
         createdAt: task.createdAt,
         deadlineAt: task.deadlineAt,
       });
-      return true;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
       throw err;
     }
+    this.statements.insertSpec.run(Number(task.id), encodeJson(task.spec));
+    return true;
   }
 
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
@@ -382,7 +383,7 @@ export class SqliteStorage implements Storage {
         id: String(row.id),
         leaseId,
         accountId: row.account_id,
-        spec: decodeJson<TaskSpec>(row.spec),
+        spec: decodeJson<TaskSpec>(this.statements.specOf.get(row.id) as string),
         ...(row.proxy ? { proxy: decodeJson<Proxy>(row.proxy) } : {}),
         ...(row.pingback ? { pingback: row.pingback } : {}),
         attempt: row.attempts,
@@ -404,7 +405,7 @@ export class SqliteStorage implements Storage {
            WHERE state = 'queued' AND type IN (${list}) AND available_at <= @now AND deadline_at > @now
            ORDER BY available_at LIMIT 1
          )
-         RETURNING id, account_id, spec, proxy, pingback, attempts, deadline_at`,
+         RETURNING id, account_id, proxy, pingback, attempts, deadline_at`,
       );
       this.leaseStatements.set(key, statement);
     }

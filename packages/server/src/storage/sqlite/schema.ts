@@ -82,4 +82,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE tasks ADD COLUMN lease_until INTEGER;
   CREATE INDEX tasks_leases ON tasks (lease_until) WHERE state = 'active';
   `,
+  `
+  -- 5: what a task asks (an image task's spec carries the image) in a table of its own, written
+  -- once. SQLite rewrites a whole row on every update, so with the spec inline, each change of a
+  -- task's state (leased, solved, failed, overdue) rewrote a 10 kB image too.
+  CREATE TABLE task_specs (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    spec    TEXT    NOT NULL
+  );
+  INSERT INTO task_specs (task_id, spec) SELECT id, spec FROM tasks;
+  ALTER TABLE tasks DROP COLUMN spec;
+  `,
 ];
