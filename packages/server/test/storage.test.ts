@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MemoryStorage, SqliteStorage } from '../src/storage/index.js';
 import { MIGRATIONS } from '../src/storage/sqlite/schema.js';
+import type { TaskSpec } from '@solvebox/protocol';
 import { storageContract } from './storage-contract.js';
 import { tempDir } from './helpers.js';
 
@@ -43,6 +44,37 @@ test('sqlite: a database written before the specs moved to their own table (sche
     const lease = await storage.leaseTask(['turnstile'], Date.now(), 1000);
     assert.equal(lease?.id, '1234567890123456');
     assert.deepEqual(lease.spec, spec);
+  } finally {
+    await storage.close();
+  }
+});
+
+test('sqlite: a large spec (a 10 kB image) lives in its own table, round-trips, and goes with its task', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const file = join(dir, 'specs.db');
+  const storage = new SqliteStorage({ file });
+  const specRows = (): number => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) AS n FROM task_specs').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  try {
+    const account = await storage.createAccount({ keyHash: 'h', keyHint: 'abc…', threads: 5, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 });
+    const image = new Uint8Array(10_240).map((_, i) => (i * 31) & 0xff);
+    const spec = { type: 'image', image, format: 'png', hints: {} } as unknown as TaskSpec;
+    const now = Date.now();
+    assert.deepEqual(await storage.admitTask({ id: '1234567890123456', accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 }, 5, now), { kind: 'admitted' });
+    assert.equal(specRows(), 1);
+    const lease = await storage.leaseTask(['image'], now, 1000);
+    assert.ok(lease);
+    assert.deepEqual(lease.spec, spec);
+    await storage.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: now + 1 });
+    assert.equal((await storage.sweep(now + 2, { resultTtlMs: 1, banWindowMs: 1 })).expired, 1);
+    assert.equal(specRows(), 0, 'deleted with its task');
   } finally {
     await storage.close();
   }

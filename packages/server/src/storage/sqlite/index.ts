@@ -71,6 +71,7 @@ interface TaskRow {
 interface LeasedRow {
   id: number;
   account_id: number;
+  spec: string;
   proxy: string | null;
   pingback: string | null;
   attempts: number;
@@ -85,6 +86,9 @@ interface FinishedRow {
 }
 
 const PAGE_CACHE_KIB = 65_536;
+/** Specs longer than this live in task_specs (schema 5), and the task's own `spec` is SPEC_ELSEWHERE. */
+const INLINE_SPEC_CHARS = 1024;
+const SPEC_ELSEWHERE = '';
 const CHECKPOINT_PAGES = 10_000;
 
 const ACCOUNT_COLUMNS = 'id, key_hint, key_hash, threads, balance_micros, proxies_allowed, disabled, created_at';
@@ -155,8 +159,8 @@ export class SqliteStorage implements Storage {
         `SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ? LIMIT ?)`,
       ),
       insertTask: db.prepare(
-        `INSERT INTO tasks (id, account_id, type, state, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
-         VALUES (@id, @accountId, @type, 'queued', @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
+        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
+         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
       ),
       insertSpec: db.prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
       specOf: db.prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
@@ -324,11 +328,14 @@ export class SqliteStorage implements Storage {
 
   /** Inserts a queued task and its spec; false when its id is taken (the primary key says so, no lookup first). */
   private insertTask(task: NewTask): boolean {
+    const spec = encodeJson(task.spec);
+    const inline = spec.length <= INLINE_SPEC_CHARS;
     try {
       this.statements.insertTask.run({
         id: Number(task.id),
         accountId: task.accountId,
         type: task.spec.type,
+        spec: inline ? spec : SPEC_ELSEWHERE,
         proxy: task.proxy ? encodeJson(task.proxy) : null,
         pingback: task.pingback ?? null,
         softId: task.softId ?? null,
@@ -340,7 +347,7 @@ export class SqliteStorage implements Storage {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
       throw err;
     }
-    this.statements.insertSpec.run(Number(task.id), encodeJson(task.spec));
+    if (!inline) this.statements.insertSpec.run(Number(task.id), spec);
     return true;
   }
 
@@ -383,7 +390,7 @@ export class SqliteStorage implements Storage {
         id: String(row.id),
         leaseId,
         accountId: row.account_id,
-        spec: decodeJson<TaskSpec>(this.statements.specOf.get(row.id) as string),
+        spec: decodeJson<TaskSpec>(row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(row.id) as string) : row.spec),
         ...(row.proxy ? { proxy: decodeJson<Proxy>(row.proxy) } : {}),
         ...(row.pingback ? { pingback: row.pingback } : {}),
         attempt: row.attempts,
@@ -405,7 +412,7 @@ export class SqliteStorage implements Storage {
            WHERE state = 'queued' AND type IN (${list}) AND available_at <= @now AND deadline_at > @now
            ORDER BY available_at LIMIT 1
          )
-         RETURNING id, account_id, proxy, pingback, attempts, deadline_at`,
+         RETURNING id, account_id, spec, proxy, pingback, attempts, deadline_at`,
       );
       this.leaseStatements.set(key, statement);
     }

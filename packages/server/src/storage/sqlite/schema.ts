@@ -83,14 +83,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX tasks_leases ON tasks (lease_until) WHERE state = 'active';
   `,
   `
-  -- 5: what a task asks (an image task's spec carries the image) in a table of its own, written
-  -- once. SQLite rewrites a whole row on every update, so with the spec inline, each change of a
-  -- task's state (leased, solved, failed, overdue) rewrote a 10 kB image too.
+  -- 5: large specs (an image task's carries the image) in a table of their own, written once; the
+  -- task's own spec is then ''. SQLite rewrites a whole row on every update, so inline, each
+  -- change of a task's state (leased, solved, failed, overdue) rewrote a 10 kB image too. Small
+  -- specs stay inline: a second row per task would cost token submits a second random page write.
   CREATE TABLE task_specs (
     task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
     spec    TEXT    NOT NULL
   );
-  INSERT INTO task_specs (task_id, spec) SELECT id, spec FROM tasks;
-  ALTER TABLE tasks DROP COLUMN spec;
   `,
 ];
