@@ -121,12 +121,21 @@ export async function deliverPingback(url: string, id: string, settlement: Settl
 
 class RefusedTarget extends Error {}
 
+/** DNS lookups take no AbortSignal: a slow resolver is cut off here instead. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the host name did not resolve in time')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Resolves the host once, checks every address, and POSTs to the first; resolves to the HTTP status. */
 async function post(target: URL, payload: string, headers: Record<string, string>, options: PingbackOptions): Promise<number> {
   const timeoutMs = options.timeoutMs ?? 5000;
   const signal = AbortSignal.timeout(timeoutMs);
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) !== 0 ? [{ address: host, family: isIP(host) }] : await dnsLookup(host, { all: true, verbatim: true });
+  const addresses = isIP(host) !== 0 ? [{ address: host, family: isIP(host) }] : await withTimeout(dnsLookup(host, { all: true, verbatim: true }), timeoutMs);
   if (addresses.length === 0) throw new Error('the host has no address');
   if (!options.allowPrivate) {
     const refused = addresses.find((a) => !isPublicAddress(a.address));

@@ -102,7 +102,7 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
           void (async () => {
             const account = await storage.findAccount({ id: task.accountId }).catch(() => undefined);
             await deliverPingback(url, task.id, settlement, account?.keyHash ?? '', { log, allowPrivate: config.pingbackPrivate });
-          })();
+          })().catch((err: unknown) => log.warn({ taskId: task.id, err: (err as Error).message }, 'pingback failed'));
         }
       },
     },
