@@ -2,13 +2,13 @@
  * The HTTP application: /in.php and /res.php, answering every protocol outcome with HTTP 200.
  * buildApp never listens, so tests and embedders choose how to serve it.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, MAX_WAIT_SECONDS, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
 import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
 import { trustFunction } from './http/client-ip.js';
-import { answerFromMemory } from './http/fast-poll.js';
+import { FastPolls } from './http/fast-poll.js';
 import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
@@ -35,6 +35,7 @@ const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
 export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
   const trust = trustFunction(config.trustProxy);
+  const fastPolls = new FastPolls(svc, trust);
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
@@ -42,8 +43,8 @@ export function buildApp(svc: Services): FastifyInstance {
     // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
     serverFactory: (handler) => {
       const server = createServer((req, res) => {
-        const fast = answerFromMemory(req, svc, trust);
-        if (fast) writeFast(res, fast.reply, fast);
+        const fast = fastPolls.answer(req);
+        if (fast) res.writeHead(200, fast.headers as string[]).end(fast.body);
         else handler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -130,11 +131,3 @@ export function buildApp(svc: Services): FastifyInstance {
   return app;
 }
 
-/** The fast path's answer: the same bytes and headers as the route's `send`. */
-function writeFast(res: ServerResponse, reply: Reply, flags: { json: boolean; acao: boolean }): void {
-  const { body, contentType } = renderReply(reply, flags.json);
-  const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), [LONG_POLL_HEADER]: LONG_POLL };
-  if (flags.acao) headers['access-control-allow-origin'] = '*';
-  res.writeHead(200, headers);
-  res.end(body);
-}

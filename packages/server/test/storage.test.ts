@@ -79,3 +79,24 @@ test('sqlite: a large spec (a 10 kB image) lives in its own table, round-trips, 
     await storage.close();
   }
 });
+
+test('sqlite: a task solved while its admission waits for the disk reads as solved (the cache is not overwritten)', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const storage = new SqliteStorage({ file: join(dir, 'race.db') });
+  try {
+    const account = await storage.createAccount({ keyHash: 'h', keyHint: 'abc…', threads: 5, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 });
+    const now = Date.now();
+    const spec = { type: 'turnstile', sitekey: '0x4AAAAAAArace', pageurl: 'https://example.com/' } as TaskSpec;
+    const admitted = storage.admitTask({ id: '1234567890123456', accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 }, 5, now);
+    // The admission's transaction runs in this turn's check phase; its fsync ends later.
+    await new Promise((resolve) => setImmediate(resolve));
+    const lease = await storage.leaseTask(['turnstile'], now, 1000);
+    assert.ok(lease, 'committed, so a worker can lease it before the fsync ends');
+    assert.equal(await storage.completeTask(lease, { kind: 'text', text: 'ANSWER' }, 0, now, now + 60_000, 'sandbox'), true);
+    assert.deepEqual(await admitted, { kind: 'admitted' });
+    assert.equal((await storage.getTasks(account.id, [lease.id], now)).get(lease.id)?.state, 'solved');
+  } finally {
+    await storage.close();
+  }
+});

@@ -8,7 +8,7 @@
  * The guarantee equals `synchronous=FULL` (committed WAL frames are on disk before the answer);
  * checkpoints are unchanged: in NORMAL mode SQLite syncs the WAL before and the database after each.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
 
 interface Waiter {
   /** The writes this flush acknowledges, for the counts. */
@@ -19,54 +19,79 @@ interface Waiter {
 
 export class GroupSync {
   private waiting: Waiter[] = [];
-  private running = false;
+  private inFlight = 0;
+  /** The WAL, kept open: one trip to the thread pool per fsync, not three (open, sync, close). */
+  private fd: number | undefined;
+  private inode = 0;
   /** fsyncs done, and writes they covered: how well grouping works, for benchmarks. */
   readonly counts = { syncs: 0, writes: 0 };
 
-  constructor(private readonly walFile: string) {}
+  constructor(
+    private readonly walFile: string,
+    /**
+     * fsyncs at once. One at a time, a group waits for the one before it and then for the event
+     * loop to notice that it ended, which under load took 4 ms for a 0.4 ms fsync; with two,
+     * writes that arrive meanwhile start their own at once.
+     */
+    private readonly maxInFlight = 2,
+  ) {}
 
   /** Resolves once every commit made before this call is on disk; `writes` is how many it acknowledges. */
   flush(writes = 1): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ writes, resolve, reject });
-      if (!this.running) void this.run();
+      this.pump();
     });
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    while (this.waiting.length > 0) {
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
       const group = this.waiting;
       this.waiting = [];
-      try {
-        await syncFile(this.walFile);
-        this.counts.syncs += 1;
-        for (const waiter of group) this.counts.writes += waiter.writes;
-        for (const waiter of group) waiter.resolve();
-      } catch (err) {
-        for (const waiter of group) waiter.reject(err);
-      }
+      this.inFlight++;
+      void this.sync(group).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
     }
-    this.running = false;
   }
-}
 
-/**
- * Opens the file afresh each time rather than keeping a descriptor: SQLite may delete and recreate
- * the WAL, and an fsync of a stale descriptor would silently cover nothing.
- */
-async function syncFile(file: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(file, 'r+');
-  } catch (err) {
-    // No WAL: everything was checkpointed into the database file, which SQLite synced itself.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+  /** One fsync, started after every commit of the group: it covers them all. */
+  private async sync(group: readonly Waiter[]): Promise<void> {
+    try {
+      const fd = this.currentFd();
+      if (fd !== undefined) await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      this.counts.syncs += 1;
+      for (const waiter of group) this.counts.writes += waiter.writes;
+      for (const waiter of group) waiter.resolve();
+    } catch (err) {
+      for (const waiter of group) waiter.reject(err);
+    }
   }
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
+
+  /**
+   * The open WAL, reopened when the file at its path is another one: SQLite may delete and
+   * recreate the WAL, and an fsync of a stale descriptor would silently cover nothing. Undefined
+   * when there is no WAL: everything was checkpointed into the database file, which SQLite synced.
+   */
+  private currentFd(): number | undefined {
+    let inode: number;
+    try {
+      inode = statSync(this.walFile).ino;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    if (this.fd === undefined || inode !== this.inode) {
+      this.close();
+      this.fd = openSync(this.walFile, 'r+');
+      this.inode = fstatSync(this.fd).ino;
+    }
+    return this.fd;
   }
 }

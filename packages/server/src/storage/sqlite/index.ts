@@ -259,10 +259,11 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Admissions are batched: those that arrive in one turn of the event loop share one transaction
-   * (each in its own savepoint, so that one failing leaves the others alone), then one fsync. A
-   * transaction per task would write every page it touches (the row and five index pages) to the
-   * WAL per task; shared, those pages are written once per batch.
+   * Admissions are batched: those that arrive in one turn of the event loop share one transaction,
+   * then one fsync. A transaction per task would write every page it touches (the row and its
+   * index pages) to the WAL per task; shared, pages touched twice are written once. Outcomes are
+   * values (a full account is not an error), so one admission cannot fail the others; a fault of
+   * the database fails the batch, and every task in it is answered ERROR_SERVER_ERROR.
    */
   admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
     return new Promise((resolve, reject) => {
@@ -274,59 +275,41 @@ export class SqliteStorage implements Storage {
   private async admitBatch(): Promise<void> {
     const batch = this.admissions;
     this.admissions = [];
-    const outcomes: (AdmitOutcome | Error)[] = [];
+    let outcomes: AdmitOutcome[];
     try {
-      this.transaction('admit tasks', () => {
-        for (const { task, threads, now } of batch) {
-          try {
-            outcomes.push(this.admitOne(task, threads, now));
-          } catch (err) {
-            outcomes.push(new StorageError(`SQLite could not admit a task: ${(err as Error).message}`, { cause: err }));
-          }
-        }
+      outcomes = this.transaction('admit tasks', () => batch.map(({ task, threads, now }) => this.admitOne(task, threads, now)));
+      // Into the cache at once, with nothing in between: while the fsync runs, a worker may lease,
+      // solve and cache a task, and a later "queued" would hide its answer.
+      batch.forEach(({ task }, i) => {
+        if (outcomes[i]?.kind === 'admitted') this.cache.remember(task.accountId, { id: task.id, type: task.spec.type, state: 'queued' }, task.deadlineAt);
       });
+      // A replayed task may be one whose own admission is still waiting for the disk.
+      const stored = outcomes.filter((o) => o.kind === 'admitted' || o.kind === 'replayed').length;
+      if (stored > 0) await this.onDisk(stored);
     } catch (err) {
       for (const { reject } of batch) reject(err);
       return;
     }
-    // Only committed tasks enter the cache.
-    batch.forEach(({ task }, i) => {
-      if ((outcomes[i] as AdmitOutcome).kind === 'admitted') this.cache.remember(task.accountId, { id: task.id, type: task.spec.type, state: 'queued' }, task.deadlineAt);
-    });
-    let synced: Error | undefined;
-    // A replayed task may be one whose own admission is still waiting for the disk.
-    const stored = outcomes.filter((o) => !(o instanceof Error) && (o.kind === 'admitted' || o.kind === 'replayed')).length;
-    if (stored > 0) {
-      synced = await this.onDisk(stored).then(
-        () => undefined,
-        (err: Error) => err,
-      );
-    }
-    batch.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i] as AdmitOutcome | Error;
-      if (outcome instanceof Error) reject(outcome);
-      else if (synced && (outcome.kind === 'admitted' || outcome.kind === 'replayed')) reject(synced);
-      else resolve(outcome);
-    });
+    batch.forEach(({ resolve }, i) => resolve(outcomes[i] as AdmitOutcome));
   }
 
-  /** One admission, inside the batch's transaction; a savepoint of its own. */
+  /** One admission, inside the batch's transaction. */
   private admitOne(task: NewTask, threads: number, now: number): AdmitOutcome {
-    return this.db.transaction((): AdmitOutcome => {
-      const s = this.statements;
-      if (task.idempotencyKey !== undefined) {
-        const previous = s.taskByIdempotencyKey.get(task.accountId, task.idempotencyKey) as { id: number; expires_at: number | null } | undefined;
-        if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: String(previous.id) };
-        if (previous) s.deleteTask.run(previous.id);
-      }
-      const { n } = s.busyThreads.get(task.accountId, now, threads) as { n: number };
-      if (n >= threads) return { kind: 'no-free-thread' };
-      if (!this.insertTask(task)) return { kind: 'duplicate-id' };
-      return { kind: 'admitted' };
-    })();
+    const s = this.statements;
+    if (task.idempotencyKey !== undefined) {
+      const previous = s.taskByIdempotencyKey.get(task.accountId, task.idempotencyKey) as { id: number; expires_at: number | null } | undefined;
+      if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: String(previous.id) };
+      if (previous) s.deleteTask.run(previous.id);
+    }
+    const { n } = s.busyThreads.get(task.accountId, now, threads) as { n: number };
+    if (n >= threads) return { kind: 'no-free-thread' };
+    return this.insertTask(task) ? { kind: 'admitted' } : { kind: 'duplicate-id' };
   }
 
-  /** Inserts a queued task and its spec; false when its id is taken (the primary key says so, no lookup first). */
+  /**
+   * Inserts a queued task and its spec; false when its id is taken (the primary key says so, no
+   * lookup first). A constraint failure undoes only its own statement, not the batch's transaction.
+   */
   private insertTask(task: NewTask): boolean {
     const spec = encodeJson(task.spec);
     const inline = spec.length <= INLINE_SPEC_CHARS;
@@ -535,6 +518,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    this.groupSync?.close();
     if (this.db.open) this.db.close();
   }
 
