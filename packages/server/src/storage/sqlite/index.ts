@@ -85,7 +85,7 @@ interface FinishedRow {
   deadline_at: number;
 }
 
-const PAGE_CACHE_KIB = 65_536;
+const PAGE_CACHE_KIB = 16_384;
 /** Specs longer than this live in task_specs (schema 5), and the task's own `spec` is SPEC_ELSEWHERE. */
 const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
@@ -117,9 +117,9 @@ export class SqliteStorage implements Storage {
       db.pragma('journal_mode = WAL');
       // Durability comes from GroupSync, not from an fsync inside every commit.
       db.pragma('synchronous = NORMAL');
-      // Task ids are random, so inserts land on random pages of the table and its id index: with
-      // SQLite's default 2 MB page cache, a busy node's working set spills and every insert reads
-      // pages back from the OS. 64 MB holds a few hundred thousand live tasks.
+      // Task ids are random, so inserts land on random pages of the table: beyond SQLite's default
+      // 2 MB page cache, a busy node reads pages back from the OS. 16 MB holds about 50 000 live
+      // tasks, and bounds what the cache adds to the process's memory.
       db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       // Checkpoints copy the WAL into the database file on the thread that commits. Every 1000
       // pages (the default), random inserts make them frequent and scattered; every 10 000 pages,
