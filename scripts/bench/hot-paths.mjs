@@ -8,6 +8,7 @@
  *   node scripts/bench/hot-paths.mjs [--seconds 5] [--pairs 5] [--connections 100]
  *        [--tool wrk|autocannon] [--only poll,submit,image,normal,redis] [--write-docs]
  */
+import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { RedisStorage, SqliteStorage, createAccount } from '@solvebox/server';
@@ -121,11 +122,17 @@ if (only.has('redis')) {
   pinRedis(redis.port);
   const prefix = `bench-${Date.now()}:`;
   const keys = await accounts(await RedisStorage.connect({ url: redis.url, prefix }), 100);
-  const { url } = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
+  const pollNode = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
+  const { url } = pollNode;
   const pending = await submitJson(url, { key: keys[0], method: 'userrecaptcha', googlekey: SITEKEY, pageurl: 'https://example.com/' });
   rows.push(await compare(tool, 'poll, pending task (Redis, 1 node)', bare, url, poll(keys[0], pending), options));
   const submits = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE, ...SUBMIT_NODE]);
   rows.push(await compare(tool, 'submit, token task (Redis, 1 node, no persistence)', bare, submits.url, tokenSubmit(keys), options));
+  // The nodes first: Redis gone under them, requests still queued would log storage faults.
+  for (const node of [submits.child, pollNode.child]) {
+    node.kill();
+    await once(node, 'exit');
+  }
   await redis.dispose();
 }
 

@@ -17,10 +17,10 @@ interface Entry {
 }
 
 /**
- * Enough for the tasks in flight on a busy node (about 20 MB with long token answers); older
+ * Enough for the tasks in flight on a busy node (about 6 MB with long token answers); older
  * entries are read from the database again. The sweep drops entries whose results expired.
  */
-const DEFAULT_CAPACITY = 20_000;
+const DEFAULT_CAPACITY = 10_000;
 
 export class TaskCache {
   private readonly entries: BoundedMap<string, Entry>;
