@@ -15,6 +15,20 @@ const turnstileTask = (pageurl = PAGE, sitekey = '0x4AAAAAAApolicy') => ({ type:
 const submits = (s: { endpoint: string }) => s.endpoint === 'in.php';
 const polls = (id: string) => (s: { endpoint: string; params: URLSearchParams }) => s.endpoint === 'res.php' && s.params.get('id') === id;
 
+/** A server behind a fault proxy for the tests of one describe block: started before them, closed after. */
+function serverBehindProxy(): { t: TestServer; proxy: FaultProxy } {
+  const env = {} as { t: TestServer; proxy: FaultProxy };
+  before(async () => {
+    env.t = await startTestServer();
+    env.proxy = await startFaultProxy(env.t.url);
+  });
+  after(async () => {
+    await env.proxy.close();
+    await env.t.close();
+  });
+  return env;
+}
+
 describe('retry classes', () => {
   let t: TestServer;
   let proxy: FaultProxy;
@@ -232,19 +246,10 @@ describe('submits are never repeated blindly', () => {
 });
 
 describe('cancellation and deadlines', () => {
-  let t: TestServer;
-  let proxy: FaultProxy;
-  before(async () => {
-    t = await startTestServer();
-    proxy = await startFaultProxy(t.url);
-  });
-  after(async () => {
-    await proxy.close();
-    await t.close();
-  });
+  const env = serverBehindProxy();
 
   test('abort stops polling at once', async () => {
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, ...FAST, pollIntervalMs: 30 });
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url, ...FAST, pollIntervalMs: 30 });
     const controller = new AbortController();
     const solving = c.solve(turnstileTask(sandbox('delay:30')), { signal: controller.signal });
     await new Promise((r) => setTimeout(r, 150));
@@ -257,21 +262,21 @@ describe('cancellation and deadlines', () => {
     // A poll already on the wire when the abort came may still land; give it a moment. Polling
     // that went on would add one every 30 ms.
     await new Promise((r) => setTimeout(r, 50));
-    const pollsAtAbort = proxy.count(polls(err.taskId));
+    const pollsAtAbort = env.proxy.count(polls(err.taskId));
     assert.ok(pollsAtAbort > 0);
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal(proxy.count(polls(err.taskId)), pollsAtAbort, 'no poll after the abort');
+    assert.equal(env.proxy.count(polls(err.taskId)), pollsAtAbort, 'no poll after the abort');
   });
 
   test('an already aborted signal sends nothing', async () => {
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, ...FAST });
-    const before = proxy.seen.length;
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url, ...FAST });
+    const before = env.proxy.seen.length;
     await assert.rejects(c.balance({ signal: AbortSignal.abort() }), { name: 'AbortError' });
-    assert.equal(proxy.seen.length, before);
+    assert.equal(env.proxy.seen.length, before);
   });
 
   test('the deadline stops polling at once, with the last answer seen', async () => {
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, ...FAST, pollIntervalMs: 40 });
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url, ...FAST, pollIntervalMs: 40 });
     const started = performance.now();
     const err = await rejection(c.solve(turnstileTask(sandbox('delay:30')), { timeoutMs: 300 }));
     const elapsed = performance.now() - started;
@@ -279,13 +284,13 @@ describe('cancellation and deadlines', () => {
     assert.equal(err.lastCode, 'CAPCHA_NOT_READY');
     assert.match(err.taskId, /^[0-9]{16}$/);
     assert.ok(elapsed >= 290 && elapsed < 400, `gave up after ${elapsed} ms`);
-    const count = proxy.count(polls(err.taskId));
+    const count = env.proxy.count(polls(err.taskId));
     await new Promise((r) => setTimeout(r, 120));
-    assert.equal(proxy.count(polls(err.taskId)), count, 'no poll after the deadline');
+    assert.equal(env.proxy.count(polls(err.taskId)), count, 'no poll after the deadline');
   });
 
   test('a long backoff or first-poll delay never overruns the deadline', async () => {
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, ...FAST, firstPollDelayMs: 60_000 });
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url, ...FAST, firstPollDelayMs: 60_000 });
     const started = performance.now();
     await assert.rejects(c.turnstile({ sitekey: 'x', pageurl: PAGE }, { timeoutMs: 200 }), { name: 'TimeoutError' });
     assert.ok(performance.now() - started < 300);
@@ -298,7 +303,7 @@ describe('cancellation and deadlines', () => {
     assert.equal(err.name, 'TransportError');
     const everything = `${err.message} ${err.stack} ${JSON.stringify(err)} ${JSON.stringify(err.cause)}`;
     assert.ok(!everything.includes(secret), everything);
-    const refused = await rejection(new Solvebox({ apiKey: secret, baseUrl: t.url, ...FAST }).balance());
+    const refused = await rejection(new Solvebox({ apiKey: secret, baseUrl: env.t.url, ...FAST }).balance());
     assert.ok(!`${refused.message} ${refused.stack}`.includes(secret));
   });
 });
@@ -329,36 +334,27 @@ describe('the concurrency limiter', () => {
 });
 
 describe('long-poll (a Solvebox extension, used once the server advertises it)', () => {
-  let t: TestServer;
-  let proxy: FaultProxy;
-  before(async () => {
-    t = await startTestServer();
-    proxy = await startFaultProxy(t.url);
-  });
-  after(async () => {
-    await proxy.close();
-    await t.close();
-  });
+  const env = serverBehindProxy();
 
   test('one waiting poll answers as soon as the task ends: no first-poll delay, no interval', async () => {
-    proxy.seen.length = 0;
+    env.proxy.seen.length = 0;
     // The vendors' timing: a token's first poll after 15 s, then every 5 s. Long-polling skips both.
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url });
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url });
     const started = performance.now();
     const result = await c.solve(turnstileTask(sandbox('delay:0.5')));
     const elapsed = performance.now() - started;
     assert.match(result.answer, /^0\.SANDBOX_/);
     assert.ok(elapsed < 3000, `answered ${Math.round(elapsed)} ms after the submit`);
-    const sent = proxy.seen.filter(polls(result.taskId));
+    const sent = env.proxy.seen.filter(polls(result.taskId));
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.params.get('wait'), '25', 'the wait ends 5 s before the 30 s request timeout');
   });
 
   test('longPoll: false polls as the vendors do', async () => {
-    proxy.seen.length = 0;
-    const c = new Solvebox({ apiKey: await t.newKey(), baseUrl: proxy.url, longPoll: false, firstPollDelayMs: 100, pollIntervalMs: 100 });
+    env.proxy.seen.length = 0;
+    const c = new Solvebox({ apiKey: await env.t.newKey(), baseUrl: env.proxy.url, longPoll: false, firstPollDelayMs: 100, pollIntervalMs: 100 });
     const result = await c.solve(turnstileTask(sandbox('delay:0.5')));
-    const sent = proxy.seen.filter(polls(result.taskId));
+    const sent = env.proxy.seen.filter(polls(result.taskId));
     assert.ok(sent.length >= 3, `polls: ${sent.length}`);
     assert.ok(sent.every((s) => !s.params.has('wait')));
   });

@@ -5,11 +5,11 @@
 import { createServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, MAX_WAIT_SECONDS, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
 import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
 import { trustFunction } from './http/client-ip.js';
-import { FastPolls } from './http/fast-poll.js';
-import { flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
+import { FastPolls, LONG_POLL } from './http/fast-poll.js';
+import { NEVER_ABORTED, flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
 import { checkHealth } from './health.js';
@@ -18,14 +18,10 @@ import { isStorageError } from './storage/types.js';
 
 type Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<Reply>;
 
-/** On every in.php and res.php answer: this server long-polls, up to this many seconds (see the protocol package). */
-const LONG_POLL = String(MAX_WAIT_SECONDS);
 /** Fastify's own defaults, which a server we create ourselves must set. */
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Slow or stalled clients must not pin connections forever. */
 const REQUEST_TIMEOUT_MS = 30_000;
-/** The signal of requests that never wait: nothing listens to it, so nothing needs to abort it. */
-const NEVER_ABORTED = new AbortController().signal;
 
 const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
   ['/in.php', submitTask],

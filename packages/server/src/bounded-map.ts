@@ -8,10 +8,6 @@ export class BoundedMap<K, V> {
 
   constructor(private readonly capacity: number) {}
 
-  get size(): number {
-    return this.map.size;
-  }
-
   get(key: K): V | undefined {
     return this.map.get(key);
   }

@@ -61,7 +61,7 @@ for (const [network, prefix] of [
 }
 
 /** Whether an IP address is on the public internet; IPv4-mapped IPv6 addresses are judged as IPv4. */
-export function isPublicAddress(address: string): boolean {
+function isPublicAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const ip = mapped ? (mapped[1] as string) : address;
   const family = isIP(ip);
@@ -78,14 +78,15 @@ export function pingbackUrlProblem(url: string, allowPrivate: boolean): string |
     return 'the pingback is not a URL';
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return 'the pingback must be an http or https URL';
-  const host = target.hostname.replace(/^\[|\]$/g, '');
+  // `localhost.` is `localhost`: a fully qualified name may end with a dot.
+  const host = target.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
   if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && !isPublicAddress(host)))) {
     return 'the pingback points at a private address, which this server does not deliver to';
   }
   return undefined;
 }
 
-export function pingbackBody(id: string, settlement: Settlement): URLSearchParams {
+function pingbackBody(id: string, settlement: Settlement): URLSearchParams {
   const code = settlement.outcome === 'solved' ? solutionText(settlement.solution) : settlement.code;
   return new URLSearchParams({ id, code });
 }

@@ -2,28 +2,19 @@
  * The composition root: configuration → storage → solvers and runner → HTTP app → listening
  * server, and the orderly shutdown of all of them.
  */
-import type { Solver } from '@solvebox/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import type { ServerConfig, SolverBackend } from './config.js';
+import type { ServerConfig } from './config.js';
 import { Gatekeeper } from './gatekeeper.js';
-import { TaskWaiters } from './waiters.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { REMOTE_SOLVERS, type Services } from './services.js';
-import { startSolving, startSweeper, type Solving } from './solving.js';
+import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving.js';
 import { createStorage } from './storage/index.js';
-import type { Storage } from './storage/types.js';
+import { TaskWaiters } from './waiters.js';
 
 export { resolveRoutes } from './solving.js';
 
-export interface StartOptions {
-  /** Use this storage instead of the one the configuration names (tests, embedding). */
-  readonly storage?: Storage;
-  /** Solver instances by backend name; the built-in backends are used for names not given here. */
-  readonly backends?: Partial<Record<SolverBackend, Solver>>;
-  readonly clock?: () => number;
-  readonly log?: Logger;
-}
+export type StartOptions = ProcessOptions;
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */

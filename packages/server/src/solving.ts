@@ -13,9 +13,17 @@ import { NoSolver } from './solvers/none.js';
 import { SandboxSolver } from './solvers/sandbox.js';
 import type { Storage } from './storage/types.js';
 
-export interface SolvingOptions {
+/** What a server or worker process may be handed instead of what its configuration builds (tests, embedding). */
+export interface ProcessOptions {
+  /** Use this storage instead of the one the configuration names. */
+  readonly storage?: Storage;
   /** Solver instances by backend name; the built-in backends are used for names not given here. */
   readonly backends?: Partial<Record<SolverBackend, Solver>>;
+  readonly clock?: () => number;
+  readonly log?: Logger;
+}
+
+export interface SolvingOptions extends Pick<ProcessOptions, 'backends'> {
   /** Run only the task types routed to these backends (a worker's `--solvers ocr,sandbox`); default all. */
   readonly only?: readonly SolverBackend[];
   readonly clock: () => number;
@@ -49,8 +57,7 @@ export function resolveRoutes(
     return solver;
   };
   const routes = new Map<TaskType, Solver[]>();
-  for (const type of TASK_TYPES) {
-    if (only.length > 0 && !only.includes(config.solvers[type])) continue;
+  for (const type of routedTypes(config, only)) {
     const chain = [instance(config.solvers[type])];
     if (config.fallbacks[type] !== 'none' && config.fallbacks[type] !== config.solvers[type]) chain.push(instance(config.fallbacks[type]));
     for (const solver of chain) {
@@ -61,13 +68,17 @@ export function resolveRoutes(
   return routes;
 }
 
+/** The task types routed to one of `only`'s backends (all types when `only` is empty). */
+function routedTypes(config: Pick<ServerConfig, 'solvers'>, only: readonly SolverBackend[]): TaskType[] {
+  return TASK_TYPES.filter((type) => only.length === 0 || only.includes(config.solvers[type]));
+}
+
 /** The backends the routes use that need starting: the OCR worker pool. */
 async function startBackends(config: ServerConfig, options: SolvingOptions): Promise<SolvingOptions['backends']> {
   const given = options.backends ?? {};
   const only = options.only ?? [];
   const used = new Set<SolverBackend>();
-  for (const type of TASK_TYPES) {
-    if (only.length > 0 && !only.includes(config.solvers[type])) continue;
+  for (const type of routedTypes(config, only)) {
     used.add(config.solvers[type]).add(config.fallbacks[type]);
   }
   if (!used.has('ocr') || given.ocr) return given;

@@ -3,20 +3,15 @@
  * API nodes admitted, renews its leases while it works, and writes the outcomes back; the nodes
  * answer res.php from the same storage. Any number of workers can run, on any machine.
  */
-import type { Solver } from '@solvebox/protocol';
 import { ConfigError, type ServerConfig, type SolverBackend } from './config.js';
-import { createLogger, type Logger } from './logger.js';
-import { startSolving, startSweeper, type Solving } from './solving.js';
+import { createLogger } from './logger.js';
+import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving.js';
 import { createStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ProcessOptions {
   /** Run only the task types routed to these backends; default all of them. */
   readonly only?: readonly SolverBackend[];
-  readonly storage?: Storage;
-  readonly backends?: Partial<Record<SolverBackend, Solver>>;
-  readonly clock?: () => number;
-  readonly log?: Logger;
 }
 
 export interface RunningWorker {

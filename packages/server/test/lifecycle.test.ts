@@ -109,7 +109,7 @@ describe('pingback', () => {
     const log = { error() {}, info() {}, debug() {}, warn: (fields: object) => void warnings.push(fields as { problem?: string }) } as unknown as Logger;
     const t = await startTestServer({}, { log });
     try {
-      const refused = ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/'];
+      const refused = ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://localhost./x', 'http://2130706433/', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/'];
       refused.push('http://[::ffff:127.0.0.1]/', 'http://[fd00::1]/', 'http://192.168.1.1/', 'ftp://example.com/');
       for (const target of refused) {
         const answer = await getQuery(t.url, '/in.php', { key: t.key, ...turnstile(), pingback: target });

@@ -19,10 +19,10 @@ import { requestedTaskId, taskReply } from '../routes/results.js';
 import type { Services } from '../services.js';
 import type { TaskView } from '../storage/types.js';
 import { clientIp, type TrustFunction } from './client-ip.js';
-import { protocolRequest } from './request.js';
+import { NEVER_ABORTED, protocolRequest } from './request.js';
 
-const NEVER = new AbortController().signal;
-const LONG_POLL = String(MAX_WAIT_SECONDS);
+/** On every in.php and res.php answer, here and in the normal route: this server long-polls, up to this many seconds. */
+export const LONG_POLL = String(MAX_WAIT_SECONDS);
 /** Distinct poll URLs whose parse is remembered (a URL names one task of one key). */
 const PARSED_URLS = 20_000;
 
@@ -57,8 +57,8 @@ export class FastPolls {
     if (req.method !== 'GET' || url === undefined || !url.startsWith('/res.php?')) return undefined;
     // A GET with a body would have its fields merged in: the normal route reads it.
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return undefined;
-    const peekTask = this.svc.storage.peekTask;
-    if (!peekTask) return undefined;
+    const { storage, gate } = this.svc;
+    if (!storage.peekTask) return undefined;
 
     let poll = this.parsed.get(url);
     if (poll === undefined) {
@@ -67,12 +67,11 @@ export class FastPolls {
     }
     if (poll === null) return undefined;
 
-    const { gate } = this.svc;
     const now = this.svc.clock();
     if (gate.knownBan(clientIp(req, this.trust), now) !== false) return undefined;
     const account = gate.knownAccount(poll.key, now);
     if (!account || !usable(account)) return undefined;
-    const task = peekTask.call(this.svc.storage, account.id, poll.id, now);
+    const task = storage.peekTask(account.id, poll.id, now);
     return task && this.render(task, poll);
   }
 
@@ -94,7 +93,7 @@ export class FastPolls {
 
 /** The poll a URL asks for, or null when the normal route must answer it (other actions, `ids`, `wait`, a malformed id). */
 function parsePoll(url: string, jsonByDefault: boolean): Poll | null {
-  const request = protocolRequest(url, undefined, jsonByDefault, NEVER);
+  const request = protocolRequest(url, undefined, jsonByDefault, NEVER_ABORTED);
   const fields = request.fields;
   const action = fields.get('action')?.trim();
   if ((action !== 'get' && action !== 'get2') || fields.has('ids') || waitMillis(fields.get(WAIT_PARAM)) > 0) return null;

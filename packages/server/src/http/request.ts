@@ -3,6 +3,9 @@ import type { RequestParams } from '@solvebox/protocol';
 import type { ParsedBody } from './body.js';
 import { EMPTY_BODY } from './body.js';
 
+/** The signal of requests that never wait: nothing listens to it, so nothing needs to abort it. */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
 export interface ProtocolRequest extends RequestParams {
   readonly problem?: ParsedBody['problem'];
   readonly json: boolean;

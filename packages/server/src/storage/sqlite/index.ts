@@ -100,7 +100,7 @@ export class SqliteStorage implements Storage {
   private readonly statements;
   private readonly leaseStatements = new Map<string, Database.Statement>();
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
-  readonly groupSync: GroupSync | undefined;
+  private readonly groupSync: GroupSync | undefined;
   get groupCommit(): { readonly syncs: number; readonly writes: number } | undefined {
     return this.groupSync?.counts;
   }
