@@ -35,15 +35,19 @@ const WORKERS = Number(values.workers);
 const training = fileURLToPath(new URL('../training/', import.meta.url));
 const unseen = fileURLToPath(new URL('./unseen/', import.meta.url));
 
+/**
+ * Whether each source's answers are case-sensitive, and the `numeric` hint a client who knows it
+ * sends: 1 (digits only) for the generators that draw nothing else.
+ */
 const SOURCES = {
-  synthetic: true,
-  'svg-captcha-easy': true,
-  'svg-captcha-hard': true,
-  'trek-captcha': false,
-  captchapng: false,
-  'node-captcha-generator': false,
-  haileybot: false,
-  'captcha-canvas': false,
+  synthetic: { caseSensitive: true, numeric: 0 },
+  'svg-captcha-easy': { caseSensitive: true, numeric: 0 },
+  'svg-captcha-hard': { caseSensitive: true, numeric: 0 },
+  'trek-captcha': { caseSensitive: false, numeric: 0 },
+  captchapng: { caseSensitive: false, numeric: 1 },
+  'node-captcha-generator': { caseSensitive: false, numeric: 1 },
+  haileybot: { caseSensitive: false, numeric: 0 },
+  'captcha-canvas': { caseSensitive: false, numeric: 0 },
 };
 
 // ---- held-out data ---------------------------------------------------------------------------
@@ -75,7 +79,7 @@ async function drawUnseen(name, count) {
   const samples = [];
   for (let i = 0; i < count; i++) {
     const { text, image } = await source.make();
-    samples.push({ image, answer: text, expected: text, hints: hintsFor(source.caseSensitive) });
+    samples.push({ image, answer: text, expected: text, hints: hintsFor(source) });
   }
   return samples;
 }
@@ -137,7 +141,7 @@ const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 };
 
-const hintsFor = (caseSensitive) => ({ ...NO_IMAGE_HINTS, caseSensitive });
+const hintsFor = ({ caseSensitive, numeric = 0 }) => ({ ...NO_IMAGE_HINTS, caseSensitive, numeric });
 
 // ---- ours --------------------------------------------------------------------------------------
 async function benchOurs(pool, samples) {
@@ -166,9 +170,9 @@ async function benchOurs(pool, samples) {
 // ---- Tesseract ---------------------------------------------------------------------------------
 const TESS_WHITELIST = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-function tesseract(file) {
+function tesseract(file, whitelist) {
   return new Promise((resolve) => {
-    const child = spawn('tesseract', [file, 'stdout', '--psm', '7', '-c', `tessedit_char_whitelist=${TESS_WHITELIST}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('tesseract', [file, 'stdout', '--psm', '7', '-c', `tessedit_char_whitelist=${whitelist}`], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', () => resolve(out.replace(/\s+/g, '')));
@@ -176,6 +180,8 @@ function tesseract(file) {
 }
 
 async function benchTesseract(samples, work) {
+  // Tesseract gets the same hint as our model: a digits-only source is read with digits only.
+  const whitelist = samples[0]?.hints.numeric === 1 ? '0123456789' : TESS_WHITELIST;
   const files = samples.map(({ image }, i) => {
     const file = join(work, `${i}.${image[0] === 0xff ? 'jpg' : image[0] === 0x47 ? 'gif' : 'png'}`);
     writeFileSync(file, image);
@@ -185,14 +191,14 @@ async function benchTesseract(samples, work) {
   const predictions = [];
   for (const file of files) {
     const started = performance.now();
-    predictions.push(await tesseract(file));
+    predictions.push(await tesseract(file, whitelist));
     latencies.push(performance.now() - started);
   }
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: WORKERS }, async () => {
-      while (next < files.length) await tesseract(files[next++]);
+      while (next < files.length) await tesseract(files[next++], whitelist);
     }),
   );
   const perSecond = files.length / ((performance.now() - started) / 1000);
@@ -241,7 +247,7 @@ const rows = [];
 const unseenRows = [];
 const work = mkdtempSync(join(tmpdir(), 'solvebox-tess-'));
 try {
-  for (const [source, caseSensitive] of Object.entries(SOURCES)) {
+  for (const [source, { caseSensitive }] of Object.entries(SOURCES)) {
     const samples = loadHeldOut(source);
     const ours = await benchOurs(pool, samples);
     const tess = await benchTesseract(samples.slice(0, TESS_PER_SOURCE), work);

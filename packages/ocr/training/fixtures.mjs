@@ -6,12 +6,14 @@
  *
  * The fixtures check plumbing (decoding, the worker pool, the server, the CLI), not accuracy,
  * which the benchmark measures on hundreds of held-out images per source. So this keeps the first
- * images per source that the shipped model reads right: a test that fails then means something
- * between the bytes and the answer broke, not that the model met a hard captcha.
+ * images per source that the shipped model reads right, and surely enough for the server to answer:
+ * a test that fails then means something between the bytes and the answer broke, not that the
+ * model met a hard captcha.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
+import { loadConfig } from '@solvebox/server';
 import { RecognizerPool } from '../dist/src/index.js';
 import { SOURCES } from './sources.mjs';
 import { seededRng } from './synthetic.mjs';
@@ -22,6 +24,7 @@ mkdirSync(dir, { recursive: true });
 const rng = seededRng(424242);
 Math.random = rng;
 const pool = await RecognizerPool.start({ size: 1 });
+const MIN_CONFIDENCE = loadConfig().ocrMinConfidence;
 const hints = (caseSensitive) => ({ ...NO_IMAGE_HINTS, caseSensitive });
 
 const extension = (image) => (image[0] === 0xff ? 'jpg' : image[0] === 0x47 ? 'gif' : 'png');
@@ -34,7 +37,8 @@ for (const [source, { caseSensitive, make }] of Object.entries(SOURCES)) {
     if (/[ +*=?-]/.test(sample.text)) continue;
     const reading = await pool.recognize(sample.image, hints(caseSensitive));
     const same = (a, b) => (caseSensitive ? a === b : a.toLowerCase() === b.toLowerCase());
-    if (!('text' in reading) || !same(reading.text, sample.text)) {
+    // Read right, and surely enough that the server's default --ocr-min-confidence answers it.
+    if (!('text' in reading) || !same(reading.text, sample.text) || reading.confidence < MIN_CONFIDENCE) {
       skipped++;
       continue;
     }
@@ -46,4 +50,4 @@ for (const [source, { caseSensitive, make }] of Object.entries(SOURCES)) {
 }
 await pool.close();
 writeFileSync(dir + 'fixtures.json', JSON.stringify(fixtures, null, 2) + '\n');
-console.log(`wrote ${fixtures.length} fixtures to ${dir} (passed over ${skipped} the model misread)`);
+console.log(`wrote ${fixtures.length} fixtures to ${dir} (passed over ${skipped} the model misread or doubted)`);

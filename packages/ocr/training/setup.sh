@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what data generation, training and the OCR benchmark need, once:
-# - Debian: fonts for the synthetic renderer, PyTorch and ONNX for training, Tesseract for the baseline;
+# - Debian: fonts for the synthetic renderer, PyTorch and ONNX for training (with jemalloc: see
+#   train.sh), Tesseract for the baseline;
 # - npm: the allowed third-party captcha generators (their own package.json; not a workspace, so
 #   that the server's install stays small).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(
-  python3-torch python3-onnx tesseract-ocr
+  python3-torch python3-onnx tesseract-ocr libjemalloc2
   fonts-dejavu fonts-liberation2 fonts-freefont-ttf fonts-urw-base35 fonts-crosextra-carlito
   fonts-crosextra-caladea fonts-roboto-unhinted fonts-open-sans fonts-lato fonts-cantarell
   fonts-comic-neue fonts-hack fonts-inconsolata fonts-linuxlibertine fonts-texgyre fonts-ebgaramond

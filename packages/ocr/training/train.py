@@ -17,6 +17,7 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 # The characters the model reads. Index 0 of the output is the CTC blank; class i + 1 is CHARSET[i].
 # The order is part of the model: it is written to ocr.json, which the server reads.
@@ -100,6 +101,40 @@ def one_cycle(fraction, peak):
     return end + (peak - end) * (1 + math.cos(math.pi * fall)) / 2
 
 
+def jitter_geometry(batch, share):
+    """Moves, scales, tilts and shears a random share of the batch a little (ink on white, so the
+    edges are padded with white). The fixed training draws are seen many times over: without this
+    the model learnt them by heart (99.6 % on haileybot's training images against 90.5 % on fresh
+    ones), and the geometry of a captcha is what varies most between two draws of one generator."""
+    n = batch.shape[0]
+    chosen = torch.rand(n) < share
+    k = int(chosen.sum())
+    if k == 0:
+        return batch
+    angle = torch.empty(k).uniform_(-4, 4) * math.pi / 180
+    scale = torch.empty(k).uniform_(0.88, 1.08)
+    shear = torch.empty(k).uniform_(-0.15, 0.15)
+    shift_x = torch.empty(k).uniform_(-0.06, 0.06)
+    shift_y = torch.empty(k).uniform_(-0.10, 0.10)
+    # In pixels, the output point p samples the input at A p + t. affine_grid works in coordinates
+    # scaled to [-1, 1] on each axis, so A is conjugated by the aspect ratio.
+    aspect = INPUT_WIDTH / INPUT_HEIGHT
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.zeros(k, 2, 3)
+    theta[:, 0, 0] = cos
+    theta[:, 0, 1] = (-sin + shear) / aspect
+    theta[:, 1, 0] = sin * aspect
+    theta[:, 1, 1] = cos
+    theta[:, 0, 2] = shift_x
+    theta[:, 1, 2] = shift_y
+    picked = batch[chosen]
+    grid = F.affine_grid(theta, list(picked.shape), align_corners=False)
+    moved = 255 - F.grid_sample(255 - picked, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    batch = batch.clone()
+    batch[chosen] = moved
+    return batch
+
+
 def load_split(root, split):
     sets = {}
     folder = os.path.join(root, split)
@@ -164,6 +199,8 @@ def main():
     parser.add_argument("--stop-after", type=int, default=0, help="end after this many steps of the --steps schedule")
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--geometry", type=float, default=0.0,
+                        help="share of each batch moved, scaled, tilted and sheared a little (jitter_geometry)")
     parser.add_argument("--weights", default="",
                         help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
@@ -230,6 +267,8 @@ def main():
             targets += encoded[source][i]
             lengths.append(len(encoded[source][i]))
         batch = torch.from_numpy(np.stack(images)).float().unsqueeze(1)
+        if args.geometry:
+            batch = jitter_geometry(batch, args.geometry)
         if rng.random() < 0.5:
             # Light photometric jitter: contrast and brightness, so that the model does not lean on exact grey levels.
             scale = torch.empty(len(images), 1, 1, 1).uniform_(0.7, 1.2)
