@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 ./setup.sh
-(cd ../../.. && npx tsc -b packages/ocr)
+# Everything: fixtures.mjs reads the server's default --ocr-min-confidence.
+(cd ../../.. && npx tsc -b)
 
 rm -rf data data-fresh
 # Two queues, one per core. Seeds differ per source and per split, so no split repeats another.
