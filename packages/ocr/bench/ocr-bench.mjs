@@ -37,17 +37,19 @@ const unseen = fileURLToPath(new URL('./unseen/', import.meta.url));
 
 /**
  * Whether each source's answers are case-sensitive, and the `numeric` hint a client who knows it
- * sends: 1 (digits only) for the generators that draw nothing else.
+ * sends: 1 (digits only) for the generators that draw nothing else. `length` is the answer length
+ * of a generator that draws only one: the bench reads those a second time with min_len = max_len =
+ * length, which such a client can send too, and reports it in its own column.
  */
 const SOURCES = {
   synthetic: { caseSensitive: true, numeric: 0 },
-  'svg-captcha-easy': { caseSensitive: true, numeric: 0 },
-  'svg-captcha-hard': { caseSensitive: true, numeric: 0 },
-  'trek-captcha': { caseSensitive: false, numeric: 0 },
-  captchapng: { caseSensitive: false, numeric: 1 },
-  'node-captcha-generator': { caseSensitive: false, numeric: 1 },
-  haileybot: { caseSensitive: false, numeric: 0 },
-  'captcha-canvas': { caseSensitive: false, numeric: 0 },
+  'svg-captcha-easy': { caseSensitive: true, numeric: 0, length: 4 },
+  'svg-captcha-hard': { caseSensitive: true, numeric: 0, length: 6 },
+  'trek-captcha': { caseSensitive: false, numeric: 0, length: 5 },
+  captchapng: { caseSensitive: false, numeric: 1, length: 4 },
+  'node-captcha-generator': { caseSensitive: false, numeric: 1, length: 5 },
+  haileybot: { caseSensitive: false, numeric: 0, length: 6 },
+  'captcha-canvas': { caseSensitive: false, numeric: 0, length: 6 },
 };
 
 // ---- held-out data ---------------------------------------------------------------------------
@@ -167,6 +169,16 @@ async function benchOurs(pool, samples) {
   return { ...score(samples, predictions), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), perSecond, declined, acceptedAccuracy };
 }
 
+/** Accuracy when the client also sends min_len = max_len = the generator's one answer length. */
+async function benchLengthHinted(pool, samples, length) {
+  const predictions = [];
+  for (const { image, hints } of samples) {
+    const r = await pool.recognize(image, { ...hints, minLength: length, maxLength: length });
+    predictions.push('text' in r ? r.text : '');
+  }
+  return score(samples, predictions);
+}
+
 // ---- Tesseract ---------------------------------------------------------------------------------
 const TESS_WHITELIST = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -247,11 +259,12 @@ const rows = [];
 const unseenRows = [];
 const work = mkdtempSync(join(tmpdir(), 'solvebox-tess-'));
 try {
-  for (const [source, { caseSensitive }] of Object.entries(SOURCES)) {
+  for (const [source, { caseSensitive, length }] of Object.entries(SOURCES)) {
     const samples = loadHeldOut(source);
     const ours = await benchOurs(pool, samples);
+    const hinted = length ? await benchLengthHinted(pool, samples, length) : undefined;
     const tess = await benchTesseract(samples.slice(0, TESS_PER_SOURCE), work);
-    rows.push({ source, caseSensitive, n: samples.length, ours, tess });
+    rows.push({ source, caseSensitive, n: samples.length, ours, hinted, tess });
     process.stderr.write(`${source} done\n`);
   }
   for (const [source, { caseSensitive }] of Object.entries(UNSEEN_SOURCES)) {
@@ -273,6 +286,12 @@ for (const { source, caseSensitive, ours, tess } of rows) {
   console.log(
     `| ${source} | ${caseSensitive ? 'yes' : 'no'} | ${pct(ours.exact)} | ${pct(ours.folded)} | ${ours.cer.toFixed(3)} | ${ms(ours.p50)} | ${ms(ours.p99)} | ${ours.perSecond.toFixed(0)} | ${pct(tess.folded)} | ${tess.cer.toFixed(3)} | ${ms(tess.p50)} | ${tess.perSecond.toFixed(1)} | ${accuracyRatio} | ${(ours.perSecond / tess.perSecond).toFixed(0)}× |`,
   );
+}
+console.log('\nWith min_len = max_len = the answer length too, for the generators that draw only one length:\n');
+console.log('| source | length | ours: exact | ours: ignoring case | without the length hint, ignoring case |');
+console.log('|---|---|---|---|---|');
+for (const { source, ours, hinted } of rows) {
+  if (hinted) console.log(`| ${source} | ${SOURCES[source].length} | ${pct(hinted.exact)} | ${pct(hinted.folded)} | ${pct(ours.folded)} |`);
 }
 console.log(`\nFamilies the model never trained on (bench/unseen/), ${PER_SOURCE} images each (Tesseract: the first ${TESS_PER_SOURCE}):\n`);
 console.log('| family | case-sensitive | ours: exact | ours: ignoring case | ours: CER | ours: declined | Tesseract: ignoring case |');
