@@ -64,7 +64,7 @@ cp data-fresh/best.pt data/phase5.pt
 
 # Phase 6 (README: "Run 7"): a second fresh draw (new seeds again), weighted towards the three
 # sources still short of the bar; checkpoints compared by their total shortfall to the bar.
-{ queue data-fresh2 train 7201 haileybot 26000 node-captcha-generator 14000; } &
+{ queue data-fresh2 train 7201 haileybot 26000 node-captcha-generator 19000; } &
 { queue data-fresh2 train 7301 synthetic 100000 svg-captcha-hard 5000 captchapng 3000 svg-captcha-easy 3000 trek-captcha 5000 captcha-canvas 5000; } &
 wait
 ln -s ../data/val data-fresh2/val
