@@ -39,7 +39,7 @@ const unseen = fileURLToPath(new URL('./unseen/', import.meta.url));
  * Whether each source's answers are case-sensitive, and the `numeric` hint a client who knows it
  * sends: 1 (digits only) for the generators that draw nothing else. `length` is the answer length
  * of a generator that draws only one: the bench reads those a second time with min_len = max_len =
- * length, which such a client can send too, and reports it in its own column.
+ * length, which such a client can send too, and reports it in its own table.
  */
 const SOURCES = {
   synthetic: { caseSensitive: true, numeric: 0 },
@@ -146,17 +146,23 @@ const quantile = (values, q) => {
 const hintsFor = ({ caseSensitive, numeric = 0 }) => ({ ...NO_IMAGE_HINTS, caseSensitive, numeric });
 
 // ---- ours --------------------------------------------------------------------------------------
-async function benchOurs(pool, samples) {
+/** Reads the samples one at a time, each with its own hints plus `extraHints`. */
+async function readAll(pool, samples, extraHints = {}) {
   const latencies = [];
   const predictions = [];
   const confidences = [];
   for (const { image, hints } of samples) {
     const started = performance.now();
-    const r = await pool.recognize(image, hints);
+    const r = await pool.recognize(image, { ...hints, ...extraHints });
     latencies.push(performance.now() - started);
     predictions.push('text' in r ? r.text : '');
     confidences.push(r.confidence);
   }
+  return { latencies, predictions, confidences };
+}
+
+async function benchOurs(pool, samples) {
+  const { latencies, predictions, confidences } = await readAll(pool, samples);
   // What the server's default --ocr-min-confidence does: readings below it are declined, not answered.
   const accepted = samples.flatMap((s, i) => (confidences[i] >= MIN_CONFIDENCE ? [i] : []));
   const acceptedRight = accepted.filter((i) => predictions[i].toLowerCase() === samples[i].expected.toLowerCase()).length;
@@ -171,11 +177,7 @@ async function benchOurs(pool, samples) {
 
 /** Accuracy when the client also sends min_len = max_len = the generator's one answer length. */
 async function benchLengthHinted(pool, samples, length) {
-  const predictions = [];
-  for (const { image, hints } of samples) {
-    const r = await pool.recognize(image, { ...hints, minLength: length, maxLength: length });
-    predictions.push('text' in r ? r.text : '');
-  }
+  const { predictions } = await readAll(pool, samples, { minLength: length, maxLength: length });
   return score(samples, predictions);
 }
 

@@ -38,9 +38,10 @@ train() {
     /usr/bin/python3 train.py "$@"
 }
 
-# Five runs (see README.md, "How the shipped model was made"): the first 1000 steps of a 9130-step
-# schedule, a 5000-step schedule from its checkpoint, then 90 and 75 minutes at a lower rate with
-# the sources still short of the bar drawn more often, then 55 minutes on a fresh draw.
+# The first five runs (README.md, "How the shipped model was made" and "Run 6"): the first 1000
+# steps of a 9130-step schedule, a 5000-step schedule from its checkpoint, then 90 and 75 minutes
+# at a lower rate with the sources still short of the bar drawn more often, then 55 minutes on a
+# fresh draw.
 train --data data --out ../model --steps 9130 --stop-after 1000
 cp data/best.pt data/phase1.pt
 train --data data --out ../model --init data/phase1.pt --steps 5000
