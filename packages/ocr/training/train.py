@@ -213,6 +213,8 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--geometry", type=float, default=0.0,
                         help="share of each batch moved, scaled, tilted and sheared a little (jitter_geometry)")
+    parser.add_argument("--keep-evals", action="store_true",
+                        help="also save every evaluated checkpoint as DATA/step-N.pt (to compare or average them later)")
     parser.add_argument("--weights", default="",
                         help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
@@ -255,6 +257,8 @@ def main():
         score = checkpoint_score(report)
         print(f"eval step {step}: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in report.items())
               + f"; score {score:.3f}", flush=True)
+        if args.keep_evals:
+            torch.save(model.state_dict(), os.path.join(args.data, f"step-{step}.pt"))
         if score >= best_score:
             best_score = score
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}

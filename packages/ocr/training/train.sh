@@ -2,7 +2,7 @@
 # Reproduces model/ocr.onnx from scratch: installs the tools, renders the data, trains, exports,
 # and refreshes the test fixtures and what PyTorch computed for them (the parity test's reference).
 #   packages/ocr/training/train.sh
-# On a 2-core CPU: about 30 + 25 + 30 minutes of data, then about 6 hours of training (six runs).
+# On a 2-core CPU: about 30 + 25 + 30 + 25 minutes of data, then about 7.5 hours of training (seven runs).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 # Everything: fixtures.mjs reads the server's default --ocr-min-confidence.
 (cd ../../.. && npx tsc -b)
 
-rm -rf data data-fresh data-fresh2
+rm -rf data data-fresh data-fresh2 data-fresh3
 # Two queues, one per core. Seeds differ per source and per split, so no split repeats another.
 queue() {
   local out=$1 split=$2 seed=$3; shift 3
@@ -71,6 +71,16 @@ wait
 ln -s ../data/val data-fresh2/val
 train --data data-fresh2 --out ../model --init data/phase5.pt --minutes 85 --lr 1e-3 --eval-every 1000 --geometry 0.5 \
   --weights synthetic=0.34,haileybot=0.22,node-captcha-generator=0.18,trek-captcha=0.07,captcha-canvas=0.06,svg-captcha-hard=0.06,svg-captcha-easy=0.035,captchapng=0.035
-cp data-fresh2/best.pt ../model/ocr.pt
+cp data-fresh2/best.pt data/phase6.pt
+
+# Phase 7 (README: "Run 8"): a third fresh draw, smaller (about 25 minutes to render, against 30), weighted
+# harder still towards haileybot and node-captcha-generator, at a lower peak rate.
+{ queue data-fresh3 train 7401 haileybot 20000; } &
+{ queue data-fresh3 train 7501 node-captcha-generator 16000 synthetic 60000 svg-captcha-hard 3000 captchapng 2000 svg-captcha-easy 2000 trek-captcha 3000 captcha-canvas 3000; } &
+wait
+ln -s ../data/val data-fresh3/val
+train --data data-fresh3 --out ../model --init data/phase6.pt --minutes 100 --lr 7e-4 --eval-every 1000 --geometry 0.5 \
+  --weights synthetic=0.28,haileybot=0.26,node-captcha-generator=0.22,trek-captcha=0.06,captcha-canvas=0.05,svg-captcha-hard=0.05,svg-captcha-easy=0.04,captchapng=0.04
+cp data-fresh3/best.pt ../model/ocr.pt
 node fixtures.mjs
 node parity.mjs
