@@ -39,6 +39,18 @@ test('faint text is stretched to full contrast; a blank image stays blank', () =
   assert.ok(blank.every((v) => v === 255));
 });
 
+test('full black is set by the 99th percentile of ink, so a few stray dots do not decide it', () => {
+  // White page; a text block (5 % of the pixels) 100 grey levels from it; 20 black dots (0.2 %);
+  // one pixel half as far from the page as the text.
+  const rgb = block([255, 255, 255], [155, 155, 155]);
+  for (let i = 0; i < 20; i++) rgb.fill(0, (200 + i * 400) * 3, (200 + i * 400 + 1) * 3);
+  rgb.fill(205, (30 * INPUT_WIDTH + 150) * 3, (30 * INPUT_WIDTH + 151) * 3);
+  const grey = inkOnPaper(rgb, 3);
+  assert.equal(at(grey, 60, 16), 0, 'the text is black, not the grey a stretch to the dots would give');
+  assert.equal(at(grey, 150, 30), 127, 'half the text\'s distance is mid grey: 255 - round(50 * 255 / 100)');
+  assert.equal(grey[200], 0);
+});
+
 test('the same bytes always give the same pixels, for every fixture format', async () => {
   for (const f of fixtures()) {
     const [a, b] = await Promise.all([preprocess(f.image), preprocess(f.image)]);
