@@ -58,7 +58,7 @@ export {
 } from './wire.js';
 export { SolverDeclined, SolverFailure, isSolverDeclined, isSolverFailure, type SolveContext, type Solver, type SolverFailureCode } from './solver.js';
 export { type Failure } from './params/result.js';
-export { isHttpUrl, type FieldKind, type ParamSpec, type RequestParams, type UploadedFile } from './params/fields.js';
+export { isHttpUrl, parseFlag, type FieldKind, type ParamSpec, type RequestParams, type UploadedFile } from './params/fields.js';
 export {
   DEFAULT_IMAGE_LIMITS,
   IMAGE_EXTENSIONS,

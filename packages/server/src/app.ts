@@ -6,7 +6,8 @@ import { createServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
-import { ignoreBody, parseJson, parseMultipart, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
+import { parseJson, parseMultipart, parseUntyped, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
+import { clientErrorHandler, InflightRequests, malformedReply } from './http/client-errors.js';
 import { trustFunction } from './http/client-ip.js';
 import { FastPolls, LONG_POLL } from './http/fast-poll.js';
 import { NEVER_ABORTED, flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
@@ -22,6 +23,16 @@ type Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<Repl
 const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Slow or stalled clients must not pin connections forever. */
 const REQUEST_TIMEOUT_MS = 30_000;
+/** Node's own limit on a request's line and headers, which a GET without an image needs at most. */
+const PLAIN_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The request line and headers a server accepts: room for a `method=base64` GET whose image is at
+ * the size limit, percent-encoded at worst (every base64 character as `%XX`), plus ordinary headers.
+ */
+export function maxHeaderBytes(imageMaxBytes: number): number {
+  return Math.ceil(imageMaxBytes / 3) * 4 * 3 + PLAIN_HEADER_BYTES;
+}
 
 const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
   ['/in.php', submitTask],
@@ -32,17 +43,25 @@ export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
   const trust = trustFunction(config.trustProxy);
   const fastPolls = new FastPolls(svc, trust);
+  const inflight = new InflightRequests();
   const app = Fastify({
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     trustProxy: trust ?? false,
+    // Requests the HTTP parser refuses get protocol answers too (http/client-errors.ts).
+    clientErrorHandler: clientErrorHandler(svc, inflight, (socket) => socket.remoteAddress ?? ''),
     // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
+      // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.
+      const server = createServer({ maxHeaderSize: maxHeaderBytes(config.imageMaxBytes), requireHostHeader: false }, (req, res) => {
+        inflight.track(req, res);
         const fast = fastPolls.answer(req);
         if (fast) res.writeHead(200, fast.headers as string[]).end(fast.body);
         else handler(req, res);
       });
+      // A client that half-closes after writing its request (the only way to say "that was all" after
+      // a Content-Length that promised more) still gets its answer; Node's default ends the socket first.
+      (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
       return server;
@@ -56,12 +75,14 @@ export function buildApp(svc: Services): FastifyInstance {
   app.addContentTypeParser('application/x-www-form-urlencoded', (_req: FastifyRequest, payload: Readable) => parseUrlencoded(payload, limits));
   app.addContentTypeParser('application/json', (_req: FastifyRequest, payload: Readable) => parseJson(payload, limits));
   app.addContentTypeParser('multipart/form-data', (req: FastifyRequest, payload: Readable) => parseMultipart(req.headers, payload, limits));
-  app.addContentTypeParser('*', (_req: FastifyRequest, payload: Readable) => ignoreBody(payload, limits));
+  app.addContentTypeParser('*', (req: FastifyRequest, payload: Readable) => parseUntyped(req.headers['content-type'], payload, limits));
 
   const send = (reply: FastifyReply, answer: Reply, flags: { json: boolean; acao: boolean }): FastifyReply => {
     const { body, contentType } = renderReply(answer, flags.json);
     reply.code(200).header('content-type', contentType).header(LONG_POLL_HEADER, LONG_POLL);
     if (flags.acao) reply.header('access-control-allow-origin', '*');
+    // A body not read to its end (too large past the drain bound, or broken framing) leaves nothing readable on this connection.
+    if (!reply.request.raw.complete) reply.header('connection', 'close');
     return reply.send(body);
   };
 
@@ -83,6 +104,13 @@ export function buildApp(svc: Services): FastifyInstance {
         if (req.fields.has(IDEMPOTENCY_PARAM)) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return send(reply, await handler(req, request.ip, svc), req);
       },
+    });
+    // Other methods get the endpoint's answer to a request it cannot take, rather than a 404 page.
+    app.route({
+      method: ['PUT', 'DELETE', 'PATCH'],
+      url: path,
+      handler: async (request: FastifyRequest, reply: FastifyReply) =>
+        send(reply, codeReply('ERROR_BAD_PARAMETERS', 'use GET or POST'), flagsFromQuery(request.url, config.jsonByDefault)),
     });
     // Browsers send a preflight before cross-origin JSON or multipart posts.
     app.options(path, async (_request, reply) =>
@@ -117,8 +145,9 @@ export function buildApp(svc: Services): FastifyInstance {
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
-      // The framework refused the request before a handler ran (bad Content-Length and the like).
-      return isProtocol ? send(reply, codeReply('ERROR_BAD_PARAMETERS', 'the request could not be read'), flags) : reply.code(status).send('bad request');
+      // The framework refused the request before a handler ran (a malformed Content-Type and the like).
+      const malformed = malformedReply(svc, request.routeOptions.url, request.ip, status === 413 ? 'too-large' : 'unreadable');
+      return isProtocol ? send(reply, malformed, flags) : reply.code(status).send('bad request');
     }
     svc.log.error({ err, path: request.routeOptions.url }, 'unexpected error');
     return isProtocol ? send(reply, codeReply('ERROR_INTERNAL_SERVER_ERROR'), flags) : reply.code(500).send('internal error');

@@ -13,4 +13,6 @@ export { hashApiKey, newApiKey } from './identity.js';
 export { formatMicros, parseMicros } from './money.js';
 export { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS, SandboxSolver } from './solvers/sandbox.js';
 export { type Services } from './services.js';
+export { createLogger, type Logger } from './logger.js';
+export { installLastResort } from './last-resort.js';
 export { GENERATED_DOCS } from './docs/render.js';

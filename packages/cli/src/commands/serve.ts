@@ -1,5 +1,5 @@
 /** `solvebox serve`: run the protocol server until SIGTERM or SIGINT. */
-import { createAccount, redactUrl, startServer } from '@solvebox/server';
+import { createAccount, createLogger, installLastResort, redactUrl, startServer } from '@solvebox/server';
 import type { Command } from './index.js';
 import { configFrom, optionsHelp, parseServerArgs, untilSignal } from './server-options.js';
 
@@ -17,7 +17,10 @@ export const serveCommand: Command = {
       return 0;
     }
     const config = configFrom(values);
-    const server = await startServer(config);
+    const log = createLogger(config.logLevel);
+    const server = await startServer(config, { log });
+    // From here on, a fault no handler caught is logged, and the server goes on serving.
+    installLastResort(log);
     const storage = server.services.storage;
     // Only a fresh embedded database gets a first account; a Redis deployment has an operator.
     if (!storage.shared && (await storage.listAccounts()).length === 0) {

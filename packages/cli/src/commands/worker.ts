@@ -1,5 +1,5 @@
 /** `solvebox worker`: solve tasks from a Redis deployment's queue until SIGTERM or SIGINT. */
-import { SOLVER_BACKENDS, redactUrl, startWorker, type SolverBackend } from '@solvebox/server';
+import { SOLVER_BACKENDS, createLogger, installLastResort, redactUrl, startWorker, type SolverBackend } from '@solvebox/server';
 import { UsageError, type Command } from './index.js';
 import { configFrom, optionsHelp, parseServerArgs, untilSignal } from './server-options.js';
 
@@ -30,7 +30,9 @@ export const workerCommand: Command = {
     const only = solvers !== undefined && !solvers.includes('=') ? backendList(solvers) : undefined;
     const config = configFrom(solvers !== undefined && only === undefined ? { ...rest, solvers } : rest);
     if (config.storage !== 'redis') throw new UsageError('solvebox worker needs --redis URL (or SOLVEBOX_REDIS): the state it shares with the API nodes');
-    const worker = await startWorker(config, only ? { only } : {});
+    const log = createLogger(config.logLevel);
+    const worker = await startWorker(config, only ? { only, log } : { log });
+    installLastResort(log);
     const stopped = untilSignal(() => worker.close());
     process.stdout.write(`solving ${worker.solving.types.join(', ')} from ${redactUrl(config.redisUrl)}\n`);
     return stopped;

@@ -96,8 +96,9 @@ export function validateParam(params: RequestParams, spec: ParamSpec): { ok: tru
       return { ok: true, value };
     }
     case 'flag': {
-      if (value !== '0' && value !== '1') return invalid('must be 0 or 1');
-      return { ok: true, value: value === '1' };
+      const on = parseFlag(value);
+      if (on === undefined) return invalid('must be 0 or 1 (or true or false)');
+      return { ok: true, value: on };
     }
     case 'int': {
       const n = Number(value);
@@ -115,6 +116,17 @@ export function validateParam(params: RequestParams, spec: ParamSpec): { ok: tru
       return { ok: true, value: found };
     }
   }
+}
+
+/**
+ * A yes/no flag: `1` and `0`, as the vendors document, or `true` and `false` in any case, as
+ * published clients send them (`invisible=false` on every reCAPTCHA call of some); undefined otherwise.
+ */
+export function parseFlag(value: string): boolean | undefined {
+  if (value === '1') return true;
+  if (value === '0') return false;
+  const lower = value.toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
 export function isHttpUrl(value: string): boolean {

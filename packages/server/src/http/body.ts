@@ -1,18 +1,31 @@
 /**
- * Request bodies: urlencoded, JSON and multipart are read into fields and files; any other
- * content type is read and ignored, so that its query string still counts. Parsers never throw:
- * an unreadable or oversized body is reported to the handler, which answers it with a protocol
- * code after the ban check, like every other problem.
+ * Request bodies: urlencoded, JSON and multipart are read into fields and files. Parsers never
+ * throw and never leave an emitter without an `error` listener: an unreadable, cut-short or
+ * oversized body is reported to the handler, which answers it with a protocol code after the ban
+ * check, like every other problem.
+ *
+ * What real clients send decides the leniency (docs/protocol.md, "Request encodings"):
+ * - a body with no Content-Type is a urlencoded form, as PHP-era clients assume;
+ * - a body with no type, `text/plain`, or `multipart/form-data` without a boundary is JSON when
+ *   it starts with `{` (clients that `JSON.stringify` a body without setting its type);
+ * - a multipart type without a boundary that is not JSON is read as a urlencoded form;
+ * - any other type is read and ignored, so that its query string still counts.
+ *
+ * An oversized body is read to its end and thrown away before the answer, up to DRAIN_BYTES, so
+ * that a client that writes its whole body before reading sees ERROR_TOO_BIG_CAPTCHA_FILESIZE
+ * rather than a reset; past that bound the reading stops and the connection closes after the answer.
  */
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import busboy from 'busboy';
 import type { UploadedFile } from '@solvebox/protocol';
 
+export type BodyProblem = 'unreadable' | 'too-large';
+
 export interface ParsedBody {
   readonly fields: ReadonlyMap<string, string>;
   readonly files: ReadonlyMap<string, UploadedFile>;
-  readonly problem?: 'unreadable' | 'too-large';
+  readonly problem?: BodyProblem;
 }
 
 export interface BodyLimits {
@@ -22,100 +35,169 @@ export interface BodyLimits {
   readonly fileBytes: number;
 }
 
+/** Most bytes of an oversized or broken body read and discarded before answering (see the header). */
+export const DRAIN_BYTES = 16 * 1024 * 1024;
+
 const NO_FIELDS: ReadonlyMap<string, string> = new Map();
 const NO_FILES: ReadonlyMap<string, UploadedFile> = new Map();
 export const EMPTY_BODY: ParsedBody = { fields: NO_FIELDS, files: NO_FILES };
 const UNREADABLE: ParsedBody = { ...EMPTY_BODY, problem: 'unreadable' };
 const TOO_LARGE: ParsedBody = { ...EMPTY_BODY, problem: 'too-large' };
 
-/** Reads a whole body up to `limit` bytes; a longer one is drained and reported as undefined. */
-export function readBody(payload: Readable, limit: number): Promise<Buffer | undefined> {
+type ReadResult = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly problem: BodyProblem };
+
+/**
+ * Reads a whole body up to `limit` bytes. A longer one is drained (up to DRAIN_BYTES) and reported
+ * as too large; a stream that fails or ends early (a lying Content-Length, a broken chunked
+ * encoding, a client gone mid-body) as unreadable.
+ */
+export function readBody(payload: Readable, limit: number): Promise<ReadResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const settle = (result: ReadResult): void => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
     payload.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_BYTES) {
+        payload.pause(); // enough has been thrown away: answer now, and close after the answer
+        settle({ ok: false, problem: 'too-large' });
+      }
     });
-    payload.on('end', () => resolve(size <= limit ? Buffer.concat(chunks) : undefined));
-    payload.on('error', () => resolve(undefined));
+    payload.on('end', () => settle(size <= limit ? { ok: true, bytes: Buffer.concat(chunks) } : { ok: false, problem: 'too-large' }));
+    payload.on('error', () => settle({ ok: false, problem: size > limit ? 'too-large' : 'unreadable' }));
   });
 }
 
-export async function parseUrlencoded(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
-  const raw = await readBody(payload, limits.bodyBytes);
-  if (raw === undefined) return TOO_LARGE;
+/** A body already in memory, parsed as a urlencoded form. */
+function urlencodedFields(raw: Buffer): ParsedBody {
   return { fields: new Map(new URLSearchParams(raw.toString('utf8'))), files: NO_FILES };
 }
 
-export async function parseJson(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
-  const raw = await readBody(payload, limits.bodyBytes);
-  if (raw === undefined) return TOO_LARGE;
+/** A body already in memory, parsed as a JSON object; anything but an object is unreadable. */
+function jsonFields(raw: Buffer): ParsedBody {
   const text = raw.toString('utf8');
   if (text.trim() === '') return EMPTY_BODY;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return UNREADABLE;
-    const fields = new Map<string, string>();
-    for (const [name, value] of Object.entries(parsed)) {
-      // Numbers and booleans are what JSON clients send for flags and ids; nested values keep their JSON text.
-      if (value === null || value === undefined) continue;
-      fields.set(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
-    }
-    return { fields, files: NO_FILES };
+    parsed = JSON.parse(text);
   } catch {
     return UNREADABLE;
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return UNREADABLE;
+  const fields = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed)) {
+    // Numbers and booleans are what JSON clients send for flags and ids; nested values keep their JSON text.
+    if (value === null || value === undefined) continue;
+    fields.set(name, typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  }
+  return { fields, files: NO_FILES };
 }
 
-export async function ignoreBody(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
-  return (await readBody(payload, limits.bodyBytes)) === undefined ? TOO_LARGE : EMPTY_BODY;
+/** Whether a body of no declared structure is a JSON object: its first non-blank byte is `{`. */
+function looksLikeJson(raw: Buffer): boolean {
+  for (const byte of raw) {
+    if (byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d) continue;
+    return byte === 0x7b;
+  }
+  return false;
+}
+
+async function parseWith(payload: Readable, limits: BodyLimits, parse: (raw: Buffer) => ParsedBody): Promise<ParsedBody> {
+  const read = await readBody(payload, limits.bodyBytes);
+  if (!read.ok) return read.problem === 'too-large' ? TOO_LARGE : UNREADABLE;
+  return parse(read.bytes);
+}
+
+export function parseUrlencoded(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
+  return parseWith(payload, limits, urlencodedFields);
+}
+
+export function parseJson(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
+  return parseWith(payload, limits, jsonFields);
+}
+
+/**
+ * A body without a usable type: with no Content-Type a urlencoded form (or JSON when it starts with
+ * `{`); `text/plain` is JSON when it starts with `{` and ignored otherwise; other types are ignored.
+ */
+export function parseUntyped(contentType: string | undefined, payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
+  const type = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return parseWith(payload, limits, (raw) => {
+    if ((type === '' || type === 'text/plain') && looksLikeJson(raw)) return jsonFields(raw);
+    return type === '' ? urlencodedFields(raw) : EMPTY_BODY;
+  });
 }
 
 export function parseMultipart(headers: IncomingHttpHeaders, payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers,
+      limits: { fieldSize: limits.bodyBytes, fileSize: limits.fileBytes + 1, files: 20, fields: 500, parts: 520 },
+    });
+  } catch {
+    // A multipart type without a boundary: clients that label a JSON or urlencoded body so.
+    return parseWith(payload, limits, (raw) => (looksLikeJson(raw) ? jsonFields(raw) : urlencodedFields(raw)));
+  }
   return new Promise((resolve) => {
     const fields = new Map<string, string>();
     const files = new Map<string, UploadedFile>();
     let settled = false;
     let size = 0;
-    const finish = (body: ParsedBody): void => {
+    let problem: BodyProblem | undefined;
+    let ended = false;
+    const settle = (body: ParsedBody): void => {
       if (settled) return;
       settled = true;
-      if (body.problem) {
-        payload.unpipe();
-        payload.resume(); // drain the rest so the connection stays usable
-      }
       resolve(body);
     };
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers,
-        limits: { fieldSize: limits.bodyBytes, fileSize: limits.fileBytes + 1, files: 20, fields: 500, parts: 520 },
-      });
-    } catch {
-      // Not multipart after all, or no boundary: nothing can be read.
+    /** Stops parsing; answers once the rest of the body is read and thrown away, or at the drain bound. */
+    const fail = (why: BodyProblem): void => {
+      if (problem !== undefined) return;
+      problem = why;
+      payload.unpipe(parser);
+      parser.removeAllListeners('close');
       payload.resume();
-      return resolve(UNREADABLE);
-    }
+      if (ended) settle(why === 'too-large' ? TOO_LARGE : UNREADABLE);
+    };
     payload.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limits.bodyBytes) finish(TOO_LARGE);
+      if (size > limits.bodyBytes) fail('too-large');
+      if (problem !== undefined && size > DRAIN_BYTES) {
+        payload.pause();
+        settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
+      }
+    });
+    payload.on('end', () => {
+      ended = true;
+      if (problem !== undefined) settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
+    });
+    payload.on('error', () => {
+      // The client went away or its framing broke: nothing more will come.
+      if (problem === undefined) problem = size > limits.bodyBytes ? 'too-large' : 'unreadable';
+      settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
     });
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) finish(TOO_LARGE);
+      if (info.valueTruncated) fail('too-large');
       else fields.set(name, value);
     });
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // A body that ends inside a file part errors the part's stream ("Unexpected end of form").
+      stream.on('error', () => fail('unreadable'));
       stream.on('end', () => {
         files.set(name, { ...(info.filename === undefined ? {} : { filename: info.filename }), data: new Uint8Array(Buffer.concat(chunks)) });
       });
     });
-    parser.on('close', () => finish({ fields, files }));
-    parser.on('error', () => finish(UNREADABLE));
-    payload.on('error', () => finish(UNREADABLE));
+    parser.on('close', () => settle(problem === undefined ? { fields, files } : problem === 'too-large' ? TOO_LARGE : UNREADABLE));
+    parser.on('error', () => fail('unreadable'));
     payload.pipe(parser);
   });
 }

@@ -25,6 +25,8 @@ import { NEVER_ABORTED, protocolRequest } from './request.js';
 export const LONG_POLL = String(MAX_WAIT_SECONDS);
 /** Distinct poll URLs whose parse is remembered (a URL names one task of one key). */
 const PARSED_URLS = 20_000;
+/** A poll URL is under 200 bytes; longer ones take the normal route, so the memory above stays bounded. */
+const MAX_POLL_URL = 1024;
 
 /** What a poll URL asks, when it is one this path may answer. */
 interface Poll {
@@ -54,7 +56,7 @@ export class FastPolls {
 
   answer(req: IncomingMessage): FastAnswer | undefined {
     const url = req.url;
-    if (req.method !== 'GET' || url === undefined || !url.startsWith('/res.php?')) return undefined;
+    if (req.method !== 'GET' || url === undefined || url.length > MAX_POLL_URL || !url.startsWith('/res.php?')) return undefined;
     // A GET with a body would have its fields merged in: the normal route reads it.
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return undefined;
     const { storage, gate } = this.svc;

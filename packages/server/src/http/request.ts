@@ -1,5 +1,5 @@
 /** The merged parameters of a protocol request and the flags that shape its answer. */
-import type { RequestParams } from '@solvebox/protocol';
+import { parseFlag, type RequestParams } from '@solvebox/protocol';
 import type { ParsedBody } from './body.js';
 import { EMPTY_BODY } from './body.js';
 
@@ -21,7 +21,7 @@ export function queryOf(url: string): string {
 }
 
 function isOn(value: string | undefined): boolean {
-  return value === '1' || value === 'true';
+  return value !== undefined && parseFlag(value.trim()) === true;
 }
 
 /**
