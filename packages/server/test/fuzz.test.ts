@@ -1,28 +1,21 @@
 /**
- * Fuzz: thousands of random and malformed requests. Every answer to /in.php and /res.php must be
- * HTTP 200 with a well-formed protocol answer (an OK, a value, or a code the server documents), and
- * the server must still be healthy afterwards. The PRNG is seeded: a failure names its seed.
+ * Fuzz: thousands of random and malformed requests, first as an HTTP library forms them, then as raw
+ * bytes on a socket (src/testing/raw-fuzz.ts: truncated multipart, broken chunking, lying lengths,
+ * connections closed mid-body, pipelining). Every answer to /in.php and /res.php must be HTTP 200
+ * with a well-formed protocol answer (an OK, a value, or a code the server documents), and the server
+ * must still be healthy afterwards. The PRNGs are seeded: a failure names its seed.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { ERROR_CATALOG, isKnownCode } from '@solvebox/protocol';
+import { FUZZ_BODY_LIMIT, fuzzRaw, prng, type FuzzCounts } from '../src/testing/raw-fuzz.js';
+import { redisServerMissing, startRedisServer } from '../src/testing/redis-server.js';
 import { b64, bmp, gif, jpeg, PAGE, png, RECAPTCHA_KEY, startTestServer } from './helpers.js';
 
 const REQUESTS = 3000;
 const CONCURRENCY = 16;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
-
-/** mulberry32: small, seedable, good enough to pick test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = [
   'key', 'method', 'action', 'id', 'ids', 'json', 'header_acao', 'googlekey', 'sitekey', 'pageurl', 'body', 'file', 'proxy', 'proxytype',
@@ -207,5 +200,36 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
     assert.equal(await balance.text(), '0');
   } finally {
     await t.close();
+  }
+});
+
+const RAW_CASES = Number(process.env.FUZZ_RAW_CASES ?? 3000);
+
+function assertClean(counts: FuzzCounts): void {
+  assert.deepEqual(counts.failures, []);
+  assert.ok(counts.cases > 0);
+  const { nonProtocol, unanswered, hangs, crashes } = counts;
+  assert.deepEqual({ nonProtocol, unanswered, hangs, crashes }, { nonProtocol: 0, unanswered: 0, hangs: 0, crashes: 0 });
+}
+
+test(`raw fuzz: ${RAW_CASES} byte-level requests, every one answered by the protocol or closed by its client (seed ${SEED})`, { timeout: 120_000 }, async () => {
+  const t = await startTestServer({ banFailures: 1_000_000, imageMaxBytes: 4000, bodyLimitBytes: FUZZ_BODY_LIMIT, tokenDeadlineMs: 500, imageDeadlineMs: 500 });
+  try {
+    const counts = await fuzzRaw({ url: t.url, key: t.key, seed: SEED, total: RAW_CASES });
+    assertClean(counts);
+    assert.ok(Object.keys(counts.byKind).length >= 15, `every kind of fault was tried: ${Object.keys(counts.byKind).join(', ')}`);
+  } finally {
+    await t.close();
+  }
+});
+
+test(`raw fuzz on a Redis node: 1000 byte-level requests (seed ${SEED + 1})`, { timeout: 60_000, skip: redisServerMissing() }, async () => {
+  const redis = await startRedisServer();
+  const t = await startTestServer({ storage: 'redis', redisUrl: redis.url, redisPrefix: `fuzz-${randomUUID()}:`, banFailures: 1_000_000, bodyLimitBytes: FUZZ_BODY_LIMIT, tokenDeadlineMs: 500 });
+  try {
+    assertClean(await fuzzRaw({ url: t.url, key: t.key, seed: SEED + 1, total: 1000 }));
+  } finally {
+    await t.close();
+    await redis.dispose();
   }
 });
