@@ -13,9 +13,10 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { PINGBACK_SIGNATURE_HEADER, signPingback, solutionText } from '@solvebox/protocol';
 import type { Logger } from './logger.js';
+import { isIpAddress, isPublicAddress } from './public-address.js';
 import type { Settlement } from './runner/runner.js';
 
 export interface PingbackOptions {
@@ -26,47 +27,6 @@ export interface PingbackOptions {
   /** Waits before attempts 2, 3, ...; its length sets the attempt count. @defaultValue [1000, 4000, 16000] */
   readonly retryDelaysMs?: readonly number[];
   readonly log: Logger;
-}
-
-/** Address ranges that are not the public internet (RFC 6890 and friends). */
-const NOT_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 3], // multicast, reserved and broadcast
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 127], // unspecified and loopback
-  ['::ffff:0:0', 96], // IPv4-mapped, when not written in dotted form (those are judged as IPv4)
-  ['64:ff9b:1::', 48],
-  ['100::', 64],
-  ['2001:db8::', 32],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
-
-/** Whether an IP address is on the public internet; IPv4-mapped IPv6 addresses are judged as IPv4. */
-function isPublicAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped ? (mapped[1] as string) : address;
-  const family = isIP(ip);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /** Why a URL may not receive pingbacks, judged from the URL alone (the submit check), or undefined. */
@@ -80,7 +40,7 @@ export function pingbackUrlProblem(url: string, allowPrivate: boolean): string |
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return 'the pingback must be an http or https URL';
   // `localhost.` is `localhost`: a fully qualified name may end with a dot.
   const host = target.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-  if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && !isPublicAddress(host)))) {
+  if (!allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || (isIpAddress(host) && !isPublicAddress(host)))) {
     return 'the pingback points at a private address, which this server does not deliver to';
   }
   return undefined;
