@@ -81,6 +81,38 @@ describe('request encodings and answer formats', () => {
     assert.match(res.body, /^OK\|/);
   });
 
+  /** A body sent with exactly these headers (a Uint8Array body makes fetch add no Content-Type of its own). */
+  async function postBytes(path: string, body: string, headers: Record<string, string>): Promise<string> {
+    return (await fetch(`${t.url}${path}`, { method: 'POST', body: new TextEncoder().encode(body), headers })).text();
+  }
+
+  test('what published clients send: a form with no Content-Type, JSON labelled text/plain, multipart or nothing', async () => {
+    const task = { key: t.key, method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: PAGE };
+    // A urlencoded body with no Content-Type at all (PHP-era clients).
+    assert.match(await postBytes('/in.php', new URLSearchParams(task).toString(), {}), /^OK\|\d{16}$/);
+    assert.equal(await postBytes('/res.php', `key=${t.key}&action=getbalance`, {}), '0');
+    // A JSON object as text/plain (fetch's default for a string body) or with no type.
+    assert.match(await postBytes('/in.php', JSON.stringify(task), { 'content-type': 'text/plain;charset=UTF-8' }), /^OK\|\d{16}$/);
+    assert.match(await postBytes('/in.php?json=1', ` \n${JSON.stringify({ ...task, json: true })}`, {}), /^\{"status":1,"request":"\d{16}"\}$/);
+    // Multipart with no boundary: the body is JSON (2captcha-node) or a urlencoded form (@infosimples/node_two_captcha).
+    assert.match(await postBytes(`/in.php?key=${t.key}&method=base64`, JSON.stringify({ body: b64(png(300)) }), { 'content-type': 'multipart/form-data' }), /^OK\|\d{16}$/);
+    assert.match(await postBytes('/in.php', new URLSearchParams(task).toString(), { 'content-type': 'multipart/form-data' }), /^OK\|\d{16}$/);
+    // text/plain that is not JSON is still ignored (its query string counts), as before.
+    assert.equal(await postBytes('/res.php', `key=${t.key}&action=getbalance`, { 'content-type': 'text/plain' }), 'ERROR_WRONG_USER_KEY');
+  });
+
+  test('yes/no flags take 1/0 and true/false in any case; anything else is ERROR_BAD_PARAMETERS', async () => {
+    const recaptcha = { key: t.key, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: PAGE };
+    for (const value of ['0', '1', 'true', 'false', 'TRUE', 'False']) {
+      assert.match((await postForm(t.url, '/in.php', { ...recaptcha, invisible: value, enterprise: value })).body, /^OK\|/, value);
+    }
+    assert.equal((await postForm(t.url, '/in.php', { ...recaptcha, invisible: 'yes' })).body, 'ERROR_BAD_PARAMETERS');
+    const json = await getQuery(t.url, '/res.php', { key: t.key, action: 'getbalance', json: 'True', header_acao: 'TRUE' });
+    assert.equal(json.body, '{"status":1,"request":"0"}');
+    assert.equal(json.headers.get('access-control-allow-origin'), '*');
+    assert.equal((await getQuery(t.url, '/res.php', { key: t.key, action: 'getbalance', json: 'false' })).body, '0');
+  });
+
   test('header_acao=1 adds Access-Control-Allow-Origin: *, on answers and errors alike', async () => {
     const ok = await getQuery(t.url, '/res.php', { key: t.key, action: 'getbalance', header_acao: 1 });
     assert.equal(ok.headers.get('access-control-allow-origin'), '*');
