@@ -90,7 +90,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     seen,
     fault: () => undefined,
     count: (predicate) => seen.filter(predicate).length,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // A connection whose client aborted mid-request can otherwise hold the close for a minute.
+        server.closeAllConnections();
+      }),
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];

@@ -97,7 +97,13 @@ export function buildApp(svc: Services): FastifyInstance {
         if (req.fields.has(WAIT_PARAM)) {
           // A long-poll stops waiting when its client goes away (a close before the answer was sent).
           const gone = new AbortController();
-          reply.raw.on('close', () => reply.raw.writableFinished || gone.abort());
+          const abort = (): void => void (reply.raw.writableFinished || gone.abort());
+          reply.raw.on('close', abort);
+          // Half-open connections are allowed (see serverFactory), so a client that closes shows as the
+          // end of its side, not a close; a long-poll client never half-closes on purpose.
+          const socket = request.raw.socket;
+          socket.once('end', abort);
+          reply.raw.once('finish', () => socket.off('end', abort));
           req = { ...req, signal: gone.signal };
         }
         // Tells clients that sent an idempotency key that this server honours it (see the protocol package).
