@@ -62,6 +62,9 @@ export function buildApp(svc: Services): FastifyInstance {
       // A client that half-closes after writing its request (the only way to say "that was all" after
       // a Content-Length that promised more) still gets its answer; Node's default ends the socket first.
       (server as typeof server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+      // An error on the listening socket (accept failing with EMFILE under a connection flood) would
+      // otherwise go uncaught; the server keeps its listener and serves again once descriptors free up.
+      server.on('error', (err) => server.listening && svc.log.error({ err }, 'HTTP server error'));
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.requestTimeout = REQUEST_TIMEOUT_MS;
       return server;

@@ -5,10 +5,10 @@
  * (a multipart body that ends inside a file part) is checked on every endpoint and storage mode.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerConfig } from '../src/index.js';
-import { redisServerMissing, startRedisServer } from '../src/testing/redis-server.js';
+import { redisServerMissing, startRedisServer, type RedisServerProcess } from '../src/testing/redis-server.js';
 import { rawExchange, type RawOutcome, type RawResponse } from '../src/testing/raw-http.js';
 import { answersPolls } from '../src/testing/raw-fuzz.js';
 import { b64, png, startTestServer, type TestServer } from './helpers.js';
@@ -84,9 +84,19 @@ describe('the crash of issue 16, per storage mode', () => {
   });
 });
 
-describe('malformed HTTP still gets the protocol answer', () => {
+/** The shapes below, on SQLite and on a node of a Redis deployment. */
+for (const storage of ['SQLite', 'Redis'] as const) {
+describe(`malformed HTTP still gets the protocol answer (${storage})`, { skip: storage === 'Redis' ? redisMissing : undefined }, () => {
+  let redis: RedisServerProcess | undefined;
+  before(async () => {
+    if (storage === 'Redis') redis = await startRedisServer();
+  });
+  after(() => redis?.dispose());
+  const serve = (overrides: Partial<ServerConfig> = {}): Promise<TestServer> =>
+    startTestServer(redis ? { storage: 'redis', redisUrl: redis.url, redisPrefix: `test-${randomUUID()}:`, ...overrides } : overrides);
+
   test('a Content-Length that is not a number, or lies in either direction', async () => {
-    const t = await startTestServer();
+    const t = await serve();
     try {
       const form = `key=${t.key}&action=getbalance`;
       await expectCode(t, [head('POST', '/in.php?json=1', ['Content-Length: abc']), 'abc'], 'ERROR_UPLOAD');
@@ -109,7 +119,7 @@ describe('malformed HTTP still gets the protocol answer', () => {
   });
 
   test('chunked encoding broken or cut off, and a connection closed mid-body', async () => {
-    const t = await startTestServer();
+    const t = await serve();
     try {
       const te = ['Content-Type: application/x-www-form-urlencoded', 'Transfer-Encoding: chunked'];
       await expectCode(t, [head('POST', '/in.php', te), `3${CRLF}key${CRLF}ZZ${CRLF}xx${CRLF}0${CRLF}${CRLF}`], 'ERROR_UPLOAD');
@@ -130,7 +140,7 @@ describe('malformed HTTP still gets the protocol answer', () => {
   });
 
   test('pipelined requests are answered in order', async () => {
-    const t = await startTestServer();
+    const t = await serve();
     try {
       const get = head('GET', `/res.php?key=${t.key}&action=getbalance`);
       const post = (body: string): string => head('POST', '/res.php?json=1', ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${body.length}`]) + body;
@@ -145,7 +155,7 @@ describe('malformed HTTP still gets the protocol answer', () => {
   });
 
   test('a base64 image in a GET query, up to the image size limit; a longer request line answers ERROR_TOO_BIG_CAPTCHA_FILESIZE', async () => {
-    const t = await startTestServer();
+    const t = await serve();
     try {
       // A 12 kB image failed with HTTP 431 before; the documented limit is 100 kB (102 400 bytes).
       for (const size of [12_000, 102_400]) {
@@ -159,7 +169,7 @@ describe('malformed HTTP still gets the protocol answer', () => {
       // Past the first packet Node no longer has the path: only a submit can be this large, so it answers as one.
       await expectCode(t, [head('GET', `/res.php?json=1&x=${'A'.repeat(600_000)}`)], 'ERROR_TOO_BIG_CAPTCHA_FILESIZE');
       // Within the first packet the path is known, and res.php answers its own code.
-      const limited = await startTestServer({ imageMaxBytes: 1000 });
+      const limited = await serve({ imageMaxBytes: 1000 });
       try {
         await expectCode(limited, [head('GET', `/res.php?json=1&x=${'A'.repeat(40_000)}`)], 'ERROR_BAD_PARAMETERS');
       } finally {
@@ -171,7 +181,7 @@ describe('malformed HTTP still gets the protocol answer', () => {
   });
 
   test('a body over the limit is read to its end before the answer, so a client that writes it all first sees the answer', async () => {
-    const t = await startTestServer({ bodyLimitBytes: 64 * 1024 });
+    const t = await serve({ bodyLimitBytes: 64 * 1024 });
     try {
       for (const type of ['application/x-www-form-urlencoded', 'application/json', 'multipart/form-data; boundary=XX', 'text/plain']) {
         const size = 3 * 1024 * 1024;
@@ -185,8 +195,18 @@ describe('malformed HTTP still gets the protocol answer', () => {
     }
   });
 
+  test('an error on the listening socket (accept failing under a connection flood) is logged, not thrown', async () => {
+    const t = await serve();
+    try {
+      t.server.app.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+      assert.ok(await answersPolls(t.url, t.key));
+    } finally {
+      await t.close();
+    }
+  });
+
   test('requests without a Host header, with other methods, or with a malformed Content-Type', async () => {
-    const t = await startTestServer();
+    const t = await serve();
     try {
       await expectCode(t, [`GET /res.php?key=${t.key}&action=getbalance HTTP/1.1${CRLF}${CRLF}`], '0');
       await expectCode(t, [head('PUT', `/in.php?key=${t.key}`)], 'ERROR_BAD_PARAMETERS');
@@ -198,3 +218,4 @@ describe('malformed HTTP still gets the protocol answer', () => {
     }
   });
 });
+}

@@ -101,9 +101,10 @@ export function clientErrorHandler(svc: Services, inflight: InflightRequests, cl
       socket.end(rawAnswer(svc, err, target, clientIp(socket)));
       socket.setTimeout(DRAIN_IDLE_MS, () => socket.destroy());
     };
-    // Pipelined after a complete request: that request's answer goes first.
-    if (current && current.req.complete && !current.res.writableFinished) {
-      current.res.once('finish', answer);
+    // Pipelined after a complete request: that request's answer goes first. Its last bytes are in
+    // the socket at 'prefinish', before Node may end a half-closed connection at 'finish'.
+    if (current && current.req.complete && !current.res.writableEnded) {
+      current.res.once('prefinish', answer);
       current.res.once('close', () => socket.destroy());
     } else answer();
   };

@@ -218,7 +218,7 @@ export class RawCaseGenerator {
     }
     if (this.random() < 0.5) {
       // Garbage after the well-formed ones: each of those is answered, then the garbage.
-      return { kind: 'pipelined, then garbage', chunks: [requests.join('') + this.pick(['garbage\r\n\r\n', 'GET\r\n\r\n', '\u0000\u0001\u0002', 'POST /in.php HTTP/9.9\r\n\r\n'])], options: {} };
+      return { kind: 'pipelined, then garbage', chunks: [requests.join('') + this.pick(['garbage\r\n\r\n', 'GET\r\n\r\n', '\u0000\u0001\u0002', 'POST /in.php HTTP/9.9\r\n\r\n'])], options: { expect: count + 1 } };
     }
     return { kind: 'pipelined', chunks: [requests.join('')], options: { then: 'keep', expect: count } };
   }
@@ -306,7 +306,7 @@ export function judge(counts: FuzzCounts, label: string, rawCase: RawCase, outco
       fail(`HTTP ${response.status} ${JSON.stringify(response.body.slice(0, 120))}`);
     }
   }
-  const expected = rawCase.options.then === 'keep' ? (rawCase.options.expect ?? 1) : 1;
+  const expected = rawCase.options.expect ?? 1;
   if (!outcome.hung && outcome.responses.length < expected) {
     counts.unanswered++;
     fail(`${outcome.responses.length} of ${expected} answers${outcome.reset ? ', then a reset' : ''}; trailing ${JSON.stringify(outcome.trailing.slice(0, 80))}`);

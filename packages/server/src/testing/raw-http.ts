@@ -30,7 +30,7 @@ export interface RawOptions {
    * @defaultValue 'half-close'
    */
   readonly then?: 'half-close' | 'close' | 'keep';
-  /** With `keep`: the responses to wait for. @defaultValue 1 */
+  /** The responses expected: with `keep`, the connection stays open until they arrived. @defaultValue 1 */
   readonly expect?: number;
   /** @defaultValue 5000 */
   readonly timeoutMs?: number;
