@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm run bench:ocr`: our OCR model against Tesseract on a fresh held-out split of every source the
- * model trained on (seeds no training or validation run used), plus the solve latency through a
- * real server. Prints one table; nothing here runs in CI.
- *
- * Then the same for captcha families the model never trained on (bench/unseen/), to show how far
- * it carries to a style it has not seen.
+ * The second part of `npm run bench:ocr` (the first, generalization.mjs, measures the families the
+ * model never trained on): our OCR model against Tesseract on a fresh held-out split of every
+ * source the model trained on (seeds no training or validation run used), plus the solve latency
+ * through a real server. Nothing here runs in CI.
  *
  * Options: --per-source N (300), --tesseract-per-source N (100), --workers N (CPUs), --server-images N (200)
  */
@@ -15,11 +13,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { RecognizerPool, evaluate } from '../dist/src/index.js';
+import { DEFAULT_MIN_CONFIDENCE as MIN_CONFIDENCE, RecognizerPool, evaluate } from '../dist/src/index.js';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
-import { loadConfig } from '@solvebox/server';
-
-const MIN_CONFIDENCE = loadConfig().ocrMinConfidence;
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +28,6 @@ const PER_SOURCE = Number(values['per-source']);
 const TESS_PER_SOURCE = Number(values['tesseract-per-source']);
 const WORKERS = Number(values.workers);
 const training = fileURLToPath(new URL('../training/', import.meta.url));
-const unseen = fileURLToPath(new URL('./unseen/', import.meta.url));
 
 /**
  * Whether each source's answers are case-sensitive, and the `numeric` hint a client who knows it
@@ -70,22 +64,6 @@ for (const source of Object.keys(SOURCES)) {
  * (phrase=1 for two words, calc=1 for arithmetic) and the answer the server must give then (for
  * calc, the result). Without those hints the reader is told no space and no operator can occur.
  */
-// ---- families never trained on -----------------------------------------------------------------
-if (!existsSync(join(unseen, 'node_modules'))) execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: unseen, stdio: 'inherit' });
-const { UNSEEN_SOURCES } = await import('./unseen/sources.mjs');
-const { seededRng } = await import('../training/synthetic.mjs');
-
-async function drawUnseen(name, count) {
-  const source = UNSEEN_SOURCES[name];
-  Math.random = seededRng(88001 + Object.keys(UNSEEN_SOURCES).indexOf(name));
-  const samples = [];
-  for (let i = 0; i < count; i++) {
-    const { text, image } = await source.make();
-    samples.push({ image, answer: text, expected: text, hints: hintsFor(source) });
-  }
-  return samples;
-}
-
 function loadHeldOut(source) {
   const blob = readFileSync(join(heldOut, 'test', `${source}.images`));
   const answers = readFileSync(join(heldOut, 'test', `${source}.txt`), 'utf8').split('\n');
@@ -258,7 +236,6 @@ await Promise.all(warm.map(({ image, hints }) => pool.recognize(image, hints)));
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 const ms = (x) => `${x.toFixed(1)}`;
 const rows = [];
-const unseenRows = [];
 const work = mkdtempSync(join(tmpdir(), 'solvebox-tess-'));
 try {
   for (const [source, { caseSensitive, length }] of Object.entries(SOURCES)) {
@@ -268,11 +245,6 @@ try {
     const tess = await benchTesseract(samples.slice(0, TESS_PER_SOURCE), work);
     rows.push({ source, caseSensitive, n: samples.length, ours, hinted, tess });
     process.stderr.write(`${source} done\n`);
-  }
-  for (const [source, { caseSensitive }] of Object.entries(UNSEEN_SOURCES)) {
-    const samples = await drawUnseen(source, PER_SOURCE);
-    unseenRows.push({ source, caseSensitive, ours: await benchOurs(pool, samples), tess: await benchTesseract(samples.slice(0, TESS_PER_SOURCE), work) });
-    process.stderr.write(`${source} (never trained on) done\n`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -294,12 +266,6 @@ console.log('| source | length | ours: exact | ours: ignoring case | without the
 console.log('|---|---|---|---|---|');
 for (const { source, ours, hinted } of rows) {
   if (hinted) console.log(`| ${source} | ${SOURCES[source].length} | ${pct(hinted.exact)} | ${pct(hinted.folded)} | ${pct(ours.folded)} |`);
-}
-console.log(`\nFamilies the model never trained on (bench/unseen/), ${PER_SOURCE} images each (Tesseract: the first ${TESS_PER_SOURCE}):\n`);
-console.log('| family | case-sensitive | ours: exact | ours: ignoring case | ours: CER | ours: declined | Tesseract: ignoring case |');
-console.log('|---|---|---|---|---|---|---|');
-for (const { source, caseSensitive, ours, tess } of unseenRows) {
-  console.log(`| ${source} | ${caseSensitive ? 'yes' : 'no'} | ${pct(ours.exact)} | ${pct(ours.folded)} | ${ours.cer.toFixed(3)} | ${pct(ours.declined)} | ${pct(tess.folded)} |`);
 }
 console.log(`\nWith the server's default --ocr-min-confidence ${MIN_CONFIDENCE}, readings below it are declined (ERROR_CAPTCHA_UNSOLVABLE or the fallback solver):\n`);
 console.log('| source | declined | accuracy of the answers given, ignoring case |');

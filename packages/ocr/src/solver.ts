@@ -8,6 +8,9 @@
 import { SolverDeclined, SolverFailure, type Solution, type SolveContext, type Solver, type Task } from '@solvebox/protocol';
 import { ImageRejected, RecognizerPool, type PoolOptions } from './pool.js';
 
+/** Readings less likely than this are declined by default (`--ocr-min-confidence`). */
+export const DEFAULT_MIN_CONFIDENCE = 0.35;
+
 export interface OcrSolverOptions extends PoolOptions {
   /** Readings less likely than this are declined. @defaultValue 0.35 */
   readonly minConfidence?: number;
@@ -23,7 +26,7 @@ export class OcrSolver implements Solver {
   ) {}
 
   static async start(options: OcrSolverOptions = {}): Promise<OcrSolver> {
-    return new OcrSolver(await RecognizerPool.start(options), options.minConfidence ?? 0.35);
+    return new OcrSolver(await RecognizerPool.start(options), options.minConfidence ?? DEFAULT_MIN_CONFIDENCE);
   }
 
   /** Two tasks per worker: one being read, one decoded and waiting, so that no worker idles between tasks. */
