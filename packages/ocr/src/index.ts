@@ -3,10 +3,10 @@
  * trained by training/), on onnxruntime-node in worker threads.
  * @module
  */
-export { OcrSolver, type OcrSolverOptions } from './solver.js';
+export { DEFAULT_MIN_CONFIDENCE, OcrSolver, type OcrSolverOptions } from './solver.js';
 export { ImageRejected, PoolError, RecognizerPool, type PoolOptions } from './pool.js';
 export { Recognizer, type Recognition, type RecognizeOptions } from './recognizer.js';
 export { Reader, evaluate, type Answer, type NoAnswer } from './read.js';
 export { bestPath, constrainedDecode, foldCase, type Constraints, type FrameScores, type Reading } from './decode.js';
 export { DEFAULT_MODEL_DIR, loadModelInfo, type ModelInfo } from './model.js';
-export { INPUT_HEIGHT, INPUT_WIDTH, ImageError, imageSize, preprocess, type Variant } from './preprocess.js';
+export { INPUT_HEIGHT, INPUT_WIDTH, ImageError, preprocess, type Variant } from './preprocess.js';

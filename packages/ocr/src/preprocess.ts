@@ -3,7 +3,6 @@
  * this same module (packages/ocr/training imports the built file), so what the model saw in
  * training and what it sees in the server cannot drift apart.
  */
-import { imageSize as readImageSize } from 'image-size';
 import sharp from 'sharp';
 
 /** The model's input: one grey channel, this many pixels high and wide. */
@@ -178,19 +177,4 @@ function asImageError(err: unknown): ImageError {
   if (err instanceof ImageError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new ImageError(`the image cannot be decoded: ${message.split('\n')[0]}`);
-}
-
-/**
- * The dimensions an image's header claims, read without decoding the pixels; undefined when the
- * header cannot be read. in.php uses it to refuse oversized images and decompression bombs
- * before they are stored. A header parser (image-size), not sharp: on every image submit, sharp's
- * metadata call cost about 120 µs and a trip through the thread pool, the parser a few µs.
- */
-export async function imageSize(image: Uint8Array): Promise<{ width: number; height: number } | undefined> {
-  try {
-    const { width, height } = readImageSize(image);
-    return width && height ? { width, height } : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -326,14 +326,20 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     test(
       'marks: a bad proxy or pair is remembered until its time ends',
       withStorage(async (s) => {
-        await s.markBad('proxy', '1.2.3.4:80', T0 + 100);
-        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0), true);
-        assert.equal(await s.isMarkedBad('pair', '1.2.3.4:80', T0), false);
-        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 100), false);
-        await s.markBad('proxy', '1.2.3.4:80', T0 + 200);
-        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 150), true);
+        const proxy = { kind: 'proxy', proxy: { type: 'HTTP', host: '1.2.3.4', port: 80 } } as const;
+        const pair = { kind: 'pair', type: 'turnstile', sitekey: '0x4AAA', pageurl: 'https://example.com/' } as const;
+        await s.markBad(proxy, T0 + 100, T0);
+        assert.equal(await s.isMarkedBad(proxy, T0), true);
+        assert.equal(await s.isMarkedBad({ ...proxy, proxy: { ...proxy.proxy, port: 81 } }, T0), false);
+        assert.equal(await s.isMarkedBad(pair, T0), false);
+        assert.equal(await s.isMarkedBad(proxy, T0 + 100), false);
+        await s.markBad(proxy, T0 + 200, T0 + 100);
+        await s.markBad(pair, T0 + 200, T0 + 100);
+        assert.equal(await s.isMarkedBad(proxy, T0 + 150), true);
+        assert.equal(await s.isMarkedBad(pair, T0 + 150), true);
+        assert.equal(await s.isMarkedBad({ ...pair, type: 'userrecaptcha' }, T0 + 150), false, 'a pair is marked per task type');
         await s.sweep(T0 + 300, SWEEP);
-        assert.equal(await s.isMarkedBad('proxy', '1.2.3.4:80', T0 + 150), false, 'swept');
+        assert.equal(await s.isMarkedBad(proxy, T0 + 150), false, 'swept');
       }),
     );
   });

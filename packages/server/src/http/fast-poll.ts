@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { LONG_POLL_HEADER, MAX_WAIT_SECONDS, renderReply, waitMillis, WAIT_PARAM } from '@solvebox/protocol';
 import { BoundedMap } from '../bounded-map.js';
 import { usable } from '../gatekeeper.js';
-import { requestedTaskId, taskReply } from '../routes/results.js';
+import { requestedTaskId, taskReply } from '../routes/task-reply.js';
 import type { Services } from '../services.js';
 import type { TaskView } from '../storage/types.js';
 import { clientIp, type TrustFunction } from './client-ip.js';

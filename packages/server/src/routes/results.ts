@@ -3,24 +3,13 @@
  * existence, action, id format, id existence. `get` and `get2` of one id may long-poll (`wait=N`,
  * a Solvebox extension): the answer is the same, it only comes when the task ends or N passes.
  */
-import {
-  codeReply,
-  isKnownCode,
-  isTaskId,
-  MAX_IDS_PER_REQUEST,
-  solutionReply,
-  solutionText,
-  valueReply,
-  waitMillis,
-  WAIT_PARAM,
-  type ErrorCode,
-  type Reply,
-} from '@solvebox/protocol';
+import { codeReply, isTaskId, MAX_IDS_PER_REQUEST, solutionText, valueReply, waitMillis, WAIT_PARAM, type Reply } from '@solvebox/protocol';
 import type { ProtocolRequest } from '../http/request.js';
 import { canonicalTaskId } from '../identity.js';
 import { formatMicros } from '../money.js';
 import type { Services } from '../services.js';
 import type { Account, TaskView } from '../storage/types.js';
+import { checkId, pendingOrFailedCode, taskReply } from './task-reply.js';
 
 export async function handleResult(req: ProtocolRequest, ip: string, svc: Services): Promise<Reply> {
   const { gate } = svc;
@@ -51,15 +40,6 @@ export async function handleResult(req: ProtocolRequest, ip: string, svc: Servic
   }
 }
 
-type IdCheck = { readonly ok: true; readonly id: string | undefined } | { readonly ok: false; readonly reply: Reply };
-
-/** `id` must be digits (else ERROR_WRONG_ID_FORMAT); digits no task can have give `id: undefined`. */
-function checkId(raw: string | undefined): IdCheck {
-  const id = raw?.trim() ?? '';
-  if (!isTaskId(id)) return { ok: false, reply: codeReply('ERROR_WRONG_ID_FORMAT') };
-  return { ok: true, id: canonicalTaskId(id) };
-}
-
 async function findTask(id: string | undefined, account: Account, svc: Services): Promise<TaskView | undefined> {
   if (id === undefined) return undefined;
   return (await svc.storage.getTasks(account.id, [id], svc.clock())).get(id);
@@ -83,23 +63,8 @@ async function getOne(req: ProtocolRequest, account: Account, svc: Services, wit
   }
 }
 
-/** What `get` (or, with the price, `get2`) answers for a task; shared with the fast poll path. */
-export function taskReply(task: TaskView | undefined, withPrice: boolean): Reply {
-  if (!task) return codeReply('ERROR_WRONG_CAPTCHA_ID');
-  if (task.state === 'solved' && task.solution) {
-    return solutionReply(task.solution, withPrice ? formatMicros(task.priceMicros ?? 0) : undefined);
-  }
-  return codeReply(pendingOrFailedCode(task));
-}
-
 function isFinished(task: TaskView): boolean {
   return task.state === 'solved' || task.state === 'failed';
-}
-
-/** The task id of a request, when `id` is well-formed (undefined for ids no task can have). */
-export function requestedTaskId(raw: string | undefined): string | undefined {
-  const checked = checkId(raw);
-  return checked.ok ? checked.id : undefined;
 }
 
 /** `ids=1,2,3`: answers joined by `|` in the order asked, each an answer, CAPCHA_NOT_READY or a code. */
@@ -116,11 +81,6 @@ async function getMany(rawIds: string, account: Account, svc: Services): Promise
     return task.state === 'solved' && task.solution ? solutionText(task.solution) : pendingOrFailedCode(task);
   });
   return valueReply(answers.join('|'));
-}
-
-function pendingOrFailedCode(task: TaskView): ErrorCode {
-  if (task.state === 'queued' || task.state === 'active') return 'CAPCHA_NOT_READY';
-  return task.errorCode !== undefined && isKnownCode(task.errorCode) ? task.errorCode : 'ERROR_CAPTCHA_UNSOLVABLE';
 }
 
 async function report(req: ProtocolRequest, account: Account, svc: Services, verdict: 'good' | 'bad'): Promise<Reply> {

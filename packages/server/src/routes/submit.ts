@@ -9,18 +9,16 @@ import {
   okReply,
   parseProxy,
   parseSubmission,
-  proxyEndpoint,
   sitekeyPair,
   isTokenTask,
   type Proxy,
   type Reply,
   type TaskSpec,
 } from '@solvebox/protocol';
-import { imageSize } from '@solvebox/ocr';
+import { imageSize } from '../http/image-header.js';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
 import { pingbackUrlProblem } from '../pingback.js';
-import { pairKey } from '../runner/runner.js';
 import type { Services } from '../services.js';
 
 const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
@@ -43,12 +41,12 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
   const { spec, pingback, softId, idempotencyKey } = parsed.submission;
   const pingbackProblem = pingback === undefined || !config.pingback ? undefined : pingbackUrlProblem(pingback, config.pingbackPrivate);
   if (pingbackProblem) return codeReply('ERROR_BAD_PARAMETERS', pingbackProblem);
-  const imageProblem = await checkDimensions(spec, config.imageMaxSide);
+  const imageProblem = checkDimensions(spec, config.imageMaxSide);
   if (imageProblem) return imageProblem;
 
   const now = clock();
   const pair = sitekeyPair(spec);
-  if (pair && (await storage.isMarkedBad('pair', pairKey(spec.type, pair), now))) {
+  if (pair && (await storage.isMarkedBad({ kind: 'pair', type: spec.type, ...pair }, now))) {
     return codeReply('ERROR_BAD_TOKEN_OR_PAGEURL', 'this sitekey/pageurl pair was reported invalid recently');
   }
 
@@ -57,7 +55,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     const checked = parseProxy(parsed.submission.proxy.proxy, parsed.submission.proxy.proxytype);
     if (!checked.ok) return codeReply(checked.code, checked.message);
     if (!account.proxiesAllowed) return codeReply('ERROR_BAD_PROXY', 'proxies are not enabled for this key');
-    if (await storage.isMarkedBad('proxy', proxyEndpoint(checked.proxy), now)) {
+    if (await storage.isMarkedBad({ kind: 'proxy', proxy: checked.proxy }, now)) {
       return codeReply('ERROR_BAD_PROXY', 'this proxy failed recently');
     }
     proxy = checked.proxy;
@@ -100,10 +98,10 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
  * support, and a side over the limit is too big, which also stops decompression bombs, whose
  * few kilobytes claim millions of pixels.
  */
-async function checkDimensions(spec: TaskSpec, maxSide: number): Promise<Reply | undefined> {
+function checkDimensions(spec: TaskSpec, maxSide: number): Reply | undefined {
   const images = spec.type === 'image' ? [spec.image] : spec.type === 'bls' ? spec.images : [];
   for (const image of images) {
-    const size = await imageSize(image);
+    const size = imageSize(image);
     if (!size) return codeReply('ERROR_IMAGE_TYPE_NOT_SUPPORTED', 'the image header cannot be read');
     if (size.width > maxSide || size.height > maxSide) {
       return codeReply('ERROR_TOO_BIG_CAPTCHA_FILESIZE', `the image is ${size.width}×${size.height} pixels; the maximum is ${maxSide} on a side`);

@@ -3,7 +3,7 @@
  * failed attempts, and turns outcomes into protocol codes in storage. Solvers only solve.
  */
 import { setMaxListeners } from 'node:events';
-import { isSolverDeclined, isSolverFailure, proxyEndpoint, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
+import { isSolverDeclined, isSolverFailure, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../logger.js';
 import type { LeasedTask, Storage } from '../storage/types.js';
 import { Circuit } from './circuit.js';
@@ -276,11 +276,11 @@ export class TaskRunner {
   /** Failures that say something about the inputs are remembered, so that in.php refuses them fast. */
   private async remember(task: LeasedTask, code: string, now: number): Promise<void> {
     if (code === 'ERROR_PROXY_CONNECTION_FAILED' && task.proxy) {
-      await this.deps.storage.markBad('proxy', proxyEndpoint(task.proxy), now + this.options.badProxyTtlMs);
+      await this.deps.storage.markBad({ kind: 'proxy', proxy: task.proxy }, now + this.options.badProxyTtlMs, now);
     }
     const pair = sitekeyPair(task.spec);
     if (code === 'ERROR_BAD_TOKEN_OR_PAGEURL' && pair) {
-      await this.deps.storage.markBad('pair', pairKey(task.spec.type, pair), now + this.options.badPairTtlMs);
+      await this.deps.storage.markBad({ kind: 'pair', type: task.spec.type, ...pair }, now + this.options.badPairTtlMs, now);
     }
   }
 
@@ -346,10 +346,5 @@ class TaskAbort {
     clearTimeout(this.timer);
     this.shutdown.removeEventListener('abort', this.onShutdown);
   }
-}
-
-/** The storage key of a sitekey/pageurl pair. */
-export function pairKey(type: TaskType, pair: { sitekey: string; pageurl: string }): string {
-  return `${type}\n${pair.sitekey}\n${pair.pageurl}`;
 }
 

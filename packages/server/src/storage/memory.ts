@@ -11,7 +11,7 @@ import type {
   FailOutcome,
   LeaseRef,
   LeasedTask,
-  MarkKind,
+  Mark,
   NewAccount,
   NewTask,
   ReportOutcome,
@@ -24,6 +24,7 @@ import type {
 } from './types.js';
 import { OVERDUE_CODE } from './lifecycle.js';
 import { FinishedListeners } from './finished.js';
+import { markKey } from './marks.js';
 
 interface TaskRow {
   readonly id: string;
@@ -262,11 +263,13 @@ export class MemoryStorage implements Storage {
     this.stats.set(solver, { ...current, [field]: current[field] + 1 });
   }
 
-  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
+  async markBad(mark: Mark, until: number): Promise<void> {
+    const { kind, key } = markKey(mark);
     this.marks.set(`${kind}\n${key}`, until);
   }
 
-  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+  async isMarkedBad(mark: Mark, now: number): Promise<boolean> {
+    const { kind, key } = markKey(mark);
     const until = this.marks.get(`${kind}\n${key}`);
     return until !== undefined && until > now;
   }

@@ -100,7 +100,8 @@ export type AdmitOutcome =
   | { readonly kind: 'duplicate-id' };
 export type FailOutcome = 'failed' | 'requeued' | 'lease-lost';
 export type ReportOutcome = 'recorded' | 'duplicate' | 'not-solved' | 'not-found';
-export type MarkKind = 'proxy' | 'pair';
+export type { Mark, MarkKind } from './marks.js';
+import type { Mark } from './marks.js';
 
 export interface SweepPolicy {
   readonly resultTtlMs: number;
@@ -186,8 +187,8 @@ export interface Storage {
   solverStats(): Promise<SolverStats[]>;
 
   /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
-  markBad(kind: MarkKind, key: string, until: number): Promise<void>;
-  isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean>;
+  markBad(mark: Mark, until: number, now: number): Promise<void>;
+  isMarkedBad(mark: Mark, now: number): Promise<boolean>;
 
   /**
    * Fails overdue tasks, requeues tasks whose lease ran out, deletes expired results, old

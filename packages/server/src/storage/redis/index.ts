@@ -23,7 +23,7 @@ import {
   type FailOutcome,
   type LeaseRef,
   type LeasedTask,
-  type MarkKind,
+  type Mark,
   type NewAccount,
   type NewTask,
   type ReportOutcome,
@@ -34,6 +34,7 @@ import {
   type TaskState,
   type TaskView,
 } from '../types.js';
+import { markKey } from '../marks.js';
 
 export interface RedisStorageOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -360,13 +361,14 @@ export class RedisStorage implements Storage {
 
   // ---- marks ----------------------------------------------------------------------------------
 
-  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
-    // markBad gets no `now`: the TTL only cleans up, so the local clock is good enough for it.
-    const ttl = Math.max(1, until - Date.now()) + GRACE_MS;
+  async markBad(mark: Mark, until: number, now: number): Promise<void> {
+    const { kind, key } = markKey(mark);
+    const ttl = Math.max(1, until - now) + GRACE_MS;
     await this.script('mark-bad', [this.key('mark', `${kind}:${key}`), this.key('marks')], [`${kind}:${key}`, until, ttl]);
   }
 
-  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+  async isMarkedBad(mark: Mark, now: number): Promise<boolean> {
+    const { kind, key } = markKey(mark);
     const until = await this.call('read marks', (c) => c.get(this.key('mark', `${kind}:${key}`)));
     return until !== null && Number(until) > now;
   }

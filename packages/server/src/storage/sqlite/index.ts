@@ -18,7 +18,7 @@ import {
   type FailOutcome,
   type LeaseRef,
   type LeasedTask,
-  type MarkKind,
+  type Mark,
   type NewAccount,
   type NewTask,
   type ReportOutcome,
@@ -33,6 +33,7 @@ import { FinishedListeners } from '../finished.js';
 import { TaskCache } from '../task-cache.js';
 import { GroupSync } from './group-sync.js';
 import { MIGRATIONS } from './schema.js';
+import { markKey } from '../marks.js';
 
 export interface SqliteOptions {
   readonly file: string;
@@ -485,11 +486,13 @@ export class SqliteStorage implements Storage {
     );
   }
 
-  async markBad(kind: MarkKind, key: string, until: number): Promise<void> {
+  async markBad(mark: Mark, until: number): Promise<void> {
+    const { kind, key } = markKey(mark);
     wrap('mark a proxy or pair', () => this.statements.markBad.run(kind, key, until));
   }
 
-  async isMarkedBad(kind: MarkKind, key: string, now: number): Promise<boolean> {
+  async isMarkedBad(mark: Mark, now: number): Promise<boolean> {
+    const { kind, key } = markKey(mark);
     return wrap('read marks', () => this.statements.isMarked.get(kind, key, now) !== undefined);
   }
 
