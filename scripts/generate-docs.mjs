@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GENERATED_DOCS } from '@solvebox/server';
+import { GENERATED_DOCS } from '@solvebox/server/docs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 for (const [path, render] of GENERATED_DOCS) {

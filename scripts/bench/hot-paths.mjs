@@ -11,7 +11,9 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { RedisStorage, SqliteStorage, createAccount } from '@solvebox/server';
+import { createAccount } from '@solvebox/server';
+import { RedisStorage } from '@solvebox/server/storage/redis';
+import { SqliteStorage } from '@solvebox/server/storage/sqlite';
 import { startRedisServer } from '@solvebox/server/testing';
 import { compare, pinRedis, machineLine, pickTool, solvebox, startBare, workDir, writeDocsBlock } from './lib.mjs';
 

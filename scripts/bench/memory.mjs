@@ -10,7 +10,8 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { createAccount, SqliteStorage } from '@solvebox/server';
+import { createAccount } from '@solvebox/server';
+import { SqliteStorage } from '@solvebox/server/storage/sqlite';
 import { loadCount, rssMb, solvebox, workDir, writeDocsBlock } from './lib.mjs';
 
 const { values } = parseArgs({

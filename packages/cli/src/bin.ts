@@ -1,5 +1,7 @@
 /** The `solvebox` command: dispatch only; each command lives in its own module. */
-import { COMMANDS, type Command, UsageError } from './commands/index.js';
+import { UsageError, type CommandEntry } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT } from './exit-codes.js';
 
 function usage(): string {
   const lines = ['usage: solvebox <command> [options]', '', 'commands:'];
@@ -12,19 +14,19 @@ async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
+  const command: CommandEntry | undefined = COMMANDS.find((c) => c.name === name);
   if (!command) {
     process.stderr.write(`solvebox: unknown command "${name}"\n\n${usage()}\n`);
-    return 2;
+    return EXIT.usage;
   }
   try {
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`solvebox ${command.name}: ${err.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     throw err;
   }

@@ -3,7 +3,7 @@
  * win over SOLVEBOX_URL / SOLVEBOX_KEY.
  */
 import { Solvebox, type SolveboxOptions } from '@solvebox/client';
-import { UsageError } from './commands/index.js';
+import { UsageError } from './command.js';
 
 export const CLIENT_FLAGS = {
   url: { type: 'string' },

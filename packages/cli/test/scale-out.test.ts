@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { isKnownCode } from '@solvebox/protocol';
-import { RedisStorage, createAccount } from '@solvebox/server';
+import { createAccount } from '@solvebox/server';
+import { RedisStorage } from '@solvebox/server/storage/redis';
 import { redisServerMissing, startRedisServer, type RedisServerProcess } from '@solvebox/server/testing';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');

@@ -12,8 +12,6 @@ import { startSolving, startSweeper, type ProcessOptions, type Solving } from '.
 import { createStorage } from './storage/index.js';
 import { TaskWaiters } from './waiters.js';
 
-export { resolveRoutes } from './solving.js';
-
 export type StartOptions = ProcessOptions;
 
 export interface RunningServer {

@@ -3,7 +3,6 @@
  * otherwise) and `solvebox worker` (which only solves): the solver backends, the task runner that
  * leases tasks for them, and the sweeper that ends overdue tasks and requeues dead workers' leases.
  */
-import { OcrSolver } from '@solvebox/ocr';
 import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
 import { ConfigError, type ServerConfig, type SolverBackend } from './config.js';
 import type { Logger } from './logger.js';
@@ -43,7 +42,7 @@ export interface Solving {
  * solver, then its fallback unless that is `none`. `backends` supplies instances by name (the OCR
  * pool, which must be started first; test doubles); the sandbox and `none` are built on demand.
  */
-export function resolveRoutes(
+function resolveRoutes(
   config: Pick<ServerConfig, 'solvers' | 'fallbacks'>,
   backends: SolvingOptions['backends'] = {},
   only: readonly SolverBackend[] = [],
@@ -82,6 +81,9 @@ async function startBackends(config: ServerConfig, options: SolvingOptions): Pro
     used.add(config.solvers[type]).add(config.fallbacks[type]);
   }
   if (!used.has('ocr') || given.ocr) return given;
+  // Loaded only here: onnxruntime and sharp stay out of processes whose routes name no ocr (an
+  // API-only node, a sandbox-only server).
+  const { OcrSolver } = await import('@solvebox/ocr');
   const ocr = await OcrSolver.start({
     ...(config.ocrWorkers > 0 ? { size: config.ocrWorkers } : {}),
     minConfidence: config.ocrMinConfidence,

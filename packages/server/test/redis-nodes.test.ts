@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAccount, RedisStorage, type ServerConfig } from '../src/index.js';
+import { createAccount, type ServerConfig } from '../src/index.js';
+import { RedisStorage } from '../src/storage/redis/index.js';
 import { redisServerMissing, startRedisServer, type RedisServerProcess } from '../src/testing/redis-server.js';
 import { eventually, getQuery, startTestServer, submit, submitOk, turnstile, waitForResult, type TestServer } from './helpers.js';
 

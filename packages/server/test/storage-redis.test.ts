@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { after, before, describe } from 'node:test';
-import { RedisStorage } from '../src/storage/index.js';
+import { RedisStorage } from '../src/storage/redis/index.js';
 import { redisServerMissing, startRedisServer, type RedisServerProcess } from '../src/testing/redis-server.js';
 import { storageContract } from './storage-contract.js';
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, clientFromFlags } from '../client-options.js';
 import { EXIT } from '../exit-codes.js';
 import { Progress, abortOnInterrupt, printAnswer, reportError } from '../output.js';
-import { UsageError, type Command } from './index.js';
+import { UsageError, type Command } from '../command.js';
 
 function parse(argv: readonly string[]) {
   try {
@@ -14,9 +14,6 @@ function parse(argv: readonly string[]) {
 }
 
 export const balanceCommand: Command = {
-  name: 'balance',
-  usage: 'balance',
-  summary: 'Print the account balance',
   async run(argv) {
     const { values, positionals } = parse(argv);
     if (values.help) {
@@ -35,9 +32,6 @@ export const balanceCommand: Command = {
 };
 
 export const reportCommand: Command = {
-  name: 'report',
-  usage: 'report ID good|bad',
-  summary: "Report a task's answer as correct or wrong",
   async run(argv) {
     const { values, positionals } = parse(argv);
     if (values.help) {
@@ -58,9 +52,6 @@ export const reportCommand: Command = {
 };
 
 export const resultCommand: Command = {
-  name: 'result',
-  usage: 'result ID [--wait]',
-  summary: "Print a task's answer; exit code 10 while it is not ready, unless --wait",
   async run(argv) {
     const { values, positionals } = parse(argv);
     if (values.help) {

@@ -1,22 +1,17 @@
-/** The command table; bin.ts dispatches on it and prints it as help. */
-import { balanceCommand, reportCommand, resultCommand } from './account.js';
-import { keysCommand } from './keys.js';
-import { serveCommand } from './serve.js';
-import { solveCommand } from './solve.js';
-import { statsCommand } from './stats.js';
-import { workerCommand } from './worker.js';
+/**
+ * The command table; bin.ts dispatches on it and prints it as help. A command's module is loaded
+ * only when it runs: `solvebox --help` loads none, and the client commands never load the server
+ * (fastify, storage drivers, the OCR engine).
+ */
+import type { CommandEntry } from '../command.js';
 
-export interface Command {
-  readonly name: string;
-  readonly usage: string;
-  readonly summary: string;
-  /** Returns the process exit code. */
-  run(argv: readonly string[]): Promise<number>;
-}
-
-/** Bad flags or arguments: exit code 2 with the message. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-export const COMMANDS: readonly Command[] = [serveCommand, workerCommand, keysCommand, statsCommand, solveCommand, resultCommand, balanceCommand, reportCommand];
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'serve', usage: 'serve [--port P] [--db F | --redis URL] ...', summary: 'Run the in.php / res.php server', load: async () => (await import('./serve.js')).serveCommand },
+  { name: 'worker', usage: 'worker --redis URL [--solvers ocr,...]', summary: 'Solve tasks from a Redis deployment (scale-out)', load: async () => (await import('./worker.js')).workerCommand },
+  { name: 'keys', usage: 'keys create|list|disable|enable ...', summary: 'Manage API keys (accounts)', load: async () => (await import('./keys.js')).keysCommand },
+  { name: 'stats', usage: 'stats [--json]', summary: 'Per-solver counts and reported accuracy', load: async () => (await import('./stats.js')).statsCommand },
+  { name: 'solve', usage: 'solve <type> ...', summary: 'Solve a captcha: image, recaptcha-v2, recaptcha-v3, turnstile, cloudflare-challenge, geetest, bls', load: async () => (await import('./solve.js')).solveCommand },
+  { name: 'result', usage: 'result ID [--wait]', summary: "Print a task's answer; exit code 10 while it is not ready, unless --wait", load: async () => (await import('./account.js')).resultCommand },
+  { name: 'balance', usage: 'balance', summary: 'Print the account balance', load: async () => (await import('./account.js')).balanceCommand },
+  { name: 'report', usage: 'report ID good|bad', summary: "Report a task's answer as correct or wrong", load: async () => (await import('./account.js')).reportCommand },
+];

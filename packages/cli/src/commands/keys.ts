@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { createAccount, formatMicros, hashApiKey, parseMicros, type Account, type Storage } from '@solvebox/server';
 import { printTable } from '../output.js';
-import { UsageError, type Command } from './index.js';
-import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from './server-options.js';
+import { UsageError, type Command } from '../command.js';
+import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
 
 const USAGE = `usage:
   solvebox keys create [--threads N] [--balance X] [--no-proxy] [--db FILE | --redis URL]
@@ -16,9 +16,6 @@ const USAGE = `usage:
 ${STORAGE_USAGE}`;
 
 export const keysCommand: Command = {
-  name: 'keys',
-  usage: 'keys create|list|disable|enable ...',
-  summary: 'Manage API keys (accounts)',
   async run(argv) {
     const { values, positionals } = parse(argv);
     const [action, target, ...extra] = positionals;

@@ -1,15 +1,11 @@
 /** `solvebox serve`: run the protocol server until SIGTERM or SIGINT. */
-import { createAccount, createLogger, installLastResort, redactUrl, startServer } from '@solvebox/server';
-import type { Command } from './index.js';
-import { configFrom, optionsHelp, parseServerArgs, untilSignal } from './server-options.js';
+import type { Command } from '../command.js';
+import { configFrom, optionsHelp, parseServerArgs, untilSignal } from '../server-options.js';
 
 /** The account `npm start` creates on an empty database, so that a new user can submit at once. */
 const FIRST_ACCOUNT = { threads: 5, balanceMicros: 0, proxiesAllowed: true };
 
 export const serveCommand: Command = {
-  name: 'serve',
-  usage: 'serve [--port P] [--db F | --redis URL] ...',
-  summary: 'Run the in.php / res.php server',
   async run(argv) {
     const { help, values } = parseServerArgs(argv);
     if (help) {
@@ -17,6 +13,7 @@ export const serveCommand: Command = {
       return 0;
     }
     const config = configFrom(values);
+    const { createAccount, createLogger, installLastResort, redactUrl, startServer } = await import('@solvebox/server');
     const log = createLogger(config.logLevel);
     const server = await startServer(config, { log });
     // From here on, a fault no handler caught is logged, and the server goes on serving.

@@ -4,7 +4,7 @@ import type { ProxyInput, TaskInput } from '@solvebox/client';
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, clientFromFlags } from '../client-options.js';
 import { EXIT } from '../exit-codes.js';
 import { Progress, abortOnInterrupt, printAnswer, reportError } from '../output.js';
-import { UsageError, type Command } from './index.js';
+import { UsageError, type Command } from '../command.js';
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -161,9 +161,6 @@ function help(): string {
 }
 
 export const solveCommand: Command = {
-  name: 'solve',
-  usage: 'solve <type> ...',
-  summary: 'Solve a captcha: image, recaptcha-v2, recaptcha-v3, turnstile, cloudflare-challenge, geetest, bls',
   async run(argv) {
     const [name, ...rest] = argv;
     const kind = KINDS.find((k) => k.name === name);

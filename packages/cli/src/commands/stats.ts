@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { SolverStats } from '@solvebox/server';
 import { printTable } from '../output.js';
-import { UsageError, type Command } from './index.js';
-import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from './server-options.js';
+import { UsageError, type Command } from '../command.js';
+import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
 
 const USAGE = `usage: solvebox stats [--json] [--db FILE | --redis URL]
 
@@ -14,9 +14,6 @@ client reported count, so it says most when clients report consistently.
 ${STORAGE_USAGE}`;
 
 export const statsCommand: Command = {
-  name: 'stats',
-  usage: 'stats [--json]',
-  summary: 'Per-solver counts and reported accuracy',
   async run(argv) {
     let values;
     try {

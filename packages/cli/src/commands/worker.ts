@@ -1,7 +1,7 @@
 /** `solvebox worker`: solve tasks from a Redis deployment's queue until SIGTERM or SIGINT. */
-import { SOLVER_BACKENDS, createLogger, installLastResort, redactUrl, startWorker, type SolverBackend } from '@solvebox/server';
-import { UsageError, type Command } from './index.js';
-import { configFrom, optionsHelp, parseServerArgs, untilSignal } from './server-options.js';
+import { SOLVER_BACKENDS, type SolverBackend } from '@solvebox/server/config';
+import { UsageError, type Command } from '../command.js';
+import { configFrom, optionsHelp, parseServerArgs, untilSignal } from '../server-options.js';
 
 const USAGE = `usage: solvebox worker --redis URL [--solvers ocr,sandbox] [--concurrency N] [options]
 
@@ -16,9 +16,6 @@ as for serve. Give every process of a deployment the same routing and timing opt
 Options (the server's; those about HTTP do not apply):`;
 
 export const workerCommand: Command = {
-  name: 'worker',
-  usage: 'worker --redis URL [--solvers ocr,...]',
-  summary: 'Solve tasks from a Redis deployment (scale-out)',
   async run(argv) {
     const { help, values } = parseServerArgs(argv);
     if (help) {
@@ -30,6 +27,7 @@ export const workerCommand: Command = {
     const only = solvers !== undefined && !solvers.includes('=') ? backendList(solvers) : undefined;
     const config = configFrom(solvers !== undefined && only === undefined ? { ...rest, solvers } : rest);
     if (config.storage !== 'redis') throw new UsageError('solvebox worker needs --redis URL (or SOLVEBOX_REDIS): the state it shares with the API nodes');
+    const { createLogger, installLastResort, redactUrl, startWorker } = await import('@solvebox/server');
     const log = createLogger(config.logLevel);
     const worker = await startWorker(config, only ? { only, log } : { log });
     installLastResort(log);

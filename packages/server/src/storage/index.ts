@@ -1,19 +1,29 @@
-/** Picks the storage adapter the configuration names. */
+/**
+ * Picks the storage adapter the configuration names, and loads only that one: a Redis node never
+ * loads the SQLite driver, and a SQLite server never loads the Redis client. The adapters
+ * themselves are `@solvebox/server/storage/sqlite`, `.../redis` and `.../memory`.
+ */
 import type { ServerConfig } from '../config.js';
-import { MemoryStorage } from './memory.js';
-import { RedisStorage } from './redis/index.js';
-import { SqliteStorage } from './sqlite/index.js';
 import type { Storage } from './types.js';
 
 export type StorageConfig = Pick<ServerConfig, 'storage' | 'db' | 'sqliteBusyTimeoutMs' | 'sqliteSynchronous' | 'redisUrl' | 'redisPrefix'>;
 
 export async function createStorage(config: StorageConfig): Promise<Storage> {
-  if (config.storage === 'memory') return new MemoryStorage();
-  if (config.storage === 'redis') return RedisStorage.connect({ url: config.redisUrl, prefix: config.redisPrefix });
-  return new SqliteStorage({ file: config.db, busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+  switch (config.storage) {
+    case 'memory': {
+      const { MemoryStorage } = await import('./memory.js');
+      return new MemoryStorage();
+    }
+    case 'redis': {
+      const { RedisStorage } = await import('./redis/index.js');
+      return RedisStorage.connect({ url: config.redisUrl, prefix: config.redisPrefix });
+    }
+    case 'sqlite': {
+      const { SqliteStorage } = await import('./sqlite/index.js');
+      return new SqliteStorage({ file: config.db, busyTimeoutMs: config.sqliteBusyTimeoutMs, synchronous: config.sqliteSynchronous });
+    }
+  }
 }
 
-export { MemoryStorage } from './memory.js';
-export { RedisStorage, redactUrl, type RedisStorageOptions } from './redis/index.js';
-export { SqliteStorage } from './sqlite/index.js';
+export { redactUrl } from './redact.js';
 export * from './types.js';

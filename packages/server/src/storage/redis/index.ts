@@ -35,6 +35,7 @@ import {
   type TaskView,
 } from '../types.js';
 import { markKey } from '../marks.js';
+import { redactUrl } from '../redact.js';
 
 export interface RedisStorageOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -457,16 +458,5 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
     return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable Redis URL)';
   }
 }

@@ -1,7 +1,8 @@
 /** What `serve` and `worker` share: the server option table as flags, and stopping on a signal. */
 import { parseArgs } from 'node:util';
-import { ConfigError, OPTIONS, SqliteStorage, createStorage, envName, loadConfig, type ServerConfig, type Storage } from '@solvebox/server';
-import { UsageError } from './index.js';
+import type { Storage } from '@solvebox/server';
+import { ConfigError, OPTIONS, envName, loadConfig, type ServerConfig } from '@solvebox/server/config';
+import { UsageError } from './command.js';
 
 /** The option table as help text. */
 export function optionsHelp(): string[] {
@@ -77,5 +78,7 @@ export async function openAdminStorage(values: { db?: string | undefined; redis?
   }
   const config = configFrom(given);
   // A CLI process may wait longer for the server's write lock than a request does.
-  return config.storage === 'redis' ? createStorage(config) : new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
+  if (config.storage === 'redis') return (await import('@solvebox/server')).createStorage(config);
+  const { SqliteStorage } = await import('@solvebox/server/storage/sqlite');
+  return new SqliteStorage({ file: config.db, busyTimeoutMs: 5000 });
 }
