@@ -56,5 +56,5 @@ console.log(`crashes (failed liveness)  ${counts.crashes}`);
 console.log(`seconds                    ${((Date.now() - started) / 1000).toFixed(1)}`);
 console.log('\ncases by kind:');
 for (const [kind, n] of Object.entries(counts.byKind).sort()) console.log(`  ${kind.padEnd(36)} ${n}`);
-if (counts.failures.length > 0) console.log('\nfirst failures:\n  ' + counts.failures.join('\n  '));
+if (counts.failures.length > 0) console.log(`\nfirst failures:\n  ${counts.failures.join('\n  ')}`);
 process.exit(counts.nonProtocol + counts.unanswered + counts.hangs + counts.crashes === 0 ? 0 : 1);

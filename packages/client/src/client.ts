@@ -275,7 +275,7 @@ export class Solvebox {
       for (const id of list) results.set(id, await this.#resultState(id, options));
       return results;
     }
-    list.forEach((id, i) => results.set(id, this.#partState(id, parts[i]!, deadline)));
+    for (const [i, id] of list.entries()) results.set(id, this.#partState(id, parts[i]!, deadline));
     return results;
   }
 

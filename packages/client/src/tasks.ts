@@ -225,7 +225,7 @@ export async function taskParams(task: TaskInput): Promise<Record<string, string
     case 'bls': {
       params = { method: 'bls', instructions: task.instructions };
       const cells = await Promise.all(task.cells.map(dataUri));
-      cells.forEach((cell, i) => (params[`image_base64_${i + 1}`] = cell));
+      for (const [i, cell] of cells.entries()) params[`image_base64_${i + 1}`] = cell;
       break;
     }
   }

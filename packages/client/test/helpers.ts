@@ -168,10 +168,12 @@ export const RECAPTCHA_TEST_KEY = '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI';
 export const sandbox = (directive: string): string => `${PAGE}?sandbox=${directive}`;
 
 /** The rejection of a promise that must reject, typed loosely for assertions on error fields. */
+// biome-ignore lint/suspicious/noExplicitAny: assertions read whatever fields an error has
 export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, any>> {
   try {
     await promise;
   } catch (err) {
+    // biome-ignore lint/suspicious/noExplicitAny: as above
     return err as Error & Record<string, any>;
   }
   throw new Error('expected a rejection');

@@ -85,7 +85,7 @@ describe('retry classes', () => {
       assert.ok(slowProxy.count((s) => s.answer.includes('ERROR_SERVER_ERROR')) >= 1);
       assert.ok(retries.length >= 1 && retries.length <= 4, `retries: ${retries}`);
       // Doubling backoff with jitter: 60, 120, 240 ms ±20 %.
-      retries.forEach((delay, i) => assert.ok(delay >= 60 * 2 ** i * 0.8 && delay <= 60 * 2 ** i * 1.2, `retry ${i}: ${delay} ms`));
+      for (const [i, delay] of retries.entries()) assert.ok(delay >= 60 * 2 ** i * 0.8 && delay <= 60 * 2 ** i * 1.2, `retry ${i}: ${delay} ms`);
 
       const stuck = new Solvebox({ apiKey: await slow.newKey(), baseUrl: slowProxy.url, ...FAST, retries: 2 });
       lock.exec('BEGIN EXCLUSIVE');

@@ -32,7 +32,7 @@ const NEG_INF = -Infinity;
 function logAdd(a: number, b: number): number {
   if (a === NEG_INF) return b;
   if (b === NEG_INF) return a;
-  const max = a > b ? a : b;
+  const max = Math.max(a , b);
   return max + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
 

@@ -42,8 +42,8 @@ export class Recognizer {
   async scores(pixels: Uint8Array): Promise<FrameScores> {
     const input = new ort.Tensor('float32', Float32Array.from(pixels), [1, 1, this.info.inputHeight, this.info.inputWidth]);
     const output = await this.session.run({ pixels: input });
-    const logprobs = output['logprobs'];
-    if (!logprobs || logprobs.dims.length !== 3) throw new Error('the model did not return logprobs');
+    const logprobs = output.logprobs;
+    if (logprobs?.dims.length !== 3) throw new Error('the model did not return logprobs');
     return { data: logprobs.data as Float32Array, frames: Number(logprobs.dims[1]), classes: Number(logprobs.dims[2]) };
   }
 

@@ -7,6 +7,7 @@
  */
 import { SolverDeclined, SolverFailure, type Solution, type SolveContext, type Solver, type Task } from '@solvebox/protocol';
 import { ImageRejected, RecognizerPool, type PoolOptions } from './pool.js';
+import type { Recognition } from './recognizer.js';
 
 /** Readings less likely than this are declined by default (`--ocr-min-confidence`). */
 export const DEFAULT_MIN_CONFIDENCE = 0.35;
@@ -36,7 +37,7 @@ export class OcrSolver implements Solver {
 
   async solve(task: Task, ctx: SolveContext): Promise<Solution> {
     if (task.spec.type !== 'image') throw new Error(`the OCR solver cannot solve ${task.spec.type} tasks`);
-    let recognition;
+    let recognition: Recognition;
     try {
       recognition = await this.pool.recognize(task.spec.image, task.spec.hints, ctx.signal);
     } catch (err) {

@@ -16,7 +16,7 @@ export interface Fixture {
 }
 
 export function fixtures(): Fixture[] {
-  const list = JSON.parse(readFileSync(FIXTURE_DIR + 'fixtures.json', 'utf8')) as Omit<Fixture, 'image'>[];
+  const list = JSON.parse(readFileSync(`${FIXTURE_DIR}fixtures.json`, 'utf8')) as Omit<Fixture, 'image'>[];
   return list.map((f) => ({ ...f, image: readFileSync(FIXTURE_DIR + f.file) }));
 }
 

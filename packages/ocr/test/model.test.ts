@@ -22,7 +22,7 @@ interface Parity {
 
 describe('parity with PyTorch', () => {
   test('preprocessing gives the same pixels and onnxruntime the same scores as at training time', async () => {
-    const parity = JSON.parse(readFileSync(FIXTURE_DIR + 'parity.json', 'utf8')) as Parity[];
+    const parity = JSON.parse(readFileSync(`${FIXTURE_DIR}parity.json`, 'utf8')) as Parity[];
     const recognizer = await Recognizer.create(loadModelInfo());
     try {
       assert.equal(parity.length, fixtures().length);

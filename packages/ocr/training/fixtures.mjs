@@ -49,5 +49,5 @@ for (const [source, { caseSensitive, make }] of Object.entries(SOURCES)) {
   }
 }
 await pool.close();
-writeFileSync(dir + 'fixtures.json', JSON.stringify(fixtures, null, 2) + '\n');
+writeFileSync(`${dir}fixtures.json`, `${JSON.stringify(fixtures, null, 2)}\n`);
 console.log(`wrote ${fixtures.length} fixtures to ${dir} (passed over ${skipped} the model misread or doubted)`);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { preprocess } from '../dist/src/preprocess.js';
 
 const dir = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
-const fixtures = JSON.parse(readFileSync(dir + 'fixtures.json', 'utf8'));
+const fixtures = JSON.parse(readFileSync(`${dir}fixtures.json`, 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'solvebox-parity-'));
 const pixels = [];
 for (const { file } of fixtures) pixels.push(await preprocess(readFileSync(dir + file)));
@@ -27,5 +27,5 @@ const parity = fixtures.map(({ file }, i) => ({
   pixelsSha256: createHash('sha256').update(pixels[i]).digest('hex'),
   ...torchOut[i],
 }));
-writeFileSync(dir + 'parity.json', JSON.stringify(parity) + '\n');
+writeFileSync(`${dir}parity.json`, `${JSON.stringify(parity)}\n`);
 for (const [i, f] of fixtures.entries()) console.log(f.file, JSON.stringify(f.answer), '→', JSON.stringify(torchOut[i].greedy));

@@ -57,7 +57,7 @@ export {
   type Reply,
 } from './wire.js';
 export { SolverDeclined, SolverFailure, isSolverDeclined, isSolverFailure, type SolveContext, type Solver, type SolverFailureCode } from './solver.js';
-export { type Failure } from './params/result.js';
+export type { Failure } from './params/result.js';
 export { isHttpUrl, parseFlag, type FieldKind, type ParamSpec, type RequestParams, type UploadedFile } from './params/fields.js';
 export {
   DEFAULT_IMAGE_LIMITS,

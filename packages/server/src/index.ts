@@ -15,6 +15,6 @@ export { createAccount, type CreatedAccount } from './accounts.js';
 export { hashApiKey, newApiKey } from './identity.js';
 export { formatMicros, parseMicros } from './money.js';
 export { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS, SandboxSolver } from './solvers/sandbox.js';
-export { type Services } from './services.js';
+export type { Services } from './services.js';
 export { createLogger, type Logger } from './logger.js';
 export { installLastResort } from './last-resort.js';

@@ -123,7 +123,7 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
       case 3:
         return { body: pick(['{', '[]', 'null', '"str"', '{"key": {"$gt": ""}}', '1e999']), headers: { 'content-type': 'application/json' } };
       case 4:
-        return { body: '--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n' + 'x'.repeat(Math.floor(random() * 100)), headers: { 'content-type': pick(['multipart/form-data; boundary=b', 'multipart/form-data', 'multipart/form-data; boundary=']) } };
+        return { body: `--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n${'x'.repeat(Math.floor(random() * 100))}`, headers: { 'content-type': pick(['multipart/form-data; boundary=b', 'multipart/form-data', 'multipart/form-data; boundary=']) } };
       case 5:
         return { body: new Uint8Array(Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256))), headers: { 'content-type': pick(['application/octet-stream', 'image/png', 'application/x-www-form-urlencoded', 'text/plain']) } };
       case 6:

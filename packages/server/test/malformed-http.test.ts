@@ -105,7 +105,7 @@ describe(`malformed HTTP still gets the protocol answer (${storage})`, { skip: s
       await expectCode(t, [head('POST', '/res.php', ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${form.length + 100}`]), form], 'ERROR_BAD_PARAMETERS');
       await expectCode(t, [head('POST', '/in.php', ['Content-Type: application/x-www-form-urlencoded', 'Content-Length: 50000000']), form], 'ERROR_UPLOAD');
       // Too short: the rest is read as a second request, which is garbage; both are answered, in order.
-      const outcome = await rawExchange(t.url, [head('POST', '/res.php', ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${form.length}`]) + form + 'garbage' + CRLF + CRLF]);
+      const outcome = await rawExchange(t.url, [`${head('POST', '/res.php', ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${form.length}`]) + form}garbage${CRLF}${CRLF}`]);
       assert.deepEqual(
         outcome.responses.map((r) => [r.status, r.body]),
         [
@@ -130,7 +130,7 @@ describe(`malformed HTTP still gets the protocol answer (${storage})`, { skip: s
       await expectCode(t, [head('POST', '/res.php', te), `${form.length.toString(16)};x=1${CRLF}${form}${CRLF}0${CRLF}${CRLF}`], '0');
       // A client that vanishes mid-body gets nothing, and takes nothing down with it.
       for (let i = 0; i < 20; i++) {
-        const outcome = await rawExchange(t.url, [cutMultipart('/in.php').slice(0, 90 + i)], { then: 'close' });
+        const outcome = await rawExchange(t.url, [cutMultipart('/in.php').slice(0, 90 + i)], { afterWriting: 'close' });
         assert.equal(outcome.hung, false);
       }
       assert.ok(await answersPolls(t.url, t.key));
@@ -144,7 +144,7 @@ describe(`malformed HTTP still gets the protocol answer (${storage})`, { skip: s
     try {
       const get = head('GET', `/res.php?key=${t.key}&action=getbalance`);
       const post = (body: string): string => head('POST', '/res.php?json=1', ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${body.length}`]) + body;
-      const outcome = await rawExchange(t.url, [get + post(`key=${t.key}&action=get&id=1`) + get], { then: 'keep', expect: 3 });
+      const outcome = await rawExchange(t.url, [get + post(`key=${t.key}&action=get&id=1`) + get], { afterWriting: 'keep', expect: 3 });
       const [first, second, third] = outcome.responses.map((r) => r.body);
       assert.equal(first, '0');
       assert.match(second ?? '', /^\{"status":0,"request":"ERROR_WRONG_CAPTCHA_ID"/);

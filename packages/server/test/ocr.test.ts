@@ -12,7 +12,7 @@ import { loadConfig } from '../src/index.js';
 import { b64, getQuery, postForm, postMultipart, startTestServer, submitOk, waitForResult, type TestServer } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../ocr/test/fixtures/', import.meta.url));
-const fixtures = (JSON.parse(readFileSync(FIXTURES + 'fixtures.json', 'utf8')) as { file: string; answer: string; caseSensitive: boolean }[]).map((f) => ({
+const fixtures = (JSON.parse(readFileSync(`${FIXTURES}fixtures.json`, 'utf8')) as { file: string; answer: string; caseSensitive: boolean }[]).map((f) => ({
   ...f,
   image: readFileSync(FIXTURES + f.file),
 }));

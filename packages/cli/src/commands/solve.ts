@@ -171,7 +171,7 @@ export const solveCommand: Command = {
       }
       throw new UsageError(`unknown captcha type "${name}"; use one of ${KINDS.map((k) => k.name).join(', ')}`);
     }
-    let parsed;
+    let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({ args: [...rest], options: { ...CLIENT_FLAGS, ...kind.flags }, strict: true, allowPositionals: true });
     } catch (err) {

@@ -15,9 +15,10 @@ ${STORAGE_USAGE}`;
 
 export const statsCommand: Command = {
   async run(argv) {
-    let values;
+    const options = { ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } } as const;
+    let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true }>>['values'];
     try {
-      ({ values } = parseArgs({ args: [...argv], options: { ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
+      ({ values } = parseArgs({ args: [...argv], options, strict: true }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

@@ -19,7 +19,7 @@ export const workerCommand: Command = {
   async run(argv) {
     const { help, values } = parseServerArgs(argv);
     if (help) {
-      process.stdout.write([USAGE, ...optionsHelp()].join('\n') + '\n');
+      process.stdout.write(`${[USAGE, ...optionsHelp()].join('\n')}\n`);
       return 0;
     }
     const { solvers, ...rest } = values;

@@ -473,7 +473,7 @@ export type ServedCode = {
 }[ErrorCode];
 
 export function isKnownCode(code: string): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_CATALOG, code);
+  return  Object.hasOwn(ERROR_CATALOG, code);
 }
 
 /** The catalog entry for a code, or undefined for a code no one has documented. */

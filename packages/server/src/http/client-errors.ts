@@ -103,7 +103,7 @@ export function clientErrorHandler(svc: Services, inflight: InflightRequests, cl
     };
     // Pipelined after a complete request: that request's answer goes first. Its last bytes are in
     // the socket at 'prefinish', before Node may end a half-closed connection at 'finish'.
-    if (current && current.req.complete && !current.res.writableEnded) {
+    if (current?.req.complete && !current.res.writableEnded) {
       current.res.once('prefinish', answer);
       current.res.once('close', () => socket.destroy());
     } else answer();

@@ -140,7 +140,7 @@ export class RawCaseGenerator {
       // huge part headers
       () => ({ body: Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="key"; x="${'h'.repeat(20_000 + this.int(80_000))}"${CRLF}${CRLF}v${CRLF}--${boundary}--${CRLF}`), type: `multipart/form-data; boundary=${boundary}` }),
       // thousands of parts
-      () => ({ body: Buffer.from(Array.from({ length: 1000 + this.int(4000) }, (_, i) => `--${boundary}${CRLF}Content-Disposition: form-data; name="f${i}"${CRLF}${CRLF}${i}${CRLF}`).join('') + `--${boundary}--${CRLF}`), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({ body: Buffer.from(`${Array.from({ length: 1000 + this.int(4000) }, (_, i) => `--${boundary}${CRLF}Content-Disposition: form-data; name="f${i}"${CRLF}${CRLF}${i}${CRLF}`).join('')}--${boundary}--${CRLF}`), type: `multipart/form-data; boundary=${boundary}` }),
       // a type without a boundary, and a boundary that never appears
       () => ({ body: this.multipart(boundary), type: this.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=NOPE', 'multipart/mixed; boundary=XX']) }),
       // parts without headers, without CRLFs, with binary noise
@@ -202,7 +202,7 @@ export class RawCaseGenerator {
     return {
       kind: 'closed mid-body',
       chunks: [this.head('POST', this.pick(PATHS), [`Content-Type: ${type}`, `Content-Length: ${body.length}`]), body.subarray(0, this.int(body.length))],
-      options: { then: 'close' },
+      options: { afterWriting: 'close' },
     };
   }
 
@@ -220,7 +220,7 @@ export class RawCaseGenerator {
       // Garbage after the well-formed ones: each of those is answered, then the garbage.
       return { kind: 'pipelined, then garbage', chunks: [requests.join('') + this.pick(['garbage\r\n\r\n', 'GET\r\n\r\n', '\u0000\u0001\u0002', 'POST /in.php HTTP/9.9\r\n\r\n'])], options: { expect: count + 1 } };
     }
-    return { kind: 'pipelined', chunks: [requests.join('')], options: { then: 'keep', expect: count } };
+    return { kind: 'pipelined', chunks: [requests.join('')], options: { afterWriting: 'keep', expect: count } };
   }
 
   private garbage(): RawCase {
@@ -298,7 +298,7 @@ export function judge(counts: FuzzCounts, label: string, rawCase: RawCase, outco
     counts.hangs++;
     fail('no answer and no close within the time limit');
   }
-  if (rawCase.options.then === 'close') return; // nobody is there to answer
+  if (rawCase.options.afterWriting === 'close') return; // nobody is there to answer
   counts.responses += outcome.responses.length;
   for (const response of outcome.responses) {
     if (!isProtocolAnswer(response.status, response.body)) {

@@ -29,7 +29,7 @@ export interface RawOptions {
    * `keep` keeps the connection open until `expect` responses arrived.
    * @defaultValue 'half-close'
    */
-  readonly then?: 'half-close' | 'close' | 'keep';
+  readonly afterWriting?: 'half-close' | 'close' | 'keep';
   /** The responses expected: with `keep`, the connection stays open until they arrived. @defaultValue 1 */
   readonly expect?: number;
   /** @defaultValue 5000 */
@@ -68,7 +68,7 @@ export function parseResponses(bytes: Buffer): { responses: RawResponse[]; trail
 /** Writes `chunks` in order (each its own write) to host:port and collects the answer. */
 export function rawExchange(baseUrl: string, chunks: readonly (string | Uint8Array)[], options: RawOptions = {}): Promise<RawOutcome> {
   const { hostname, port } = new URL(baseUrl);
-  const then = options.then ?? 'half-close';
+  const afterWriting = options.afterWriting ?? 'half-close';
   const expect = options.expect ?? 1;
   return new Promise((resolve) => {
     const received: Buffer[] = [];
@@ -81,7 +81,7 @@ export function rawExchange(baseUrl: string, chunks: readonly (string | Uint8Arr
     }, options.timeoutMs ?? 5000);
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
-      if (then === 'keep' && parseResponses(Buffer.concat(received)).responses.length >= expect) socket.end();
+      if (afterWriting === 'keep' && parseResponses(Buffer.concat(received)).responses.length >= expect) socket.end();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ECONNRESET' || err.code === 'EPIPE') reset = true;
@@ -93,8 +93,8 @@ export function rawExchange(baseUrl: string, chunks: readonly (string | Uint8Arr
     });
     socket.on('connect', () => {
       for (const chunk of chunks) socket.write(chunk);
-      if (then === 'half-close') socket.end();
-      else if (then === 'close') socket.destroy();
+      if (afterWriting === 'half-close') socket.end();
+      else if (afterWriting === 'close') socket.destroy();
     });
   });
 }

@@ -291,7 +291,7 @@ export class SqliteStorage implements Storage {
       for (const { reject } of batch) reject(err);
       return;
     }
-    batch.forEach(({ resolve }, i) => resolve(outcomes[i] as AdmitOutcome));
+    for (const [i, { resolve }] of batch.entries()) resolve(outcomes[i] as AdmitOutcome);
   }
 
   /** One admission, inside the batch's transaction. */
