@@ -11,7 +11,9 @@ import { createAccount, configWith, loadConfig, startServer } from '@solvebox/se
 import { FUZZ_BODY_LIMIT, fuzzRaw } from '@solvebox/server/testing/raw-fuzz';
 import { startRedisServer } from '@solvebox/server/testing';
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: '20261130' }, redis: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: '20261130' }, redis: { type: 'boolean', default: false } },
+});
 const total = Number(values.cases);
 const seed = Number(values.seed);
 

@@ -57,7 +57,14 @@ const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
 
 async function submit(extra = {}) {
   const delay = (0.2 + Math.random() * 9.8).toFixed(3);
-  const params = new URLSearchParams({ key, method: 'turnstile', sitekey: '0x4AAAAAAAdelivery', pageurl: `https://example.com/?sandbox=delay:${delay}`, json: '1', ...extra });
+  const params = new URLSearchParams({
+    key,
+    method: 'turnstile',
+    sitekey: '0x4AAAAAAAdelivery',
+    pageurl: `https://example.com/?sandbox=delay:${delay}`,
+    json: '1',
+    ...extra,
+  });
   const r = await fetch(`${base}/in.php`, { method: 'POST', body: params }).then((res) => res.json());
   if (r.status !== 1) throw new Error(`submit refused: ${r.request}`);
   return String(r.request);

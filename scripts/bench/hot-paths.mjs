@@ -33,7 +33,20 @@ const only = new Set(values.only.split(','));
 console.error(machineLine(tool, options));
 
 /** Long deadlines and result lifetimes: the tasks polled must not change state during the run. */
-const NODE = ['--port', '0', '--sweep-interval', '1000', '--ban-failures', '1000000', '--token-deadline', '3600', '--image-deadline', '3600', '--result-ttl', '3600'];
+const NODE = [
+  '--port',
+  '0',
+  '--sweep-interval',
+  '1000',
+  '--ban-failures',
+  '1000000',
+  '--token-deadline',
+  '3600',
+  '--image-deadline',
+  '3600',
+  '--result-ttl',
+  '3600',
+];
 const SITEKEY = '6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-';
 
 async function submitJson(url, params) {
@@ -56,12 +69,17 @@ const tokenSubmit = (keys) => ({
   method: 'POST',
   path: '/in.php',
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
-  bodies: keys.map((key) => new URLSearchParams({ key, method: 'userrecaptcha', googlekey: SITEKEY, pageurl: 'https://example.com/page', json: '1' }).toString()),
+  bodies: keys.map((key) =>
+    new URLSearchParams({ key, method: 'userrecaptcha', googlekey: SITEKEY, pageurl: 'https://example.com/page', json: '1' }).toString(),
+  ),
 });
 
 /** A real PNG header padded to 10 kB: in.php reads the header, the sandbox never decodes it. */
 function imageSubmit(keys) {
-  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC',
+    'base64',
+  );
   const image = Buffer.alloc(10 * 1024);
   png.copy(image);
   for (let i = png.length; i < image.length; i++) image[i] = (i * 31 + 7) & 0xff;

@@ -139,8 +139,9 @@ async function autocannonLoad(url, request, seconds, connections) {
   const { default: autocannon } = await import('autocannon');
   return new Promise((resolve, reject) => {
     const requests = request.bodies?.map((body) => ({ method: request.method, path: request.path, headers: request.headers, body }));
-    autocannon({ url: url + request.path, method: request.method, headers: request.headers, ...(requests ? { requests } : {}), connections, duration: seconds }, (err, r) =>
-      err ? reject(err) : resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts }),
+    autocannon(
+      { url: url + request.path, method: request.method, headers: request.headers, ...(requests ? { requests } : {}), connections, duration: seconds },
+      (err, r) => (err ? reject(err) : resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts })),
     );
   });
 }
@@ -175,7 +176,9 @@ export async function compare(tool, name, bareUrl, caseUrl, request, options, ba
     ratios: pairs.map((p) => p.ratio),
     failed: pairs.reduce((s, p) => s + p.x.bad, 0),
   };
-  console.error(`${name}: ratio ${row.ratio.toFixed(2)} (pairs ${row.ratios.map((r) => r.toFixed(2)).join(' ')}), ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`);
+  console.error(
+    `${name}: ratio ${row.ratio.toFixed(2)} (pairs ${row.ratios.map((r) => r.toFixed(2)).join(' ')}), ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`,
+  );
   return row;
 }
 

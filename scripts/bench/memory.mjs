@@ -26,7 +26,19 @@ const storage = new SqliteStorage({ file: db });
 const keys = [];
 for (let i = 0; i < 100; i++) keys.push((await createAccount(storage, { threads: 100_000, balanceMicros: 0, proxiesAllowed: false })).key);
 await storage.close();
-const { url, pid } = await solvebox(['serve', '--db', db, '--port', '0', '--solvers', '*=sandbox', '--result-ttl', String(RESULT_TTL_S), '--ban-failures', '1000000']);
+const { url, pid } = await solvebox([
+  'serve',
+  '--db',
+  db,
+  '--port',
+  '0',
+  '--solvers',
+  '*=sandbox',
+  '--result-ttl',
+  String(RESULT_TTL_S),
+  '--ban-failures',
+  '1000000',
+]);
 
 const submitRequests = keys.map((key) => ({
   method: 'POST',
@@ -39,7 +51,13 @@ const submitRequests = keys.map((key) => ({
 async function pollRequests() {
   const requests = [];
   for (const key of keys.slice(0, 20)) {
-    const params = new URLSearchParams({ key, method: 'turnstile', sitekey: '0x4AAAAAAAmemory', pageurl: 'https://example.com/login?sandbox=delay:2', json: '1' });
+    const params = new URLSearchParams({
+      key,
+      method: 'turnstile',
+      sitekey: '0x4AAAAAAAmemory',
+      pageurl: 'https://example.com/login?sandbox=delay:2',
+      json: '1',
+    });
     const r = await fetch(`${url}/in.php`, { method: 'POST', body: params }).then((res) => res.json());
     requests.push({ method: 'GET', path: `/res.php?key=${key}&action=get&id=${r.request}&json=1` });
   }
@@ -55,7 +73,8 @@ const taskRows = () => {
   }
 };
 
-const step = (what, result) => console.error(`${what}: ${result.sent} requests, ${Math.round(result.rps)} req/s, ${result.failed} failed; RSS ${rssMb(pid).toFixed(1)} MB`);
+const step = (what, result) =>
+  console.error(`${what}: ${result.sent} requests, ${Math.round(result.rps)} req/s, ${result.failed} failed; RSS ${rssMb(pid).toFixed(1)} MB`);
 
 step('warm-up submits', await loadCount(url, submitRequests, { amount: 5000, connections: 50, maxSeconds: 60 }));
 step('warm-up polls', await loadCount(url, await pollRequests(), { amount: 50_000, connections: 50, maxSeconds: 60 }));

@@ -42,8 +42,16 @@ async function load(urls, request) {
     urls.map(
       (url) =>
         new Promise((resolve, reject) => {
-          autocannon({ url: url + request.path, method: request.method, body: request.body, headers: request.headers, connections: Math.max(1, Math.round(CONNECTIONS / urls.length)), duration: SECONDS }, (err, r) =>
-            err ? reject(err) : resolve(r),
+          autocannon(
+            {
+              url: url + request.path,
+              method: request.method,
+              body: request.body,
+              headers: request.headers,
+              connections: Math.max(1, Math.round(CONNECTIONS / urls.length)),
+              duration: SECONDS,
+            },
+            (err, r) => (err ? reject(err) : resolve(r)),
           );
         }),
     ),
@@ -91,20 +99,30 @@ function workloads(key, taskId) {
       method: 'POST',
       path: '/in.php',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ key, method: 'userrecaptcha', googlekey: '6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-', pageurl: 'https://example.com/page', json: '1' }).toString(),
+      body: new URLSearchParams({
+        key,
+        method: 'userrecaptcha',
+        googlekey: '6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-',
+        pageurl: 'https://example.com/page',
+        json: '1',
+      }).toString(),
     },
   ];
 }
 
 async function firstTask(url, key) {
-  const r = await fetch(`${url}/in.php?key=${key}&method=userrecaptcha&googlekey=6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-&pageurl=https://example.com/&json=1`).then((res) => res.json());
+  const r = await fetch(
+    `${url}/in.php?key=${key}&method=userrecaptcha&googlekey=6Le-wvkSAAAAAPBMRTvw0Q4Muexq9bi0DJwx_mJ-&pageurl=https://example.com/&json=1`,
+  ).then((res) => res.json());
   if (r.status !== 1) throw new Error(`could not submit the task to poll: ${r.request}`);
   return r.request;
 }
 
 const NODE_FLAGS = ['--port', '0', '--run-solvers', '0', '--sweep-interval', '1000', '--ban-failures', '1000000'];
 const only = new Set(values.only.split(','));
-console.log(`windows of ${SECONDS} s, ${PAIRS} pairs, ${CONNECTIONS} connections, ${PINNED ? 'servers and Redis pinned to core 0, load to core 1' : 'NOT pinned (no taskset): expect noise'}`);
+console.log(
+  `windows of ${SECONDS} s, ${PAIRS} pairs, ${CONNECTIONS} connections, ${PINNED ? 'servers and Redis pinned to core 0, load to core 1' : 'NOT pinned (no taskset): expect noise'}`,
+);
 const bare = await startBare();
 const rows = [];
 

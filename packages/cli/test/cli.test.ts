@@ -67,7 +67,14 @@ describe('solvebox keys', () => {
 
       const listed = run(['keys', 'list', '--json', '--db', db]);
       assert.equal(listed.status, 0, listed.stderr);
-      const [account] = JSON.parse(listed.stdout) as { id: number; threads: number; balance: string; proxiesAllowed: boolean; keyHint: string; disabled: boolean }[];
+      const [account] = JSON.parse(listed.stdout) as {
+        id: number;
+        threads: number;
+        balance: string;
+        proxiesAllowed: boolean;
+        keyHint: string;
+        disabled: boolean;
+      }[];
       assert.ok(account);
       assert.deepEqual([account.threads, account.balance, account.proxiesAllowed, account.disabled], [2, '3.5', false, false]);
       assert.ok(key.startsWith(account.keyHint.replace('…', '')));
@@ -136,7 +143,12 @@ describe('solvebox serve', () => {
       }
       assert.equal(answer, `OK|${OCR_FIXTURE.answer}`);
       assert.equal(await text(`${first.url}/res.php?key=${key}&action=reportgood&id=${image.slice(3)}`), 'OK_REPORT_RECORDED');
-      const stats = JSON.parse(run(['stats', '--json', '--db', db]).stdout) as { solver: string; solved: number; reportedGood: number; reportedAccuracy: number }[];
+      const stats = JSON.parse(run(['stats', '--json', '--db', db]).stdout) as {
+        solver: string;
+        solved: number;
+        reportedGood: number;
+        reportedAccuracy: number;
+      }[];
       assert.deepEqual(
         stats.map((s) => [s.solver, s.solved, s.reportedGood, s.reportedAccuracy]),
         [

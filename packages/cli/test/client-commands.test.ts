@@ -37,12 +37,23 @@ describe('client commands', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'solvebox-cli-client-'));
-    server = await startServer(configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', tokenDeadlineMs: 5000, solvers: loadConfig({ solvers: '*=sandbox' }).solvers }));
+    server = await startServer(
+      configWith({
+        host: '127.0.0.1',
+        port: 0,
+        db: join(dir, 'db.sqlite'),
+        logLevel: 'silent',
+        tokenDeadlineMs: 5000,
+        solvers: loadConfig({ solvers: '*=sandbox' }).solvers,
+      }),
+    );
     const { key } = await createAccount(server.services.storage, { threads: 10, balanceMicros: 2_500_000, proxiesAllowed: true });
     env = { SOLVEBOX_URL: server.url, SOLVEBOX_KEY: key };
     // A real 8×8 PNG (in.php reads image headers), padded: decoders ignore bytes after its end.
     const bytes = Buffer.alloc(300, 7);
-    bytes.set(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64'));
+    bytes.set(
+      Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64'),
+    );
     png = join(dir, 'captcha.png');
     writeFileSync(png, bytes);
     for (let i = 1; i <= 9; i++) writeFileSync(join(dir, `cell${i}.png`), Buffer.concat([bytes, Buffer.from([i])]));
@@ -56,10 +67,33 @@ describe('client commands', () => {
     const runs: Array<[string[], RegExp]> = [
       [['solve', 'turnstile', '--sitekey', '1x00000000000000000000AA', '--pageurl', 'https://example.com/'], /^XXXX\.DUMMY\.TOKEN\.XXXX\n$/],
       [['solve', 'image', png, '--numeric', '1', '--min-len', '4', '--max-len', '4'], /^[0-9]{4}\n$/],
-      [['solve', 'recaptcha-v2', '--sitekey', '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', '--pageurl', 'https://example.com/', '--invisible'], /^03SANDBOX_\w+\n$/],
-      [['solve', 'recaptcha-v3', '--sitekey', '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', '--pageurl', 'https://example.com/', '--action', 'login', '--min-score', '0.7'], /^03SANDBOX_\w+\n$/],
-      [['solve', 'cloudflare-challenge', '--pageurl', 'https://example.com/', '--proxy', 'u:p@203.0.113.1:3128', '--user-agent', 'UA/1'], /^\{"token":"SANDBOX_\w+","userAgent":"UA\/1"\}\n$/],
-      [['solve', 'geetest', '--gt', 'f1ab2cdefa3456789012345678901234', '--challenge', 'c0ffee', '--pageurl', 'https://example.com/'], /^\{"challenge":"c0ffee","validate":"\w+","seccode":"\w+\|jordan"\}\n$/],
+      [
+        ['solve', 'recaptcha-v2', '--sitekey', '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', '--pageurl', 'https://example.com/', '--invisible'],
+        /^03SANDBOX_\w+\n$/,
+      ],
+      [
+        [
+          'solve',
+          'recaptcha-v3',
+          '--sitekey',
+          '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+          '--pageurl',
+          'https://example.com/',
+          '--action',
+          'login',
+          '--min-score',
+          '0.7',
+        ],
+        /^03SANDBOX_\w+\n$/,
+      ],
+      [
+        ['solve', 'cloudflare-challenge', '--pageurl', 'https://example.com/', '--proxy', 'u:p@203.0.113.1:3128', '--user-agent', 'UA/1'],
+        /^\{"token":"SANDBOX_\w+","userAgent":"UA\/1"\}\n$/,
+      ],
+      [
+        ['solve', 'geetest', '--gt', 'f1ab2cdefa3456789012345678901234', '--challenge', 'c0ffee', '--pageurl', 'https://example.com/'],
+        /^\{"challenge":"c0ffee","validate":"\w+","seccode":"\w+\|jordan"\}\n$/,
+      ],
       [['solve', 'bls', '--instructions', '664', ...Array.from({ length: 9 }, (_, i) => join(dir, `cell${i + 1}.png`))], /^\[[1-9](, [1-9])*\]\n$/],
     ];
     for (const [args, expected] of runs) {
@@ -106,7 +140,9 @@ describe('client commands', () => {
 
   test('balance, report and result', async () => {
     assert.deepEqual(await cli(['balance'], env), { status: 0, stdout: '2.5\n', stderr: '' });
-    const solved = JSON.parse((await cli(['solve', 'turnstile', '--sitekey', '1x00000000000000000000AA', '--pageurl', 'https://example.com/', '--json', ...FAST], env)).stdout) as { taskId: string };
+    const solved = JSON.parse(
+      (await cli(['solve', 'turnstile', '--sitekey', '1x00000000000000000000AA', '--pageurl', 'https://example.com/', '--json', ...FAST], env)).stdout,
+    ) as { taskId: string };
     assert.equal((await cli(['result', solved.taskId], env)).stdout, 'XXXX.DUMMY.TOKEN.XXXX\n');
     assert.equal((await cli(['report', solved.taskId, 'good'], env)).stdout, 'OK_REPORT_RECORDED\n');
     const again = await cli(['report', solved.taskId, 'bad'], env);
@@ -114,7 +150,9 @@ describe('client commands', () => {
     assert.match(again.stderr, /ERROR_DUPLICATE_REPORT/);
 
     // Long enough that the task is still pending when a CLI started on a loaded machine asks.
-    const submitted = await fetch(`${server.url}/in.php?key=${env.SOLVEBOX_KEY}&method=turnstile&sitekey=x&pageurl=${encodeURIComponent('https://example.com/?sandbox=delay:3')}`);
+    const submitted = await fetch(
+      `${server.url}/in.php?key=${env.SOLVEBOX_KEY}&method=turnstile&sitekey=x&pageurl=${encodeURIComponent('https://example.com/?sandbox=delay:3')}`,
+    );
     const id = (await submitted.text()).slice(3);
     const pending = await cli(['result', id], env);
     assert.equal(pending.status, 10);
@@ -132,7 +170,9 @@ describe('client commands', () => {
   test('Ctrl-C stops a solve at once with exit code 130', async () => {
     const started = performance.now();
     // Two seconds is ample for the CLI to start and submit, even on a loaded machine.
-    const run = await cli(['solve', 'turnstile', '--sitekey', 'x', '--pageurl', 'https://example.com/?sandbox=delay:30', ...FAST], env, (kill) => setTimeout(() => kill('SIGINT'), 2000));
+    const run = await cli(['solve', 'turnstile', '--sitekey', 'x', '--pageurl', 'https://example.com/?sandbox=delay:30', ...FAST], env, (kill) =>
+      setTimeout(() => kill('SIGINT'), 2000),
+    );
     assert.equal(run.status, 130);
     assert.ok(performance.now() - started < 7000);
     assert.match(run.stderr, /ABORTED/);

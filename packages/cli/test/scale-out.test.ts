@@ -148,7 +148,9 @@ async function drive(c: Client, nodes: readonly string[], total: number, lanes: 
 }
 
 describe('scale-out on Redis', { skip: redisServerMissing() }, () => {
-  test('2 API nodes, 2 workers, 1000 tasks round-robin: each completes exactly once, the thread limit always holds, and a worker killed with SIGKILL loses nothing', { timeout: 120_000 }, async (t) => {
+  test('2 API nodes, 2 workers, 1000 tasks round-robin: each completes exactly once, the thread limit always holds, and a worker killed with SIGKILL loses nothing', {
+    timeout: 120_000,
+  }, async (t) => {
     const redis = await startRedisServer();
     const prefix = `scale-${randomUUID()}:`;
     const processes: Launched[] = [];
@@ -176,19 +178,28 @@ describe('scale-out on Redis', { skip: redisServerMissing() }, () => {
 
       const c = client(key);
       let killedAt = 0;
-      const answers = await drive(c, nodes.map((n) => n.url!), 1000, threads + 4, (done) => {
-        if (done === 300 && killedAt === 0) {
-          killedAt = done;
-          workers[0]!.child.kill('SIGKILL');
-        }
-      });
+      const answers = await drive(
+        c,
+        nodes.map((n) => n.url!),
+        1000,
+        threads + 4,
+        (done) => {
+          if (done === 300 && killedAt === 0) {
+            killedAt = done;
+            workers[0]!.child.kill('SIGKILL');
+          }
+        },
+      );
       sampling = false;
       await sampling$;
 
       t.diagnostic(`busy threads: at most ${maxBusy} of ${threads} in ${samples} samples; answers seen: ${JSON.stringify(Object.fromEntries(c.seen))}`);
       assert.equal(answers.size, 1000, 'every task answered');
       assert.equal(killedAt, 300, 'a worker was killed mid-run');
-      assert.ok([...answers.values()].every((a) => a.length > 20), 'every answer is a sandbox token');
+      assert.ok(
+        [...answers.values()].every((a) => a.length > 20),
+        'every answer is a sandbox token',
+      );
       assert.ok(samples > 50, `sampled the thread count ${samples} times`);
       assert.ok(maxBusy <= threads, `at most ${threads} threads busy at any sample (saw ${maxBusy})`);
       assert.ok(maxBusy >= threads - 2, `the clients kept the threads busy (saw at most ${maxBusy})`);
@@ -228,15 +239,21 @@ describe('scale-out on Redis', { skip: redisServerMissing() }, () => {
       const c = client(key);
 
       let outage: Promise<void> | undefined;
-      const answers = await drive(c, nodes.map((n) => n.url!), 240, 8, (done) => {
-        if (done === 60 && !outage) {
-          outage = (async () => {
-            await redis.stop('SIGKILL');
-            await sleep(1500);
-            await redis.restart();
-          })();
-        }
-      });
+      const answers = await drive(
+        c,
+        nodes.map((n) => n.url!),
+        240,
+        8,
+        (done) => {
+          if (done === 60 && !outage) {
+            outage = (async () => {
+              await redis.stop('SIGKILL');
+              await sleep(1500);
+              await redis.restart();
+            })();
+          }
+        },
+      );
       await outage;
 
       t.diagnostic(`answers seen around the outage: ${JSON.stringify(Object.fromEntries(c.seen))}`);

@@ -128,8 +128,24 @@ const DEFAULTS = {
 const LONG_POLL_MARGIN_MS = 5_000;
 
 const OPTION_NAMES = new Set([
-  'apiKey', 'baseUrl', 'fetch', 'pollIntervalMs', 'firstPollDelayMs', 'timeoutMs', 'requestTimeoutMs', 'retries', 'retryBaseDelayMs',
-  'threadWaitMs', 'threadWaitIntervalMs', 'onBan', 'banWaitMs', 'resubmitUnsolvable', 'concurrency', 'idempotentSubmits', 'longPoll', 'onProgress',
+  'apiKey',
+  'baseUrl',
+  'fetch',
+  'pollIntervalMs',
+  'firstPollDelayMs',
+  'timeoutMs',
+  'requestTimeoutMs',
+  'retries',
+  'retryBaseDelayMs',
+  'threadWaitMs',
+  'threadWaitIntervalMs',
+  'onBan',
+  'banWaitMs',
+  'resubmitUnsolvable',
+  'concurrency',
+  'idempotentSubmits',
+  'longPoll',
+  'onProgress',
 ]);
 
 type Answer = Exclude<ParsedAnswer, { kind: 'garbled' }>;
@@ -185,7 +201,10 @@ export class Solvebox {
   }
 
   /** The `cf_clearance` cookie and the user agent it is bound to; use both through the same proxy. */
-  async cloudflareChallenge(params: { pageurl: string; proxy: ProxyInput; userAgent?: string; pingback?: string }, options?: CallOptions): Promise<ClearanceAnswer> {
+  async cloudflareChallenge(
+    params: { pageurl: string; proxy: ProxyInput; userAgent?: string; pingback?: string },
+    options?: CallOptions,
+  ): Promise<ClearanceAnswer> {
     return (await this.solve({ type: 'cloudflareChallenge', ...params }, options)).answer;
   }
 
@@ -218,7 +237,8 @@ export class Solvebox {
           const raw = await this.#poll(taskId, deadline, progress, this.#options.firstPollDelayMs ?? FIRST_POLL_DELAY_MS[type]);
           return { taskId, answer: decodeAnswer(task.type, raw.value, raw.extra, task), elapsedMs: deadline.elapsedMs, tasks };
         } catch (err) {
-          const resubmit = err instanceof Error && (err as SolveboxError).code === 'ERROR_CAPTCHA_UNSOLVABLE' && tasks <= (this.#options.resubmitUnsolvable ?? 0);
+          const resubmit =
+            err instanceof Error && (err as SolveboxError).code === 'ERROR_CAPTCHA_UNSOLVABLE' && tasks <= (this.#options.resubmitUnsolvable ?? 0);
           if (!resubmit) throw err;
           progress({ phase: 'resubmitting', failedTaskId: taskId, code: 'ERROR_CAPTCHA_UNSOLVABLE', elapsedMs: deadline.elapsedMs });
           deadline.taskId = undefined;

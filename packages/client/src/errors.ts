@@ -88,7 +88,12 @@ export class TransportError extends SolveboxError {
     context: ErrorContext,
     options?: { cause?: unknown; status?: number },
   ) {
-    super('TRANSPORT', 'Check the base URL and the network; the request is retried with backoff where that is safe.', { ...context, errorText: message }, options);
+    super(
+      'TRANSPORT',
+      'Check the base URL and the network; the request is retried with backoff where that is safe.',
+      { ...context, errorText: message },
+      options,
+    );
     this.status = options?.status;
   }
 }
@@ -135,5 +140,5 @@ export function errorClassFor(code: string): typeof SolveboxError | undefined {
 export function errorForCode(code: string, context: ErrorContext): SolveboxError {
   const entry = catalogEntry(code);
   const Class = errorClassFor(code) ?? UnknownCodeError;
-  return new Class(code, entry?.fix ?? 'This code is not documented; see the service\'s documentation.', context);
+  return new Class(code, entry?.fix ?? "This code is not documented; see the service's documentation.", context);
 }

@@ -28,7 +28,16 @@ export {
   type Endpoint,
   type ErrorKind,
 } from './errors.js';
-export { AnswerFormatError, type AnswerOf, type ClearanceAnswer, type GeetestAnswer, type ImageHints, type ProxyInput, type TaskInput, type TaskKind } from './tasks.js';
+export {
+  AnswerFormatError,
+  type AnswerOf,
+  type ClearanceAnswer,
+  type GeetestAnswer,
+  type ImageHints,
+  type ProxyInput,
+  type TaskInput,
+  type TaskKind,
+} from './tasks.js';
 export type { ImageInput } from './images.js';
 /** Verifies the signature of a Solvebox pingback (see docs/protocol.md, "Pingback"). */
 export { verifyPingback, PINGBACK_SIGNATURE_HEADER } from '@solvebox/protocol';

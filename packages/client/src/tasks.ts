@@ -8,7 +8,13 @@ import { toBytes, toBase64, type ImageInput } from './images.js';
 /** `login:password@host:port` or `host:port` with its type, or the parts. */
 export type ProxyInput =
   | { readonly type: 'HTTP' | 'HTTPS' | 'SOCKS4' | 'SOCKS5'; readonly address: string }
-  | { readonly type: 'HTTP' | 'HTTPS' | 'SOCKS4' | 'SOCKS5'; readonly host: string; readonly port: number; readonly login?: string; readonly password?: string };
+  | {
+      readonly type: 'HTTP' | 'HTTPS' | 'SOCKS4' | 'SOCKS5';
+      readonly host: string;
+      readonly port: number;
+      readonly login?: string;
+      readonly password?: string;
+    };
 
 export interface ImageHints {
   /** The answer has two or more words. */
@@ -267,7 +273,12 @@ function geetestAnswer(value: unknown): GeetestAnswer {
 /** BLS cells arrive as `[1, 4, 7]` (CaptchaAI's guide) or `1,4,7` (its examples). */
 function blsAnswer(value: unknown): number[] {
   const text = Array.isArray(value) ? value.join(',') : asText(value);
-  const cells = text.replace(/^\s*\[|\]\s*$/g, '').split(',').map((c) => c.trim()).filter((c) => c !== '').map(Number);
+  const cells = text
+    .replace(/^\s*\[|\]\s*$/g, '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+    .map(Number);
   if (cells.some((c) => !Number.isInteger(c) || c < 1 || c > 9)) throw new AnswerFormatError(`the BLS answer is not a list of cells: ${text.slice(0, 50)}`);
   return cells;
 }

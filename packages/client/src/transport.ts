@@ -36,12 +36,7 @@ function causeCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export async function exchange(
-  options: TransportOptions,
-  endpoint: Endpoint,
-  params: Readonly<Record<string, string>>,
-  deadline: Deadline,
-): Promise<Exchange> {
+export async function exchange(options: TransportOptions, endpoint: Endpoint, params: Readonly<Record<string, string>>, deadline: Deadline): Promise<Exchange> {
   deadline.check();
   const redact = (text: string): string => (options.secret === '' ? text : text.split(options.secret).join('[key]'));
   const controller = new AbortController();
@@ -59,9 +54,7 @@ export async function exchange(
   // Submits are POSTed (images do not fit a URL, and the key stays out of access logs); results are
   // read with GET, the form every vendor documents.
   const init: RequestInit =
-    endpoint === 'in.php'
-      ? { method: 'POST', body: new URLSearchParams(params), signal: controller.signal }
-      : { method: 'GET', signal: controller.signal };
+    endpoint === 'in.php' ? { method: 'POST', body: new URLSearchParams(params), signal: controller.signal } : { method: 'GET', signal: controller.signal };
   const target = endpoint === 'in.php' ? url : `${url}?${new URLSearchParams(params)}`;
   try {
     let response: Response;
@@ -80,7 +73,9 @@ export async function exchange(
       body = await response.text();
     } catch (err) {
       if (deadline.signal?.aborted) throw new AbortError(deadline.context({ endpoint }), deadline.signal.reason);
-      throw new TransportError(`the answer broke off${timedOut ? ' (request timeout)' : ''}`, true, deadline.context({ endpoint }), { cause: { message: redact((err as Error).message) } });
+      throw new TransportError(`the answer broke off${timedOut ? ' (request timeout)' : ''}`, true, deadline.context({ endpoint }), {
+        cause: { message: redact((err as Error).message) },
+      });
     }
     if (response.status !== 200) {
       throw new TransportError(`HTTP ${response.status}`, true, deadline.context({ endpoint }), { status: response.status });

@@ -61,7 +61,10 @@ test('REPORT_NOT_RECORDED in both spellings is a fix-request error', () => {
 test('user_agent or useragent', () => {
   assert.deepEqual(decodeAnswer('cloudflareChallenge', 'cf', { user_agent: 'A' }), { token: 'cf', userAgent: 'A' });
   assert.deepEqual(decodeAnswer('cloudflareChallenge', 'cf', { useragent: 'B' }), { token: 'cf', userAgent: 'B' });
-  assert.deepEqual(decodeAnswer('cloudflareChallenge', 'cf', {}, { type: 'cloudflareChallenge', pageurl: 'x', proxy: { type: 'HTTP', address: 'h:1' }, userAgent: 'C' }), { token: 'cf', userAgent: 'C' });
+  assert.deepEqual(
+    decodeAnswer('cloudflareChallenge', 'cf', {}, { type: 'cloudflareChallenge', pageurl: 'x', proxy: { type: 'HTTP', address: 'h:1' }, userAgent: 'C' }),
+    { token: 'cf', userAgent: 'C' },
+  );
 });
 
 test('a GeeTest answer as an object or as a JSON string, with or without geetest_ keys', () => {
@@ -85,5 +88,9 @@ test('codes written as ERROR: 1004 or ERROR:1004; bare balances; garbage', () =>
   assert.equal(parseAnswer('').kind, 'garbled');
   assert.equal(parseAnswer('<html>502</html>').kind, 'garbled');
   assert.equal(parseAnswer('{"status":1').kind, 'garbled');
-  assert.deepEqual(parseAnswer('{"status":0,"request":"ERROR_ZERO_BALANCE","error_text":"no threads"}'), { kind: 'code', code: 'ERROR_ZERO_BALANCE', errorText: 'no threads' });
+  assert.deepEqual(parseAnswer('{"status":0,"request":"ERROR_ZERO_BALANCE","error_text":"no threads"}'), {
+    kind: 'code',
+    code: 'ERROR_ZERO_BALANCE',
+    errorText: 'no threads',
+  });
 });

@@ -35,12 +35,16 @@ describe('typed helpers', () => {
     assert.match(await client.recaptchaV3({ sitekey: RECAPTCHA_TEST_KEY, pageurl: PAGE, action: 'login', minScore: 0.7 }), /^03SANDBOX_/);
   });
 
-  test('turnstile: the providers\' test key gives the dummy token', async () => {
+  test("turnstile: the providers' test key gives the dummy token", async () => {
     assert.equal(await client.turnstile({ sitekey: '1x00000000000000000000AA', pageurl: PAGE }), 'XXXX.DUMMY.TOKEN.XXXX');
   });
 
   test('cloudflareChallenge: the clearance and its user agent', async () => {
-    const answer = await client.cloudflareChallenge({ pageurl: PAGE, proxy: { type: 'HTTP', host: '203.0.113.7', port: 3128, login: 'u', password: 'p' }, userAgent: 'UA/9' });
+    const answer = await client.cloudflareChallenge({
+      pageurl: PAGE,
+      proxy: { type: 'HTTP', host: '203.0.113.7', port: 3128, login: 'u', password: 'p' },
+      userAgent: 'UA/9',
+    });
     assert.match(answer.token, /^SANDBOX_/);
     assert.equal(answer.userAgent, 'UA/9');
   });

@@ -27,7 +27,16 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-client-'));
-  const config = configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', sweepIntervalMs: 50, solverRetryDelayMs: 20, solvers: SANDBOX_ONLY, ...overrides });
+  const config = configWith({
+    host: '127.0.0.1',
+    port: 0,
+    db: join(dir, 'db.sqlite'),
+    logLevel: 'silent',
+    sweepIntervalMs: 50,
+    solverRetryDelayMs: 20,
+    solvers: SANDBOX_ONLY,
+    ...overrides,
+  });
   const server = await startServer(config);
   const keys = new Map<string, number>();
   return {
@@ -120,20 +129,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('Service temporarily overloaded');
         return;
       }
-      const upstream = httpRequest(
-        { host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          const parts: Buffer[] = [];
-          answer.on('data', (c: Buffer) => parts.push(c));
-          answer.on('end', () => {
-            const text = Buffer.concat(parts).toString();
-            record.answer = fault ?? text;
-            if (fault === 'forward-then-drop') return void res.socket?.destroy();
-            if (fault === 'forward-then-empty') return void res.writeHead(200).end('');
-            res.writeHead(answer.statusCode ?? 502, answer.headers).end(text);
-          });
-        },
-      );
+      const upstream = httpRequest({ host: targetUrl.hostname, port: targetUrl.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        const parts: Buffer[] = [];
+        answer.on('data', (c: Buffer) => parts.push(c));
+        answer.on('end', () => {
+          const text = Buffer.concat(parts).toString();
+          record.answer = fault ?? text;
+          if (fault === 'forward-then-drop') return void res.socket?.destroy();
+          if (fault === 'forward-then-empty') return void res.writeHead(200).end('');
+          res.writeHead(answer.statusCode ?? 502, answer.headers).end(text);
+        });
+      });
       upstream.on('error', () => res.socket?.destroy());
       upstream.end(body);
     });
@@ -154,7 +160,10 @@ export const FAST: Partial<SolveboxOptions> = {
 };
 
 /** A real 8×8 PNG (in.php reads image headers); bytes after its end vary with the seed and are ignored by decoders. */
-const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC',
+  'base64',
+);
 
 export function pngBytes(size = 300, seed = 1): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);

@@ -154,16 +154,22 @@ describe('retry classes', () => {
 
   test('task-failed: thrown with the task id; unsolvable tasks are resubmitted if asked, never polled again', async () => {
     const c = await client();
-    await assert.rejects(c.turnstile({ sitekey: 'x', pageurl: sandbox('proxy-fail'), proxy: { type: 'HTTP', address: '192.0.2.1:80' } }), (err: Error & { code: string; taskId: string }) => {
-      assert.equal(err.name, 'TaskFailedError');
-      assert.equal(err.code, 'ERROR_PROXY_CONNECTION_FAILED');
-      assert.match(err.taskId, /^[0-9]{16}$/);
-      return true;
-    });
+    await assert.rejects(
+      c.turnstile({ sitekey: 'x', pageurl: sandbox('proxy-fail'), proxy: { type: 'HTTP', address: '192.0.2.1:80' } }),
+      (err: Error & { code: string; taskId: string }) => {
+        assert.equal(err.name, 'TaskFailedError');
+        assert.equal(err.code, 'ERROR_PROXY_CONNECTION_FAILED');
+        assert.match(err.taskId, /^[0-9]{16}$/);
+        return true;
+      },
+    );
 
     proxy.seen.length = 0;
     const resubmitting = await client({ resubmitUnsolvable: 2 });
-    await assert.rejects(resubmitting.turnstile({ sitekey: 'x', pageurl: sandbox('unsolvable') }), { name: 'TaskFailedError', code: 'ERROR_CAPTCHA_UNSOLVABLE' });
+    await assert.rejects(resubmitting.turnstile({ sitekey: 'x', pageurl: sandbox('unsolvable') }), {
+      name: 'TaskFailedError',
+      code: 'ERROR_CAPTCHA_UNSOLVABLE',
+    });
     const ids = proxy.seen.filter(submits).map((s) => /"request":"([0-9]+)"/.exec(s.answer)?.[1]);
     assert.equal(ids.length, 3, 'the first task and two fresh ones');
     for (const id of ids) {
@@ -182,7 +188,10 @@ describe('retry classes', () => {
     };
     try {
       const codes: string[] = [];
-      assert.equal(await c.turnstile({ sitekey: '1x00000000000000000000AA', pageurl: PAGE }, { onProgress: (e) => e.phase === 'retrying' && codes.push(e.code) }), 'XXXX.DUMMY.TOKEN.XXXX');
+      assert.equal(
+        await c.turnstile({ sitekey: '1x00000000000000000000AA', pageurl: PAGE }, { onProgress: (e) => e.phase === 'retrying' && codes.push(e.code) }),
+        'XXXX.DUMMY.TOKEN.XXXX',
+      );
       assert.deepEqual(codes, ['TRANSPORT', 'TRANSPORT', 'TRANSPORT']);
     } finally {
       proxy.fault = () => undefined;
@@ -214,7 +223,10 @@ describe('submits are never repeated blindly', () => {
       dropNext = true;
       const result = await learned.solve(turnstileTask());
       assert.equal(await t.taskCount(key), 3, 'the replayed submit did not create a second task');
-      const keys = proxy.seen.filter(submits).slice(-2).map((s) => s.params.get('idempotency_key'));
+      const keys = proxy.seen
+        .filter(submits)
+        .slice(-2)
+        .map((s) => s.params.get('idempotency_key'));
       assert.equal(keys[0], keys[1], 'the retry carried the same idempotency key');
       assert.match(result.answer, /^0\.SANDBOX_/);
     } finally {

@@ -24,7 +24,10 @@ test('the README SDK example runs', { timeout: 60_000 }, async () => {
   try {
     writeFileSync(file, script);
     writeFileSync(join(dir, 'captcha.png'), pngBytes());
-    const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: dir, env: { ...process.env, SOLVEBOX_URL: t.url, SOLVEBOX_KEY: await t.newKey(10) } });
+    const { stdout } = await promisify(execFile)(process.execPath, [file], {
+      cwd: dir,
+      env: { ...process.env, SOLVEBOX_URL: t.url, SOLVEBOX_KEY: await t.newKey(10) },
+    });
     assert.match(stdout, /text: '[0-9]{4,6}'/);
     assert.match(stdout, /turnstile: 'XXXX\.DUMMY\.TOKEN\.XXXX'/);
     assert.match(stdout, /clearance: \{\s+token: 'SANDBOX_\w+',\s+userAgent: 'Mozilla\/5\.0'\s+\}/);

@@ -225,7 +225,13 @@ describe('rucaptcha-2captcha 2.2.1', () => {
     }));
   test('Cloudflare challenge, get2 with the price, balance and both reports', () =>
     fast(async () => {
-      const clearance = await client().send({ method: 'cloudflare_challenge', pageurl: PAGE, proxy: '203.0.113.10:3128', proxytype: 'HTTP', userAgent: 'Mozilla/5.0' });
+      const clearance = await client().send({
+        method: 'cloudflare_challenge',
+        pageurl: PAGE,
+        proxy: '203.0.113.10:3128',
+        proxytype: 'HTTP',
+        userAgent: 'Mozilla/5.0',
+      });
       assert.match(String(await client().get(clearance)), /^SANDBOX_/);
       const priced = await client().getWithPrice(await client().send({ method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: `${PAGE}?r=price` }));
       assert.deepEqual(priced, { token: 'XXXX.DUMMY.TOKEN.XXXX', price: '0' });
@@ -335,10 +341,15 @@ interface Solution {
   text?: string;
   error?: string;
 }
-type GetSolutions = (captchas: Record<string, unknown>[], token: string, options?: Record<string, unknown>) => Promise<{ solutions: Solution[]; error?: Solution }>;
+type GetSolutions = (
+  captchas: Record<string, unknown>[],
+  token: string,
+  options?: Record<string, unknown>,
+) => Promise<{ solutions: Solution[]; error?: Solution }>;
 
 describe('puppeteer-extra-plugin-recaptcha 3.6.8 (2captcha provider)', () => {
-  const getSolutions = (): GetSolutions => (require('puppeteer-extra-plugin-recaptcha/dist/provider/2captcha.js') as { getSolutions: GetSolutions }).getSolutions;
+  const getSolutions = (): GetSolutions =>
+    (require('puppeteer-extra-plugin-recaptcha/dist/provider/2captcha.js') as { getSolutions: GetSolutions }).getSolutions;
   let restore: () => void;
   before(() => (restore = dialSolveboxForHttps(solvebox)));
   after(() => restore());
@@ -375,7 +386,9 @@ describe('puppeteer-extra-plugin-recaptcha 3.6.8 (2captcha provider)', () => {
 test('none of these clients runs an install script', () => {
   // They are installed by the root `npm ci`; a future client with an install script (one that
   // downloads a browser, say) must be installed separately with scripts disabled.
-  const lock = JSON.parse(readFileSync(new URL('../../../../package-lock.json', import.meta.url), 'utf8')) as { packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }> };
+  const lock = JSON.parse(readFileSync(new URL('../../../../package-lock.json', import.meta.url), 'utf8')) as {
+    packages: Record<string, { hasInstallScript?: boolean; dev?: boolean }>;
+  };
   const withScripts = Object.entries(lock.packages)
     .filter(([, entry]) => entry.hasInstallScript)
     .map(([path]) => path.replace(/^.*node_modules\//, ''));

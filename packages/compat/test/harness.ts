@@ -29,7 +29,11 @@ export interface Solvebox {
 export async function startSolvebox(): Promise<Solvebox> {
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-compat-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', join(dir, 'solvebox.db'), '--solvers', '*=sandbox', '--ban-failures', '1000'], { env });
+  const child: ChildProcessWithoutNullStreams = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--db', join(dir, 'solvebox.db'), '--solvers', '*=sandbox', '--ban-failures', '1000'],
+    { env },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -106,8 +110,10 @@ export function dialSolveboxForHttps(solvebox: Pick<Solvebox, 'port'>): () => vo
 export async function withFastTimers<T>(factor: number, body: () => Promise<T>): Promise<T> {
   const realSetTimeout = globalThis.setTimeout;
   const realSetInterval = globalThis.setInterval;
-  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => realSetTimeout(callback, Math.ceil((ms ?? 0) / factor), ...args)) as typeof setTimeout;
-  globalThis.setInterval = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => realSetInterval(callback, Math.ceil((ms ?? 0) / factor), ...args)) as typeof setInterval;
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+    realSetTimeout(callback, Math.ceil((ms ?? 0) / factor), ...args)) as typeof setTimeout;
+  globalThis.setInterval = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+    realSetInterval(callback, Math.ceil((ms ?? 0) / factor), ...args)) as typeof setInterval;
   try {
     return await body();
   } finally {
@@ -117,7 +123,10 @@ export async function withFastTimers<T>(factor: number, body: () => Promise<T>):
 }
 
 /** A real PNG (8×8), as a client would read it from a file. */
-export const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+export const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC',
+  'base64',
+);
 /** Padded past the 100-byte minimum image size; decoders ignore bytes after an image's end. */
 export const IMAGE = Buffer.concat([PNG, Buffer.alloc(300, 7)]);
 

@@ -131,7 +131,9 @@ try {
 
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 console.log(`\nCaptcha families the model never trained on: ${PER_FAMILY} fresh images each (seed ${SEED}), Solvebox through a default server\n`);
-console.log('| family | Solvebox, ignoring case | exact | declined | right when answered | right when declined | without declining | ddddocr | ddddocr beta | ahead of ddddocr |');
+console.log(
+  '| family | Solvebox, ignoring case | exact | declined | right when answered | right when declined | without declining | ddddocr | ddddocr beta | ahead of ddddocr |',
+);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const best = Math.max(r.dddd, r.ddddBeta);
@@ -141,7 +143,11 @@ for (const r of rows) {
 }
 const visible = rows.filter((r) => r.name in DEBIAN_FAMILIES);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-console.log(`\nMean over the Debian families (the goal: ahead of ddddocr on each, and at least 75 %): Solvebox ${pct(mean(visible.map((r) => r.folded)))}, ddddocr ${pct(mean(visible.map((r) => r.dddd)))}, ddddocr beta ${pct(mean(visible.map((r) => r.ddddBeta)))}`);
+console.log(
+  `\nMean over the Debian families (the goal: ahead of ddddocr on each, and at least 75 %): Solvebox ${pct(mean(visible.map((r) => r.folded)))}, ddddocr ${pct(mean(visible.map((r) => r.dddd)))}, ddddocr beta ${pct(mean(visible.map((r) => r.ddddBeta)))}`,
+);
 const allDeclined = rows.reduce((a, r) => a + r.declinedCount, 0);
 const allDeclinedRight = rows.reduce((a, r) => a + r.declinedRight * r.declinedCount, 0);
-console.log(`Declined readings that would have been right, over every family: ${allDeclined ? pct(allDeclinedRight / allDeclined) : '–'} of ${allDeclined} (the goal: under 20 %)`);
+console.log(
+  `Declined readings that would have been right, over every family: ${allDeclined ? pct(allDeclinedRight / allDeclined) : '–'} of ${allDeclined} (the goal: under 20 %)`,
+);

@@ -52,9 +52,26 @@ const heldOut = join(training, 'data', `test-${PER_SOURCE}`);
 let seed = 77001;
 for (const source of Object.keys(SOURCES)) {
   if (!existsSync(join(heldOut, 'test', `${source}.images`))) {
-    execFileSync(process.execPath, [join(training, 'make-dataset.mjs'), '--out', heldOut, '--split', 'test', '--source', source, '--count', String(PER_SOURCE), '--seed', String(seed), '--originals'], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(training, 'make-dataset.mjs'),
+        '--out',
+        heldOut,
+        '--split',
+        'test',
+        '--source',
+        source,
+        '--count',
+        String(PER_SOURCE),
+        '--seed',
+        String(seed),
+        '--originals',
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
   seed += 1;
 }
@@ -195,7 +212,12 @@ async function benchTesseract(samples, work) {
   );
   const perSecond = files.length / ((performance.now() - started) / 1000);
   // Tesseract reads no spaces or operators here: it is scored on the answer's characters alone.
-  return { ...score(samples, predictions, ({ answer }) => answer.replace(/[^0-9a-zA-Z]/g, '')), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), perSecond };
+  return {
+    ...score(samples, predictions, ({ answer }) => answer.replace(/[^0-9a-zA-Z]/g, '')),
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    perSecond,
+  };
 }
 
 // ---- through the server ------------------------------------------------------------------------
@@ -253,7 +275,9 @@ try {
 const serverLatency = await benchServer(loadHeldOut('synthetic').slice(0, Number(values['server-images'])));
 
 console.log(`\nOCR on held-out splits: ${PER_SOURCE} images per source (Tesseract: the first ${TESS_PER_SOURCE}), ${WORKERS} workers, pool warmed\n`);
-console.log('| source | case-sensitive source | ours: exact | ours: ignoring case | ours: CER | ours: p50 ms | ours: p99 ms | ours: img/s | Tesseract: ignoring case | Tesseract: CER | Tesseract: p50 ms | Tesseract: img/s | accuracy ×, ignoring case | speed × |');
+console.log(
+  '| source | case-sensitive source | ours: exact | ours: ignoring case | ours: CER | ours: p50 ms | ours: p99 ms | ours: img/s | Tesseract: ignoring case | Tesseract: CER | Tesseract: p50 ms | Tesseract: img/s | accuracy ×, ignoring case | speed × |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { source, caseSensitive, ours, tess } of rows) {
   const accuracyRatio = tess.folded > 0 ? `${(ours.folded / tess.folded).toFixed(1)}×` : '∞ (Tesseract 0)';
@@ -267,8 +291,12 @@ console.log('|---|---|---|---|---|');
 for (const { source, ours, hinted } of rows) {
   if (hinted) console.log(`| ${source} | ${SOURCES[source].length} | ${pct(hinted.exact)} | ${pct(hinted.folded)} | ${pct(ours.folded)} |`);
 }
-console.log(`\nWith the server's default --ocr-min-confidence ${MIN_CONFIDENCE}, readings below it are declined (ERROR_CAPTCHA_UNSOLVABLE or the fallback solver):\n`);
+console.log(
+  `\nWith the server's default --ocr-min-confidence ${MIN_CONFIDENCE}, readings below it are declined (ERROR_CAPTCHA_UNSOLVABLE or the fallback solver):\n`,
+);
 console.log('| source | declined | accuracy of the answers given, ignoring case |');
 console.log('|---|---|---|');
 for (const { source, ours } of rows) console.log(`| ${source} | ${pct(ours.declined)} | ${pct(ours.acceptedAccuracy)} |`);
-console.log(`\nSolve latency through a real server (in.php base64 submit → res.php answer, 2 ms polls, synthetic images, one at a time): median ${ms(serverLatency.p50)} ms, p99 ${ms(serverLatency.p99)} ms`);
+console.log(
+  `\nSolve latency through a real server (in.php base64 submit → res.php answer, 2 ms polls, synthetic images, one at a time): median ${ms(serverLatency.p50)} ms, p99 ${ms(serverLatency.p99)} ms`,
+);

@@ -32,7 +32,7 @@ const NEG_INF = -Infinity;
 function logAdd(a: number, b: number): number {
   if (a === NEG_INF) return b;
   if (b === NEG_INF) return a;
-  const max = Math.max(a , b);
+  const max = Math.max(a, b);
   return max + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
 
@@ -106,9 +106,7 @@ export function constrainedDecode(scores: FrameScores, constraints: Constraints,
         extended.label = logAdd(extended.label, (c === last ? beam.blank : total) + s);
       }
     }
-    beams = new Map(
-      [...next.entries()].sort((a, b) => logAdd(b[1].blank, b[1].label) - logAdd(a[1].blank, a[1].label)).slice(0, beamWidth),
-    );
+    beams = new Map([...next.entries()].sort((a, b) => logAdd(b[1].blank, b[1].label) - logAdd(a[1].blank, a[1].label)).slice(0, beamWidth));
   }
   let best: Reading | undefined;
   for (const beam of beams.values()) {

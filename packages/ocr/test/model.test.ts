@@ -78,8 +78,12 @@ describe('the worker pool', () => {
   test('an animated GIF is read by its first frame', async () => {
     const f = fixtures().find((x) => x.source === 'svg-captcha-easy')!;
     const { width, height } = await sharp(f.image).metadata();
-    const blankFrame = await sharp({ create: { width: width!, height: height!, channels: 3, background: '#ffffff' } }).png().toBuffer();
-    const animated = await sharp([f.image, blankFrame], { join: { animated: true } }).gif({ loop: 0, delay: [500, 500] }).toBuffer();
+    const blankFrame = await sharp({ create: { width: width!, height: height!, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
+    const animated = await sharp([f.image, blankFrame], { join: { animated: true } })
+      .gif({ loop: 0, delay: [500, 500] })
+      .toBuffer();
     assert.equal((await sharp(animated).metadata()).pages, 2);
     const r = await pool.recognize(animated, hintsFor(true));
     assert.ok('text' in r && r.text === f.answer, JSON.stringify(r));

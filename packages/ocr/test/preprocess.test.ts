@@ -47,7 +47,7 @@ test('full black is set by the 99th percentile of ink, so a few stray dots do no
   rgb.fill(205, (30 * INPUT_WIDTH + 150) * 3, (30 * INPUT_WIDTH + 151) * 3);
   const grey = inkOnPaper(rgb, 3);
   assert.equal(at(grey, 60, 16), 0, 'the text is black, not the grey a stretch to the dots would give');
-  assert.equal(at(grey, 150, 30), 127, 'half the text\'s distance is mid grey: 255 - round(50 * 255 / 100)');
+  assert.equal(at(grey, 150, 30), 127, "half the text's distance is mid grey: 255 - round(50 * 255 / 100)");
   assert.equal(grey[200], 0);
 });
 
@@ -71,7 +71,9 @@ test('second looks see the same image differently: the margin cut away, or salt 
       if (y === 25 && x % 40 === 20) rgb.fill(0, (y * width + x) * 3, (y * width + x + 1) * 3);
     }
   }
-  const png = await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   const decoded = await decode(png);
   assert.deepEqual([decoded.width, decoded.height], [width, height]);
   const [plain, cropped, denoised] = await Promise.all([preprocess(png), secondLook(decoded, 'cropped'), secondLook(decoded, 'denoised')]);

@@ -113,5 +113,6 @@ test('an ambiguous reading has low confidence', () => {
 test('the search is deterministic', () => {
   const scores = frames(...clear('ab'), { c: 0.34, e: 0.33, o: 0.32 }, { '': 0.98 });
   const first = constrainedDecode(scores, { allowed: [...Array(62).keys()].map((i) => i + 1), minLength: 1, maxLength: 8 });
-  for (let i = 0; i < 5; i++) assert.deepEqual(constrainedDecode(scores, { allowed: [...Array(62).keys()].map((i) => i + 1), minLength: 1, maxLength: 8 }), first);
+  for (let i = 0; i < 5; i++)
+    assert.deepEqual(constrainedDecode(scores, { allowed: [...Array(62).keys()].map((i) => i + 1), minLength: 1, maxLength: 8 }), first);
 });

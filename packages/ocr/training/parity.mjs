@@ -20,7 +20,11 @@ const pixels = [];
 for (const { file } of fixtures) pixels.push(await preprocess(readFileSync(dir + file)));
 writeFileSync(join(work, 'pixels.u8'), Buffer.concat(pixels));
 const torchOut = JSON.parse(
-  execFileSync('/usr/bin/python3', [fileURLToPath(new URL('parity.py', import.meta.url)), join(work, 'pixels.u8'), '../model/ocr.pt'], { encoding: 'utf8', maxBuffer: 1 << 26, cwd: fileURLToPath(new URL('.', import.meta.url)) }),
+  execFileSync('/usr/bin/python3', [fileURLToPath(new URL('parity.py', import.meta.url)), join(work, 'pixels.u8'), '../model/ocr.pt'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    cwd: fileURLToPath(new URL('.', import.meta.url)),
+  }),
 );
 const parity = fixtures.map(({ file }, i) => ({
   file,

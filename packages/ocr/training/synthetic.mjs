@@ -122,19 +122,25 @@ function paintBackground(rng, ctx, width, height, bg) {
   if (chance(rng, 0.3)) {
     // Texture: soft blobs of nearby colours.
     for (let i = int(rng, 10, 60); i > 0; i -= 1) {
-      ctx.fillStyle = rgb(bg.map((c) => c + between(rng, -BACKGROUND_DRIFT, BACKGROUND_DRIFT)), between(rng, 0.2, 0.6));
+      ctx.fillStyle = rgb(
+        bg.map((c) => c + between(rng, -BACKGROUND_DRIFT, BACKGROUND_DRIFT)),
+        between(rng, 0.2, 0.6),
+      );
       ctx.beginPath();
       ctx.arc(between(rng, 0, width), between(rng, 0, height), between(rng, 2, height / 3), 0, Math.PI * 2);
       ctx.fill();
     }
   }
   if (chance(rng, 0.2)) {
-    ctx.strokeStyle = rgb(bg.map((c) => c + between(rng, -90, 90)), between(rng, 0.4, 1));
+    ctx.strokeStyle = rgb(
+      bg.map((c) => c + between(rng, -90, 90)),
+      between(rng, 0.4, 1),
+    );
     ctx.lineWidth = between(rng, 0.5, 1.5);
     const step = between(rng, 6, 16);
     ctx.beginPath();
-    for (let x = between(rng, 0, step); x < width; x += step) (ctx.moveTo(x, 0), ctx.lineTo(x + between(rng, -4, 4), height));
-    for (let y = between(rng, 0, step); y < height; y += step) (ctx.moveTo(0, y), ctx.lineTo(width, y + between(rng, -4, 4)));
+    for (let x = between(rng, 0, step); x < width; x += step) ctx.moveTo(x, 0), ctx.lineTo(x + between(rng, -4, 4), height);
+    for (let y = between(rng, 0, step); y < height; y += step) ctx.moveTo(0, y), ctx.lineTo(width, y + between(rng, -4, 4));
     ctx.stroke();
   }
 }
@@ -195,7 +201,15 @@ function paintClutter(rng, ctx, width, height, fg) {
     ctx.beginPath();
     ctx.moveTo(between(rng, 0, width * 0.2), between(rng, 0, height));
     if (chance(rng, 0.4)) ctx.lineTo(between(rng, width * 0.8, width), between(rng, 0, height));
-    else ctx.bezierCurveTo(between(rng, 0, width), between(rng, -height, 2 * height), between(rng, 0, width), between(rng, -height, 2 * height), between(rng, width * 0.8, width), between(rng, 0, height));
+    else
+      ctx.bezierCurveTo(
+        between(rng, 0, width),
+        between(rng, -height, 2 * height),
+        between(rng, 0, width),
+        between(rng, -height, 2 * height),
+        between(rng, width * 0.8, width),
+        between(rng, 0, height),
+      );
     ctx.stroke();
   }
   // Dense speckle covers a share of the whole area (up to about a tenth), whatever the size.

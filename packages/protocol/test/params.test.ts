@@ -22,7 +22,8 @@ const request = (fields: Record<string, string>, files: Record<string, UploadedF
   fields: new Map(Object.entries(fields)),
   files: new Map(Object.entries(files)),
 });
-const parse = (fields: Record<string, string>, files?: Record<string, UploadedFile>) => parseSubmission(request(fields, files), { limits: DEFAULT_IMAGE_LIMITS });
+const parse = (fields: Record<string, string>, files?: Record<string, UploadedFile>) =>
+  parseSubmission(request(fields, files), { limits: DEFAULT_IMAGE_LIMITS });
 
 test('base64: tolerated forms decode to the same bytes; invalid text does not decode', () => {
   const bytes = png(300);
@@ -69,38 +70,89 @@ test('proxies: accepted forms, and what is refused', () => {
     proxy: { type: 'SOCKS5', host: 'proxy.example.com', port: 1080, login: 'user', password: 'pa:ss' },
   });
   assert.equal(parseProxy('[2001:db8::1]:3128', 'HTTPS').ok, true);
-  for (const [proxy, type] of [['1.2.3.4', 'HTTP'], ['1.2.3.4:0', 'HTTP'], ['1.2.3.4:65536', 'HTTP'], [':80', 'HTTP'], ['a b:80', 'HTTP'], ['u@h:80', 'HTTP'], ['h:80', 'FTP']] as const) {
+  for (const [proxy, type] of [
+    ['1.2.3.4', 'HTTP'],
+    ['1.2.3.4:0', 'HTTP'],
+    ['1.2.3.4:65536', 'HTTP'],
+    [':80', 'HTTP'],
+    ['a b:80', 'HTTP'],
+    ['u@h:80', 'HTTP'],
+    ['h:80', 'FTP'],
+  ] as const) {
     const result = parseProxy(proxy, type);
     assert.equal(result.ok ? 'ok' : result.code, 'ERROR_BAD_PROXY', `${proxy} ${type}`);
   }
 });
 
 test('submissions: each method builds its task; hints and options are carried', () => {
-  const image = parse({ method: 'base64', body: b64(png(200)), numeric: '4', min_len: '4', max_len: '6', regsense: '1', lang: 'EN', textinstructions: 'red letters' });
+  const image = parse({
+    method: 'base64',
+    body: b64(png(200)),
+    numeric: '4',
+    min_len: '4',
+    max_len: '6',
+    regsense: '1',
+    lang: 'EN',
+    textinstructions: 'red letters',
+  });
   assert.ok(image.ok);
   assert.equal(image.submission.spec.type, 'image');
   if (image.submission.spec.type === 'image') {
-    assert.deepEqual(image.submission.spec.hints, { phrase: false, caseSensitive: true, numeric: 4, calc: false, minLength: 4, maxLength: 6, language: 0, lang: 'en', instructions: 'red letters' });
+    assert.deepEqual(image.submission.spec.hints, {
+      phrase: false,
+      caseSensitive: true,
+      numeric: 4,
+      calc: false,
+      minLength: 4,
+      maxLength: 6,
+      language: 0,
+      lang: 'en',
+      instructions: 'red letters',
+    });
     assert.equal(image.submission.spec.format, 'png');
   }
   const upload = parse({ method: 'post' }, { file: { filename: 'c.png', data: png(200) } });
   assert.ok(upload.ok);
 
-  const recaptcha = parse({ method: 'userrecaptcha', googlekey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', pageurl: 'https://a.example/x', version: 'v3', min_score: '0.7', action: 'login', proxy: '1.2.3.4:80', proxytype: 'HTTP', pingback: 'https://cb.example/', soft_id: '4580' });
+  const recaptcha = parse({
+    method: 'userrecaptcha',
+    googlekey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+    pageurl: 'https://a.example/x',
+    version: 'v3',
+    min_score: '0.7',
+    action: 'login',
+    proxy: '1.2.3.4:80',
+    proxytype: 'HTTP',
+    pingback: 'https://cb.example/',
+    soft_id: '4580',
+  });
   assert.ok(recaptcha.ok);
   assert.deepEqual(recaptcha.submission, {
-    spec: { type: 'userrecaptcha', googlekey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', pageurl: 'https://a.example/x', version: 'v3', enterprise: false, invisible: false, minScore: 0.7, action: 'login' },
+    spec: {
+      type: 'userrecaptcha',
+      googlekey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI',
+      pageurl: 'https://a.example/x',
+      version: 'v3',
+      enterprise: false,
+      invisible: false,
+      minScore: 0.7,
+      action: 'login',
+    },
     proxy: { proxy: '1.2.3.4:80', proxytype: 'HTTP' },
     pingback: 'https://cb.example/',
     softId: 4580,
   });
 
-  const bls = parse({ method: 'bls', instructions: '664', ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`image_base64_${i + 1}`, b64(png(150))])) });
+  const bls = parse({
+    method: 'bls',
+    instructions: '664',
+    ...Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`image_base64_${i + 1}`, b64(png(150))])),
+  });
   assert.ok(bls.ok);
   assert.equal(bls.submission.spec.type === 'bls' && bls.submission.spec.images.length, 9);
 });
 
-test('submissions: the first problem answers, with the method\'s own code', () => {
+test("submissions: the first problem answers, with the method's own code", () => {
   const code = (fields: Record<string, string>) => {
     const r = parse(fields);
     return r.ok ? 'ok' : r.code;

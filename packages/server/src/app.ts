@@ -137,7 +137,10 @@ export function buildApp(svc: Services): FastifyInstance {
   // Readiness, for a load balancer: 200 while storage answers, 503 while it does not.
   app.get('/health', async (_request, reply) => {
     const health = await checkHealth(svc);
-    return reply.code(health.status === 'ok' ? 200 : 503).header('cache-control', 'no-store').send(health);
+    return reply
+      .code(health.status === 'ok' ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send(health);
   });
 
   app.setNotFoundHandler((_request, reply) => {
@@ -164,4 +167,3 @@ export function buildApp(svc: Services): FastifyInstance {
 
   return app;
 }
-

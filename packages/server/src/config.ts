@@ -108,7 +108,10 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
 
 /** `type=value,type=value` for per-task-type settings; `*=value` sets every type. */
 function parsePerType<T>(flag: string, value: string, parseOne: (v: string) => T, into: Record<TaskType, T>): void {
-  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const eq = part.indexOf('=');
     if (eq < 0) throw new ConfigError(`--${flag} takes type=value pairs separated by commas, got "${part}"`);
     const type = part.slice(0, eq).trim();
@@ -197,8 +200,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Task ids in JSON in.php answers: `captchaai` sends a number for userrecaptcha and a string otherwise (as CaptchaAI does); `string` always sends a string (as 2Captcha does).',
     apply: (c, v) => (c.jsonIds = parseChoice('json-ids', v, ['captchaai', 'string'] as const)),
   },
-  { flag: 'image-min-bytes', kind: 'bytes', default: '100', doc: 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.', apply: (c, v) => (c.imageMinBytes = count('image-min-bytes', v)) },
-  { flag: 'image-max-bytes', kind: 'bytes', default: '102400', doc: 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.', apply: (c, v) => (c.imageMaxBytes = count('image-max-bytes', v, 1)) },
+  {
+    flag: 'image-min-bytes',
+    kind: 'bytes',
+    default: '100',
+    doc: 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.',
+    apply: (c, v) => (c.imageMinBytes = count('image-min-bytes', v)),
+  },
+  {
+    flag: 'image-max-bytes',
+    kind: 'bytes',
+    default: '102400',
+    doc: 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.',
+    apply: (c, v) => (c.imageMaxBytes = count('image-max-bytes', v, 1)),
+  },
   {
     flag: 'image-max-side',
     kind: 'count',
@@ -213,8 +228,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Largest request body read at all (a BLS task carries nine images); larger bodies answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.',
     apply: (c, v) => (c.bodyLimitBytes = count('body-limit-bytes', v, 1024)),
   },
-  { flag: 'ban-failures', kind: 'count', default: '5', doc: 'Failed authentications from one IP that trigger IP_BANNED.', apply: (c, v) => (c.banFailures = count('ban-failures', v, 1)) },
-  { flag: 'ban-window', kind: 'seconds', default: '60', doc: 'Seconds within which those failures must fall.', apply: (c, v) => (c.banWindowMs = seconds('ban-window', v)) },
+  {
+    flag: 'ban-failures',
+    kind: 'count',
+    default: '5',
+    doc: 'Failed authentications from one IP that trigger IP_BANNED.',
+    apply: (c, v) => (c.banFailures = count('ban-failures', v, 1)),
+  },
+  {
+    flag: 'ban-window',
+    kind: 'seconds',
+    default: '60',
+    doc: 'Seconds within which those failures must fall.',
+    apply: (c, v) => (c.banWindowMs = seconds('ban-window', v)),
+  },
   { flag: 'ban-duration', kind: 'seconds', default: '300', doc: 'Seconds an IP stays banned.', apply: (c, v) => (c.banMs = seconds('ban-duration', v)) },
   {
     flag: 'auth-cache',
@@ -223,10 +250,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Seconds an API key is remembered after a storage read, so that polls and submits skip that read. A key disabled with `solvebox keys` stops working within this time (at once for `getbalance` and reports). 0 reads storage on every request.',
     apply: (c, v) => (c.authCacheMs = Math.round(parseNumber('auth-cache', v, { integer: false, min: 0, max: 3600 }) * 1000)),
   },
-  { flag: 'image-deadline', kind: 'seconds', default: '90', doc: 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.', apply: (c, v) => (c.imageDeadlineMs = seconds('image-deadline', v)) },
-  { flag: 'token-deadline', kind: 'seconds', default: '300', doc: 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.', apply: (c, v) => (c.tokenDeadlineMs = seconds('token-deadline', v)) },
-  { flag: 'result-ttl', kind: 'seconds', default: '900', doc: 'Seconds a finished task stays readable; then ERROR_WRONG_CAPTCHA_ID.', apply: (c, v) => (c.resultTtlMs = seconds('result-ttl', v)) },
-  { flag: 'bad-proxy-ttl', kind: 'seconds', default: '600', doc: 'Seconds a proxy that failed stays refused with ERROR_BAD_PROXY.', apply: (c, v) => (c.badProxyTtlMs = seconds('bad-proxy-ttl', v)) },
+  {
+    flag: 'image-deadline',
+    kind: 'seconds',
+    default: '90',
+    doc: 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.',
+    apply: (c, v) => (c.imageDeadlineMs = seconds('image-deadline', v)),
+  },
+  {
+    flag: 'token-deadline',
+    kind: 'seconds',
+    default: '300',
+    doc: 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.',
+    apply: (c, v) => (c.tokenDeadlineMs = seconds('token-deadline', v)),
+  },
+  {
+    flag: 'result-ttl',
+    kind: 'seconds',
+    default: '900',
+    doc: 'Seconds a finished task stays readable; then ERROR_WRONG_CAPTCHA_ID.',
+    apply: (c, v) => (c.resultTtlMs = seconds('result-ttl', v)),
+  },
+  {
+    flag: 'bad-proxy-ttl',
+    kind: 'seconds',
+    default: '600',
+    doc: 'Seconds a proxy that failed stays refused with ERROR_BAD_PROXY.',
+    apply: (c, v) => (c.badProxyTtlMs = seconds('bad-proxy-ttl', v)),
+  },
   {
     flag: 'bad-pair-ttl',
     kind: 'seconds',
@@ -234,8 +285,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Seconds a sitekey/pageurl pair reported invalid stays refused with ERROR_BAD_TOKEN_OR_PAGEURL.',
     apply: (c, v) => (c.badPairTtlMs = seconds('bad-pair-ttl', v)),
   },
-  { flag: 'solver-attempts', kind: 'count', default: '3', doc: 'Attempts per task before ERROR_CAPTCHA_UNSOLVABLE.', apply: (c, v) => (c.solverAttempts = count('solver-attempts', v, 1, 100)) },
-  { flag: 'solver-retry-delay', kind: 'millis', default: '1000', doc: 'Milliseconds before a failed attempt is tried again.', apply: (c, v) => (c.solverRetryDelayMs = count('solver-retry-delay', v)) },
+  {
+    flag: 'solver-attempts',
+    kind: 'count',
+    default: '3',
+    doc: 'Attempts per task before ERROR_CAPTCHA_UNSOLVABLE.',
+    apply: (c, v) => (c.solverAttempts = count('solver-attempts', v, 1, 100)),
+  },
+  {
+    flag: 'solver-retry-delay',
+    kind: 'millis',
+    default: '1000',
+    doc: 'Milliseconds before a failed attempt is tried again.',
+    apply: (c, v) => (c.solverRetryDelayMs = count('solver-retry-delay', v)),
+  },
   {
     flag: 'circuit-failures',
     kind: 'count',
@@ -243,7 +306,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Consecutive solver crashes after which in.php answers ERROR_INTERNAL_SERVER_ERROR for its task types.',
     apply: (c, v) => (c.circuitFailures = count('circuit-failures', v, 1)),
   },
-  { flag: 'circuit-cooldown', kind: 'seconds', default: '30', doc: 'Seconds before a crashed solver is given tasks again.', apply: (c, v) => (c.circuitCooldownMs = seconds('circuit-cooldown', v)) },
+  {
+    flag: 'circuit-cooldown',
+    kind: 'seconds',
+    default: '30',
+    doc: 'Seconds before a crashed solver is given tasks again.',
+    apply: (c, v) => (c.circuitCooldownMs = seconds('circuit-cooldown', v)),
+  },
   {
     flag: 'solvers',
     kind: 'string',
@@ -266,7 +335,13 @@ export const OPTIONS: readonly OptionSpec[] = [
       c.fallbacks = fallbacks;
     },
   },
-  { flag: 'ocr-workers', kind: 'count', default: '0', doc: 'OCR worker threads, each with its own model session; 0 means one per CPU.', apply: (c, v) => (c.ocrWorkers = count('ocr-workers', v, 0, 256)) },
+  {
+    flag: 'ocr-workers',
+    kind: 'count',
+    default: '0',
+    doc: 'OCR worker threads, each with its own model session; 0 means one per CPU.',
+    apply: (c, v) => (c.ocrWorkers = count('ocr-workers', v, 0, 256)),
+  },
   {
     flag: 'ocr-min-confidence',
     kind: 'string',
@@ -307,12 +382,18 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: '`full`: in.php answers `OK` only once the task is on disk, so it survives a crash of the process or the machine; concurrent writes share one fsync (group commit). `normal`: once it is in the write-ahead log, which survives a crash of the process but not of the machine.',
     apply: (c, v) => (c.sqliteSynchronous = parseChoice('sqlite-synchronous', v, ['normal', 'full'] as const)),
   },
-  { flag: 'sweep-interval', kind: 'millis', default: '1000', doc: 'Milliseconds between passes that expire overdue tasks and old results.', apply: (c, v) => (c.sweepIntervalMs = count('sweep-interval', v, 10)) },
+  {
+    flag: 'sweep-interval',
+    kind: 'millis',
+    default: '1000',
+    doc: 'Milliseconds between passes that expire overdue tasks and old results.',
+    apply: (c, v) => (c.sweepIntervalMs = count('sweep-interval', v, 10)),
+  },
   {
     flag: 'pingback',
     kind: 'flag',
     default: '1',
-    doc: 'Deliver answers to the `pingback` URL of a task: a POST of `id` and `code`, signed with the account\'s key (see docs/protocol.md), retried after 1, 4 and 16 seconds.',
+    doc: "Deliver answers to the `pingback` URL of a task: a POST of `id` and `code`, signed with the account's key (see docs/protocol.md), retried after 1, 4 and 16 seconds.",
     apply: (c, v) => (c.pingback = parseFlag('pingback', v)),
   },
   {

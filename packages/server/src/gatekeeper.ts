@@ -15,7 +15,9 @@ import type { ServerConfig } from './config.js';
 import { hashApiKey } from './identity.js';
 import type { Account, BanPolicy, Storage } from './storage/types.js';
 
-export type AuthResult = { readonly ok: true; readonly account: Account } | { readonly ok: false; readonly code: 'ERROR_WRONG_USER_KEY' | 'ERROR_KEY_DOES_NOT_EXIST' };
+export type AuthResult =
+  | { readonly ok: true; readonly account: Account }
+  | { readonly ok: false; readonly code: 'ERROR_WRONG_USER_KEY' | 'ERROR_KEY_DOES_NOT_EXIST' };
 
 /** Distinct keys and IPs remembered; beyond that the oldest are read from storage again. */
 const CACHE_ENTRIES = 10_000;

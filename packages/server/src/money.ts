@@ -4,7 +4,9 @@ export function formatMicros(micros: number): string {
   const sign = micros < 0 ? '-' : '';
   const abs = Math.abs(Math.trunc(micros));
   const whole = Math.floor(abs / 1_000_000);
-  const fraction = String(abs % 1_000_000).padStart(6, '0').replace(/0+$/, '');
+  const fraction = String(abs % 1_000_000)
+    .padStart(6, '0')
+    .replace(/0+$/, '');
   return `${sign}${whole}${fraction === '' ? '' : `.${fraction}`}`;
 }
 

@@ -108,7 +108,13 @@ async function post(target: URL, payload: string, headers: Record<string, string
     if (lookupOptions.all) (callback as (err: null, addresses: { address: string; family: number }[]) => void)(null, [{ address, family }]);
     else callback(null, address, family);
   };
-  const requestOptions: RequestOptions = { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) }, lookup: pinned, signal, timeout: timeoutMs };
+  const requestOptions: RequestOptions = {
+    method: 'POST',
+    headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) },
+    lookup: pinned,
+    signal,
+    timeout: timeoutMs,
+  };
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<number>((resolve, reject) => {
     const req = send(target, requestOptions, (res) => {

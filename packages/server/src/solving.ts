@@ -145,7 +145,12 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
 }
 
 /** Runs the sweep every `sweepIntervalMs`; returns the function that stops it. */
-export function startSweeper(storage: Storage, config: Pick<ServerConfig, 'sweepIntervalMs' | 'resultTtlMs' | 'banWindowMs'>, clock: () => number, log: Logger): () => void {
+export function startSweeper(
+  storage: Storage,
+  config: Pick<ServerConfig, 'sweepIntervalMs' | 'resultTtlMs' | 'banWindowMs'>,
+  clock: () => number,
+  log: Logger,
+): () => void {
   const sweep = async (): Promise<void> => {
     try {
       const { stalled } = await storage.sweep(clock(), { resultTtlMs: config.resultTtlMs, banWindowMs: config.banWindowMs });

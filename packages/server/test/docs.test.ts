@@ -31,5 +31,8 @@ test('the README links every generated document', () => {
 
 test('docs/configuration.md lists every option with its environment variable', () => {
   const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
-  assert.deepEqual(OPTIONS.filter((o) => !doc.includes(`\`--${o.flag}\``)).map((o) => o.flag), []);
+  assert.deepEqual(
+    OPTIONS.filter((o) => !doc.includes(`\`--${o.flag}\``)).map((o) => o.flag),
+    [],
+  );
 });

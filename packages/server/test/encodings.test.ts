@@ -72,12 +72,23 @@ describe('request encodings and answer formats', () => {
   });
 
   test('body parameters override query parameters', async () => {
-    const res = await postForm(t.url, `/in.php?key=${'z'.repeat(32)}&json=0`, { key: t.key, json: 1, method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: PAGE });
+    const res = await postForm(t.url, `/in.php?key=${'z'.repeat(32)}&json=0`, {
+      key: t.key,
+      json: 1,
+      method: 'turnstile',
+      sitekey: TURNSTILE_PASS,
+      pageurl: PAGE,
+    });
     assert.equal(JSON.parse(res.body).status, 1);
   });
 
   test('unknown content types are ignored: their query string still counts', async () => {
-    const res = await postRaw(t.url, `/in.php?key=${t.key}&method=turnstile&sitekey=${TURNSTILE_PASS}&pageurl=${encodeURIComponent(PAGE)}`, 'hello', 'text/plain');
+    const res = await postRaw(
+      t.url,
+      `/in.php?key=${t.key}&method=turnstile&sitekey=${TURNSTILE_PASS}&pageurl=${encodeURIComponent(PAGE)}`,
+      'hello',
+      'text/plain',
+    );
     assert.match(res.body, /^OK\|/);
   });
 
@@ -95,7 +106,10 @@ describe('request encodings and answer formats', () => {
     assert.match(await postBytes('/in.php', JSON.stringify(task), { 'content-type': 'text/plain;charset=UTF-8' }), /^OK\|\d{16}$/);
     assert.match(await postBytes('/in.php?json=1', ` \n${JSON.stringify({ ...task, json: true })}`, {}), /^\{"status":1,"request":"\d{16}"\}$/);
     // Multipart with no boundary: the body is JSON (2captcha-node) or a urlencoded form (@infosimples/node_two_captcha).
-    assert.match(await postBytes(`/in.php?key=${t.key}&method=base64`, JSON.stringify({ body: b64(png(300)) }), { 'content-type': 'multipart/form-data' }), /^OK\|\d{16}$/);
+    assert.match(
+      await postBytes(`/in.php?key=${t.key}&method=base64`, JSON.stringify({ body: b64(png(300)) }), { 'content-type': 'multipart/form-data' }),
+      /^OK\|\d{16}$/,
+    );
     assert.match(await postBytes('/in.php', new URLSearchParams(task).toString(), { 'content-type': 'multipart/form-data' }), /^OK\|\d{16}$/);
     // text/plain that is not JSON is still ignored (its query string counts), as before.
     assert.equal(await postBytes('/res.php', `key=${t.key}&action=getbalance`, { 'content-type': 'text/plain' }), 'ERROR_WRONG_USER_KEY');
@@ -127,12 +141,16 @@ describe('request encodings and answer formats', () => {
   });
 
   test('JSON task ids: a number for userrecaptcha, a string otherwise (CaptchaAI)', async () => {
-    const recaptcha = JSON.parse((await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: PAGE })).body);
+    const recaptcha = JSON.parse(
+      (await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: PAGE })).body,
+    );
     assert.equal(typeof recaptcha.request, 'number');
     assert.ok(Number.isSafeInteger(recaptcha.request));
     const answer = await waitForResult(t, String(recaptcha.request));
     assert.match(answer, /^OK\|03SANDBOX_[A-Za-z0-9]{100,}$/);
-    const turnstileTask = JSON.parse((await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: PAGE })).body);
+    const turnstileTask = JSON.parse(
+      (await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: PAGE })).body,
+    );
     assert.equal(typeof turnstileTask.request, 'string');
   });
 
@@ -142,14 +160,31 @@ describe('request encodings and answer formats', () => {
     text = text.replace(/(.{76})/g, '$1\r\n').replace(/\+/g, ' ');
     const digits = await submitOk(t, { method: 'base64', body: text, numeric: 1, min_len: 5, max_len: 5 });
     assert.match(await waitForResult(t, digits), /^OK\|[0-9]{5}$/);
-    const letters = await postMultipart(t.url, '/in.php', { key: t.key, method: 'post', numeric: 2, regsense: 1, phrase: 1, max_len: 8 }, { file: { filename: 'c.png', data: image } });
+    const letters = await postMultipart(
+      t.url,
+      '/in.php',
+      { key: t.key, method: 'post', numeric: 2, regsense: 1, phrase: 1, max_len: 8 },
+      { file: { filename: 'c.png', data: image } },
+    );
     assert.match(await waitForResult(t, letters.body.slice(3)), /^OK\|[A-Z][a-z]* [a-z]+$/);
     const chosen = await submitOk(t, { method: 'base64', body: b64(image), textinstructions: 'sandbox=answer:W68HP' });
     assert.equal(await waitForResult(t, chosen), 'OK|W68HP');
   });
 
   test('reCAPTCHA v3 and Enterprise options are accepted', async () => {
-    const id = await submitOk(t, { method: 'userrecaptcha', version: 'v3', action: 'login', min_score: 0.7, enterprise: 1, googlekey: RECAPTCHA_KEY, pageurl: PAGE, 'data-s': 'abc', cookies: 'a:1;b:2;', userAgent: 'UA/1.0', domain: 'recaptcha.net' });
+    const id = await submitOk(t, {
+      method: 'userrecaptcha',
+      version: 'v3',
+      action: 'login',
+      min_score: 0.7,
+      enterprise: 1,
+      googlekey: RECAPTCHA_KEY,
+      pageurl: PAGE,
+      'data-s': 'abc',
+      cookies: 'a:1;b:2;',
+      userAgent: 'UA/1.0',
+      domain: 'recaptcha.net',
+    });
     assert.match(await waitForResult(t, id), /^OK\|03SANDBOX_/);
   });
 
@@ -169,7 +204,13 @@ describe('request encodings and answer formats', () => {
   });
 
   test('Cloudflare challenge: the clearance with its user agent as user_agent and useragent', async () => {
-    const id = await submitOk(t, { method: 'cloudflare_challenge', pageurl: PAGE, proxy: 'u:p@203.0.113.5:3128', proxytype: 'HTTP', userAgent: 'Mozilla/5.0 Test' });
+    const id = await submitOk(t, {
+      method: 'cloudflare_challenge',
+      pageurl: PAGE,
+      proxy: 'u:p@203.0.113.5:3128',
+      proxytype: 'HTTP',
+      userAgent: 'Mozilla/5.0 Test',
+    });
     await waitForResult(t, id);
     const answer = JSON.parse((await getQuery(t.url, '/res.php', { key: t.key, action: 'get', id, json: 1 })).body);
     assert.equal(answer.status, 1);
@@ -205,7 +246,10 @@ describe('request encodings and answer formats', () => {
     for (let i = 0; i < 5; i++) ids.push(Number(await submitOk(t, { method: 'turnstile', sitekey: TURNSTILE_PASS, pageurl: PAGE })));
     for (const id of ids) assert.equal(String(id).length, 16);
     const gaps = ids.slice(1).map((id, i) => Math.abs(id - ids[i]!));
-    assert.ok(gaps.every((gap) => gap > 1000), `ids look sequential: ${ids.join(', ')}`);
+    assert.ok(
+      gaps.every((gap) => gap > 1000),
+      `ids look sequential: ${ids.join(', ')}`,
+    );
   });
 
   test('other paths are 404, and /healthz answers ok', async () => {
@@ -215,7 +259,7 @@ describe('request encodings and answer formats', () => {
 });
 
 describe('idempotent submits (a Solvebox extension)', () => {
-  test('a repeated idempotency_key answers the first task\'s id, and the answer says the key was honoured', async () => {
+  test("a repeated idempotency_key answers the first task's id, and the answer says the key was honoured", async () => {
     const t = await startTestServer();
     try {
       const client = { url: t.url, key: await t.newKey({ threads: 1 }) };
@@ -244,7 +288,9 @@ describe('configured dialects', () => {
   test('--json-ids string: every JSON id is a string (2Captcha)', async () => {
     const t = await startTestServer({ jsonIds: 'string' });
     try {
-      const res = JSON.parse((await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: PAGE })).body);
+      const res = JSON.parse(
+        (await getQuery(t.url, '/in.php', { key: t.key, json: 1, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: PAGE })).body,
+      );
       assert.equal(typeof res.request, 'string');
     } finally {
       await t.close();

@@ -18,9 +18,43 @@ const CONCURRENCY = 16;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
 
 const NAMES = [
-  'key', 'method', 'action', 'id', 'ids', 'json', 'header_acao', 'googlekey', 'sitekey', 'pageurl', 'body', 'file', 'proxy', 'proxytype',
-  'numeric', 'min_len', 'max_len', 'phrase', 'regsense', 'calc', 'language', 'lang', 'textinstructions', 'instructions', 'version',
-  'min_score', 'enterprise', 'cookies', 'gt', 'challenge', 'pingback', 'soft_id', 'image_base64_1', '__proto__', 'constructor', 'toString', '',
+  'key',
+  'method',
+  'action',
+  'id',
+  'ids',
+  'json',
+  'header_acao',
+  'googlekey',
+  'sitekey',
+  'pageurl',
+  'body',
+  'file',
+  'proxy',
+  'proxytype',
+  'numeric',
+  'min_len',
+  'max_len',
+  'phrase',
+  'regsense',
+  'calc',
+  'language',
+  'lang',
+  'textinstructions',
+  'instructions',
+  'version',
+  'min_score',
+  'enterprise',
+  'cookies',
+  'gt',
+  'challenge',
+  'pingback',
+  'soft_id',
+  'image_base64_1',
+  '__proto__',
+  'constructor',
+  'toString',
+  '',
 ];
 const METHODS = ['post', 'base64', 'userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', 'bls', 'POST', 'nope', ''];
 const ACTIONS = ['get', 'get2', 'getbalance', 'reportgood', 'reportbad', 'GET', 'add_pingback', ''];
@@ -74,14 +108,23 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
   const values = valuePool(t.key);
   // Fault codes are excluded: here they could only mean a bug caught by the error handler.
   const FAULTS = ['ERROR_INTERNAL_SERVER_ERROR', 'ERROR_SERVER_ERROR'];
-  const served = new Set(Object.entries(ERROR_CATALOG).filter(([code, e]) => e.served && !FAULTS.includes(code)).map(([code]) => code));
+  const served = new Set(
+    Object.entries(ERROR_CATALOG)
+      .filter(([code, e]) => e.served && !FAULTS.includes(code))
+      .map(([code]) => code),
+  );
 
   const ids: string[] = [];
   const cells = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`image_base64_${i + 1}`, b64(gif(200 + i))]));
   /** Valid requests, so that mutations reach the deep paths (admission, results, reports). */
   const templates: readonly (() => Record<string, unknown>)[] = [
     () => ({ key: t.key, method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: PAGE }),
-    () => ({ key: t.key, method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: `${PAGE}?sandbox=${pick(['delay:0.05', 'unsolvable', 'flaky', 'bad-pair', 'hang'])}` }),
+    () => ({
+      key: t.key,
+      method: 'userrecaptcha',
+      googlekey: RECAPTCHA_KEY,
+      pageurl: `${PAGE}?sandbox=${pick(['delay:0.05', 'unsolvable', 'flaky', 'bad-pair', 'hang'])}`,
+    }),
     () => ({ key: t.key, method: 'base64', body: b64(png(300)), numeric: pick(['0', '1', '4']) }),
     () => ({ key: t.key, method: 'geetest', gt: 'abc123', challenge: 'def456', pageurl: PAGE }),
     () => ({ key: t.key, method: 'bls', instructions: '664', ...cells }),
@@ -117,19 +160,33 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
       case 2: {
         const form = new FormData();
         for (const [k, v] of Object.entries(asStrings)) form.append(k, v);
-        if (random() < 0.6) form.append(pick(['file', 'file', 'imginstructions', '']), new Blob([pick([png(), jpeg(), gif(), bmp(), png(5000), new Uint8Array(0)])]), pick(['c.png', 'c.jpg', 'c.exe', '', 'a'.repeat(300)]));
+        if (random() < 0.6)
+          form.append(
+            pick(['file', 'file', 'imginstructions', '']),
+            new Blob([pick([png(), jpeg(), gif(), bmp(), png(5000), new Uint8Array(0)])]),
+            pick(['c.png', 'c.jpg', 'c.exe', '', 'a'.repeat(300)]),
+          );
         return { body: form };
       }
       case 3:
         return { body: pick(['{', '[]', 'null', '"str"', '{"key": {"$gt": ""}}', '1e999']), headers: { 'content-type': 'application/json' } };
       case 4:
-        return { body: `--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n${'x'.repeat(Math.floor(random() * 100))}`, headers: { 'content-type': pick(['multipart/form-data; boundary=b', 'multipart/form-data', 'multipart/form-data; boundary=']) } };
+        return {
+          body: `--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n${'x'.repeat(Math.floor(random() * 100))}`,
+          headers: { 'content-type': pick(['multipart/form-data; boundary=b', 'multipart/form-data', 'multipart/form-data; boundary=']) },
+        };
       case 5:
-        return { body: new Uint8Array(Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256))), headers: { 'content-type': pick(['application/octet-stream', 'image/png', 'application/x-www-form-urlencoded', 'text/plain']) } };
+        return {
+          body: new Uint8Array(Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256))),
+          headers: { 'content-type': pick(['application/octet-stream', 'image/png', 'application/x-www-form-urlencoded', 'text/plain']) },
+        };
       case 6:
         return { body: 'x'.repeat(40 * 1024), headers: { 'content-type': pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain']) } };
       case 7:
-        return { body: `key=${t.key}&method=base64&body=${'%'.repeat(Math.floor(random() * 5))}zz&json=${pick(['1', '0', '%'])}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+        return {
+          body: `key=${t.key}&method=base64&body=${'%'.repeat(Math.floor(random() * 5))}zz&json=${pick(['1', '0', '%'])}`,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        };
       default:
         return {};
     }
@@ -212,7 +269,9 @@ function assertClean(counts: FuzzCounts): void {
   assert.deepEqual({ nonProtocol, unanswered, hangs, crashes }, { nonProtocol: 0, unanswered: 0, hangs: 0, crashes: 0 });
 }
 
-test(`raw fuzz: ${RAW_CASES} byte-level requests, every one answered by the protocol or closed by its client (seed ${SEED})`, { timeout: 120_000 }, async () => {
+test(`raw fuzz: ${RAW_CASES} byte-level requests, every one answered by the protocol or closed by its client (seed ${SEED})`, {
+  timeout: 120_000,
+}, async () => {
   const t = await startTestServer({ banFailures: 1_000_000, imageMaxBytes: 4000, bodyLimitBytes: FUZZ_BODY_LIMIT, tokenDeadlineMs: 500, imageDeadlineMs: 500 });
   try {
     const counts = await fuzzRaw({ url: t.url, key: t.key, seed: SEED, total: RAW_CASES });
@@ -225,7 +284,14 @@ test(`raw fuzz: ${RAW_CASES} byte-level requests, every one answered by the prot
 
 test(`raw fuzz on a Redis node: 1000 byte-level requests (seed ${SEED + 1})`, { timeout: 60_000, skip: redisServerMissing() }, async () => {
   const redis = await startRedisServer();
-  const t = await startTestServer({ storage: 'redis', redisUrl: redis.url, redisPrefix: `fuzz-${randomUUID()}:`, banFailures: 1_000_000, bodyLimitBytes: FUZZ_BODY_LIMIT, tokenDeadlineMs: 500 });
+  const t = await startTestServer({
+    storage: 'redis',
+    redisUrl: redis.url,
+    redisPrefix: `fuzz-${randomUUID()}:`,
+    banFailures: 1_000_000,
+    bodyLimitBytes: FUZZ_BODY_LIMIT,
+    tokenDeadlineMs: 500,
+  });
   try {
     assertClean(await fuzzRaw({ url: t.url, key: t.key, seed: SEED + 1, total: 1000 }));
   } finally {

@@ -86,7 +86,12 @@ export async function postJson(base: string, path: string, body: unknown): Promi
   return answer(await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }));
 }
 
-export async function postMultipart(base: string, path: string, params: Params, files: Record<string, { filename: string; data: Uint8Array }> = {}): Promise<Answer> {
+export async function postMultipart(
+  base: string,
+  path: string,
+  params: Params,
+  files: Record<string, { filename: string; data: Uint8Array }> = {},
+): Promise<Answer> {
   const form = new FormData();
   for (const [k, v] of Object.entries(params)) form.append(k, String(v));
   for (const [k, f] of Object.entries(files)) form.append(k, new Blob([f.data]), f.filename);
@@ -136,8 +141,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 // ---- fixtures -----------------------------------------------------------------------------------
 
 /** Real 8×8 images: in.php reads image headers, and decoders ignore bytes after an image's end. */
-const TINY_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
-const TINY_JPEG = Buffer.from('/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAf/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFAEBAAAAAAAAAAAAAAAAAAAAAP/EABQRAQAAAAAAAAAAAAAAAAAAAAD/2gAMAwEAAhEDEQA/AKAAD//Z', 'base64');
+const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC',
+  'base64',
+);
+const TINY_JPEG = Buffer.from(
+  '/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAIAAgDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAf/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFAEBAAAAAAAAAAAAAAAAAAAAAP/EABQRAQAAAAAAAAAAAAAAAAAAAAD/2gAMAwEAAhEDEQA/AKAAD//Z',
+  'base64',
+);
 const TINY_GIF = Buffer.from('R0lGODlhCAAIAIAAAExpcf///yH5BAUAAAAALAAAAAAIAAgAAAIHjI+py+1dAAA7', 'base64');
 
 /** A real image padded to `size` bytes (cut short below its own size); the seed varies the padding, so the sandbox's hash. */

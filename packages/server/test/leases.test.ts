@@ -10,7 +10,10 @@ test('a solve that outlasts its lease still answers: the runner renews the lease
   try {
     const id = await submitOk(t, turnstile('delay:0.7'));
     assert.match(await waitForResult(t, id), /^OK\|0\.SANDBOX_/);
-    assert.deepEqual((await t.server.services.storage.solverStats()).map((s) => [s.solver, s.solved, s.failed]), [['sandbox', 1, 0]]);
+    assert.deepEqual(
+      (await t.server.services.storage.solverStats()).map((s) => [s.solver, s.solved, s.failed]),
+      [['sandbox', 1, 0]],
+    );
   } finally {
     await t.close();
   }

@@ -79,7 +79,12 @@ describe('pingback', () => {
     const port = (receiver.address() as AddressInfo).port;
     const t = await startTestServer({ pingbackPrivate: true });
     try {
-      const id = await submitOk(t, { method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: PAGE, pingback: `http://127.0.0.1:${port}/hook?token=abc` });
+      const id = await submitOk(t, {
+        method: 'turnstile',
+        sitekey: '1x00000000000000000000AA',
+        pageurl: PAGE,
+        pingback: `http://127.0.0.1:${port}/hook?token=abc`,
+      });
       const failed = await submitOk(t, turnstile('unsolvable', { pingback: `http://127.0.0.1:${port}/hook` }));
       const deadline = Date.now() + 8000;
       while (received.length < 2 && Date.now() < deadline) await sleep(50);
@@ -109,7 +114,15 @@ describe('pingback', () => {
     const log = { error() {}, info() {}, debug() {}, warn: (fields: object) => void warnings.push(fields as { problem?: string }) } as unknown as Logger;
     const t = await startTestServer({}, { log });
     try {
-      const refused = ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://localhost./x', 'http://2130706433/', 'http://10.1.2.3/', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/'];
+      const refused = [
+        'http://127.0.0.1:9/x',
+        'http://localhost/x',
+        'http://localhost./x',
+        'http://2130706433/',
+        'http://10.1.2.3/',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::1]/',
+      ];
       refused.push('http://[::ffff:127.0.0.1]/', 'http://[fd00::1]/', 'http://192.168.1.1/', 'ftp://example.com/');
       for (const target of refused) {
         const answer = await getQuery(t.url, '/in.php', { key: t.key, ...turnstile(), pingback: target });
@@ -155,7 +168,10 @@ describe("the client loop of the vendors' templates", () => {
     try {
       const token = await templateSolve(t.url, t.key, { method: 'userrecaptcha', googlekey: RECAPTCHA_KEY, pageurl: `${PAGE}?sandbox=delay:0.2` });
       assert.match(token, /^03SANDBOX_[A-Za-z0-9]+$/);
-      await assert.rejects(templateSolve(t.url, t.key, { method: 'turnstile', sitekey: '2x00000000000000000000AB', pageurl: PAGE }), /ERROR_CAPTCHA_UNSOLVABLE/);
+      await assert.rejects(
+        templateSolve(t.url, t.key, { method: 'turnstile', sitekey: '2x00000000000000000000AB', pageurl: PAGE }),
+        /ERROR_CAPTCHA_UNSOLVABLE/,
+      );
     } finally {
       await t.close();
     }

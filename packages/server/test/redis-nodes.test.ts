@@ -89,7 +89,8 @@ describe('API nodes on one Redis', { skip: missing }, () => {
       assert.equal(await waitForResult(a, failed), 'ERROR_PROXY_CONNECTION_FAILED');
       assert.equal(await submit(b, turnstile(undefined, proxy)), 'ERROR_BAD_PROXY');
 
-      for (let i = 0; i < 3; i++) assert.equal((await getQuery(a.url, '/res.php', { key: 'x'.repeat(32), action: 'getbalance' })).body, 'ERROR_KEY_DOES_NOT_EXIST');
+      for (let i = 0; i < 3; i++)
+        assert.equal((await getQuery(a.url, '/res.php', { key: 'x'.repeat(32), action: 'getbalance' })).body, 'ERROR_KEY_DOES_NOT_EXIST');
       assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'getbalance' })).body, 'IP_BANNED');
     } finally {
       await close();

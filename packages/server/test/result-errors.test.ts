@@ -1,18 +1,7 @@
 /** Every res.php outcome and error code, each of its causes, through real HTTP. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  getQuery,
-  PAGE,
-  result,
-  startTestServer,
-  submit,
-  submitOk,
-  turnstile,
-  TURNSTILE_PASS,
-  waitForResult,
-  type TestServer,
-} from './helpers.js';
+import { getQuery, PAGE, result, startTestServer, submit, submitOk, turnstile, TURNSTILE_PASS, waitForResult, type TestServer } from './helpers.js';
 
 describe('res.php', () => {
   let t: TestServer;
@@ -41,9 +30,18 @@ describe('res.php', () => {
     const testKey = await submitOk(client, { method: 'turnstile', sitekey: '2x00000000000000000000AB', pageurl: PAGE });
     const hung = await submitOk(client, turnstile('hang'));
     const crashed = await submitOk(client, turnstile('crash'));
-    const unrouted = await submitOk(client, { method: 'geetest', gt: 'f1ab2cdefa3456789012345678901234', challenge: '12345678abc90123def45678901234567', pageurl: PAGE });
+    const unrouted = await submitOk(client, {
+      method: 'geetest',
+      gt: 'f1ab2cdefa3456789012345678901234',
+      challenge: '12345678abc90123def45678901234567',
+      pageurl: PAGE,
+    });
     for (const id of [gaveUp, testKey, hung, crashed, unrouted]) assert.equal(await waitForResult(client, id), 'ERROR_CAPTCHA_UNSOLVABLE', id);
-    assert.deepEqual(JSON.parse(await result(client, hung, { json: 1 })), { status: 0, request: 'ERROR_CAPTCHA_UNSOLVABLE', error_text: 'The captcha could not be solved.' });
+    assert.deepEqual(JSON.parse(await result(client, hung, { json: 1 })), {
+      status: 0,
+      request: 'ERROR_CAPTCHA_UNSOLVABLE',
+      error_text: 'The captcha could not be solved.',
+    });
   });
 
   test('a failed attempt is retried: the second attempt answers', async () => {

@@ -156,7 +156,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     );
 
     test(
-      'getTasks: only the account\'s own tasks, and nothing after the result expired',
+      "getTasks: only the account's own tasks, and nothing after the result expired",
       withStorage(async (s) => {
         const a = await account(s);
         const b = await account(s);
@@ -195,7 +195,11 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       'leases: by type, due time and deadline; a stale lease cannot write an outcome',
       withStorage(async (s) => {
         const a = await account(s, 10);
-        const image = task(a.id, { spec: IMAGE, proxy: { type: 'SOCKS5', host: 'p.example', port: 1080, login: 'u', password: 'p:w' }, pingback: 'https://cb.example/x' });
+        const image = task(a.id, {
+          spec: IMAGE,
+          proxy: { type: 'SOCKS5', host: 'p.example', port: 1080, login: 'u', password: 'p:w' },
+          pingback: 'https://cb.example/x',
+        });
         await s.admitTask(image, 10, T0);
         assert.equal(await s.leaseTask(['turnstile', 'userrecaptcha'], T0, LEASE), undefined);
         const lease = await s.leaseTask(['image'], T0, LEASE);

@@ -35,9 +35,11 @@ test('sqlite: a database written before the specs moved to their own table (sche
   old.pragma('user_version = 4');
   old.prepare("INSERT INTO accounts (id, key_hash, key_hint, threads, balance_micros, proxies_allowed, created_at) VALUES (1, 'h', 'abc…', 5, 0, 1, 0)").run();
   const spec = { type: 'turnstile', sitekey: '0x4AAAAAAAold', pageurl: 'https://example.com/' };
-  old.prepare(
-    "INSERT INTO tasks (id, account_id, type, state, spec, available_at, deadline_at, created_at) VALUES (1234567890123456, 1, 'turnstile', 'queued', ?, 0, ?, 0)",
-  ).run(JSON.stringify(spec), Date.now() + 60_000);
+  old
+    .prepare(
+      "INSERT INTO tasks (id, account_id, type, state, spec, available_at, deadline_at, created_at) VALUES (1234567890123456, 1, 'turnstile', 'queued', ?, 0, ?, 0)",
+    )
+    .run(JSON.stringify(spec), Date.now() + 60_000);
   old.close();
 
   const storage = new SqliteStorage({ file });
@@ -68,7 +70,9 @@ test('sqlite: a large spec (a 10 kB image) lives in its own table, round-trips, 
     const image = new Uint8Array(10_240).map((_, i) => (i * 31) & 0xff);
     const spec = { type: 'image', image, format: 'png', hints: {} } as unknown as TaskSpec;
     const now = Date.now();
-    assert.deepEqual(await storage.admitTask({ id: '1234567890123456', accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 }, 5, now), { kind: 'admitted' });
+    assert.deepEqual(await storage.admitTask({ id: '1234567890123456', accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 }, 5, now), {
+      kind: 'admitted',
+    });
     assert.equal(specRows(), 1);
     const lease = await storage.leaseTask(['image'], now, 1000);
     assert.ok(lease);

@@ -110,7 +110,12 @@ describe('in.php errors', () => {
       const res = await postMultipart(t.url, '/in.php', { key: t.key, method: 'post' }, { file: { filename, data: png() } });
       assert.equal(res.body, 'ERROR_WRONG_FILE_EXTENSION', filename);
     }
-    for (const [filename, data] of [['a.JPG', jpeg()], ['a.jpeg', jpeg()], ['a.gif', gif()], ['a.PNG', png()]] as const) {
+    for (const [filename, data] of [
+      ['a.JPG', jpeg()],
+      ['a.jpeg', jpeg()],
+      ['a.gif', gif()],
+      ['a.PNG', png()],
+    ] as const) {
       const res = await postMultipart(t.url, '/in.php', { key: t.key, method: 'post' }, { file: { filename, data } });
       assert.match(res.body, /^OK\|/, filename);
     }
@@ -268,7 +273,10 @@ describe('IP bans', () => {
       // Banned now, even with a good key, on both endpoints, before any other check.
       assert.equal(await submit(t, turnstile()), 'IP_BANNED');
       assert.equal((await getQuery(t.url, '/res.php', { key: t.key, action: 'getbalance' })).body, 'IP_BANNED');
-      assert.equal((await getQuery(t.url, '/in.php', { json: 1 })).body, '{"status":0,"request":"IP_BANNED","error_text":"Your IP address is banned due to many frequent attempts to access the server using wrong authorization keys."}');
+      assert.equal(
+        (await getQuery(t.url, '/in.php', { json: 1 })).body,
+        '{"status":0,"request":"IP_BANNED","error_text":"Your IP address is banned due to many frequent attempts to access the server using wrong authorization keys."}',
+      );
       // X-Forwarded-For is not trusted by default: a forged header does not escape the ban.
       assert.equal((await getQuery(t.url, '/in.php', { key: t.key, ...turnstile() }, { 'x-forwarded-for': '203.0.113.9' })).body, 'IP_BANNED');
       await eventually(async () => (await submit(t, turnstile())).startsWith('OK|'), 3000, 'the ban to lift');

@@ -39,7 +39,8 @@ export const reportCommand: Command = {
       return EXIT.ok;
     }
     const [id, verdict, ...extra] = positionals;
-    if (id === undefined || (verdict !== 'good' && verdict !== 'bad') || extra.length > 0 || values.wait) throw new UsageError('usage: solvebox report ID good|bad');
+    if (id === undefined || (verdict !== 'good' && verdict !== 'bad') || extra.length > 0 || values.wait)
+      throw new UsageError('usage: solvebox report ID good|bad');
     const json = values.json === true;
     try {
       await clientFromFlags(values, process.env).report(id, verdict);

@@ -69,7 +69,11 @@ function parse(argv: readonly string[]) {
   }
 }
 
-function accountOptions(values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): { threads: number; balanceMicros: number; proxiesAllowed: boolean } {
+function accountOptions(values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): {
+  threads: number;
+  balanceMicros: number;
+  proxiesAllowed: boolean;
+} {
   const threads = values.threads === undefined ? 5 : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 0 || threads > 100_000) throw new UsageError('--threads must be an integer from 0 to 100000');
   const balanceMicros = values.balance === undefined ? 0 : parseMicros(values.balance);
@@ -81,7 +85,11 @@ async function list(storage: Storage, json: boolean): Promise<number> {
   const accounts = await storage.listAccounts();
   if (json) {
     // The key hash stays out: it is the secret the account's pingbacks are signed with.
-    const rows = accounts.map(({ keyHash: _secret, ...a }) => ({ ...a, balance: formatMicros(a.balanceMicros), createdAt: new Date(a.createdAt).toISOString() }));
+    const rows = accounts.map(({ keyHash: _secret, ...a }) => ({
+      ...a,
+      balance: formatMicros(a.balanceMicros),
+      createdAt: new Date(a.createdAt).toISOString(),
+    }));
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
   }

@@ -9,7 +9,9 @@ export const serveCommand: Command = {
   async run(argv) {
     const { help, values } = parseServerArgs(argv);
     if (help) {
-      process.stdout.write(`${['usage: solvebox serve [options]', '', 'Every option can also be set as an environment variable; flags win.', '', ...optionsHelp()].join('\n')}\n`);
+      process.stdout.write(
+        `${['usage: solvebox serve [options]', '', 'Every option can also be set as an environment variable; flags win.', '', ...optionsHelp()].join('\n')}\n`,
+      );
       return 0;
     }
     const config = configFrom(values);

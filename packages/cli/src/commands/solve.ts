@@ -128,7 +128,12 @@ const KINDS: readonly SolveKind[] = [
     usage: 'cloudflare-challenge --pageurl URL --proxy P [--proxy-type HTTP] [--user-agent UA]',
     flags: { pageurl: str, 'user-agent': str, ...PROXY_FLAGS },
     build: (flags) =>
-      defined({ type: 'cloudflareChallenge', pageurl: required(flags, 'pageurl'), proxy: proxy(flags, true) as ProxyInput, userAgent: optional(flags, 'user-agent') }),
+      defined({
+        type: 'cloudflareChallenge',
+        pageurl: required(flags, 'pageurl'),
+        proxy: proxy(flags, true) as ProxyInput,
+        userAgent: optional(flags, 'user-agent'),
+      }),
   },
   {
     name: 'geetest',

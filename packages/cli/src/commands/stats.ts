@@ -30,13 +30,27 @@ export const statsCommand: Command = {
     try {
       const stats = await storage.solverStats();
       if (values.json) {
-        process.stdout.write(`${JSON.stringify(stats.map((s) => ({ ...s, reportedAccuracy: reportedAccuracy(s) })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            stats.map((s) => ({ ...s, reportedAccuracy: reportedAccuracy(s) })),
+            null,
+            2,
+          )}\n`,
+        );
         return 0;
       }
       const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
       printTable(
         ['SOLVER', 'SOLVED', 'FAILED', 'DECLINED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
-        stats.map((s) => [s.solver, String(s.solved), String(s.failed), String(s.declined), String(s.reportedGood), String(s.reportedBad), pct(reportedAccuracy(s))]),
+        stats.map((s) => [
+          s.solver,
+          String(s.solved),
+          String(s.failed),
+          String(s.declined),
+          String(s.reportedGood),
+          String(s.reportedBad),
+          pct(reportedAccuracy(s)),
+        ]),
       );
       return 0;
     } finally {

@@ -38,9 +38,13 @@ export const workerCommand: Command = {
 };
 
 function backendList(value: string): SolverBackend[] {
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const name of names) {
-    if (!(SOLVER_BACKENDS as readonly string[]).includes(name)) throw new UsageError(`--solvers: unknown backend "${name}"; use ${SOLVER_BACKENDS.join(', ')}, or type=backend pairs`);
+    if (!(SOLVER_BACKENDS as readonly string[]).includes(name))
+      throw new UsageError(`--solvers: unknown backend "${name}"; use ${SOLVER_BACKENDS.join(', ')}, or type=backend pairs`);
   }
   if (names.length === 0) throw new UsageError('--solvers: name at least one backend');
   return names as SolverBackend[];

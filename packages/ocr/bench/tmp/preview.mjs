@@ -4,7 +4,8 @@ import { renderSynthetic, seededRng, FONTS } from '../../training/synthetic.mjs'
 const rng = seededRng(Number(process.argv[2] ?? 5));
 const sheet = createCanvas(900, 720);
 const ctx = sheet.getContext('2d');
-ctx.fillStyle = '#888'; ctx.fillRect(0, 0, 900, 720);
+ctx.fillStyle = '#888';
+ctx.fillRect(0, 0, 900, 720);
 const texts = [];
 for (let i = 0; i < 24; i++) {
   const { text, image } = await renderSynthetic(rng);

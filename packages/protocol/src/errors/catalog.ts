@@ -76,7 +76,8 @@ export const ERROR_CATALOG = {
   ERROR_ZERO_BALANCE: {
     endpoints: IN,
     description: "You don't have free threads.",
-    cause: "Every thread of the account's plan is busy: a thread is held from the accepted submit until the task is solved or fails. (On 2Captcha the same code means the balance is empty.)",
+    cause:
+      "Every thread of the account's plan is busy: a thread is held from the accepted submit until the task is solved or fails. (On 2Captcha the same code means the balance is empty.)",
     fix: 'Wait for one of your tasks to finish, lower your concurrency to the number of threads, or get more threads.',
     retry: 'wait-for-thread',
     delayMs: 5_000,
@@ -108,8 +109,9 @@ export const ERROR_CATALOG = {
   ERROR_BAD_PARAMETERS: {
     endpoints: ANY,
     description: 'Required parameters are missing or have the wrong format.',
-    cause: 'in.php: `method` is missing or unknown, a required parameter of the method is missing, or a parameter has the wrong type or range (see docs/protocol.md). res.php: `action` is not one Solvebox knows, `ids` lists more than 100 ids, or the request body could not be read.',
-    fix: 'Compare the request with the method\'s parameter table and send every required parameter in the documented format.',
+    cause:
+      'in.php: `method` is missing or unknown, a required parameter of the method is missing, or a parameter has the wrong type or range (see docs/protocol.md). res.php: `action` is not one Solvebox knows, `ids` lists more than 100 ids, or the request body could not be read.',
+    fix: "Compare the request with the method's parameter table and send every required parameter in the documented format.",
     retry: 'fix-request',
     vendors: BOTH,
     served: true,
@@ -117,7 +119,8 @@ export const ERROR_CATALOG = {
   ERROR_PAGEURL: {
     endpoints: IN,
     description: '`pageurl` parameter is missing in the request.',
-    cause: 'A token method (userrecaptcha, turnstile, geetest, cloudflare_challenge) was sent without `pageurl`, or with one that is not an absolute http(s) URL.',
+    cause:
+      'A token method (userrecaptcha, turnstile, geetest, cloudflare_challenge) was sent without `pageurl`, or with one that is not an absolute http(s) URL.',
     fix: 'Send the full URL of the page where the captcha is shown in `pageurl`.',
     retry: 'fix-request',
     vendors: BOTH,
@@ -144,8 +147,9 @@ export const ERROR_CATALOG = {
   ERROR_BAD_TOKEN_OR_PAGEURL: {
     endpoints: ANY,
     description: 'The sitekey and pageurl pair is invalid: the captcha is not on that page, or is loaded in an iframe from another domain.',
-    cause: 'res.php: a solver reported that the sitekey does not belong to the page. in.php: the same sitekey/pageurl pair was reported invalid recently (remembered 10 minutes by default), so it is refused at once.',
-    fix: 'Check that the sitekey is the one on that page; for iframes send the URL of the iframe\'s page.',
+    cause:
+      'res.php: a solver reported that the sitekey does not belong to the page. in.php: the same sitekey/pageurl pair was reported invalid recently (remembered 10 minutes by default), so it is refused at once.',
+    fix: "Check that the sitekey is the one on that page; for iframes send the URL of the iframe's page.",
     retry: 'fix-request',
     vendors: BOTH,
     served: true,
@@ -153,7 +157,8 @@ export const ERROR_CATALOG = {
   ERROR_BAD_PROXY: {
     endpoints: IN,
     description: 'The proxy is marked bad, or is malformed.',
-    cause: 'The `proxy` is not `host:port` or `login:password@host:port`, `proxytype` is not HTTP/HTTPS/SOCKS4/SOCKS5, proxies are not enabled for the account, or a solver could not connect through this proxy in the last 10 minutes.',
+    cause:
+      'The `proxy` is not `host:port` or `login:password@host:port`, `proxytype` is not HTTP/HTTPS/SOCKS4/SOCKS5, proxies are not enabled for the account, or a solver could not connect through this proxy in the last 10 minutes.',
     fix: 'Send a working proxy in the documented format, or ask the operator to enable proxies for your key.',
     retry: 'fix-request',
     vendors: BOTH,
@@ -173,7 +178,8 @@ export const ERROR_CATALOG = {
   ERROR_UPLOAD: {
     endpoints: IN,
     description: 'The server cannot get the file data from your POST request, or the base64 is invalid.',
-    cause: '`method=post` without a `file` part, `method=base64` without `body`, a request body that cannot be read (broken multipart, malformed JSON), or base64 that does not decode (a `data:` URI prefix, line breaks, and `+` turned into spaces by a missing URL-encoding are tolerated).',
+    cause:
+      '`method=post` without a `file` part, `method=base64` without `body`, a request body that cannot be read (broken multipart, malformed JSON), or base64 that does not decode (a `data:` URI prefix, line breaks, and `+` turned into spaces by a missing URL-encoding are tolerated).',
     fix: 'Send the image as a multipart part named `file` (method=post) or as clean base64 in `body` (method=base64).',
     retry: 'fix-request',
     vendors: BOTH,
@@ -191,7 +197,8 @@ export const ERROR_CATALOG = {
   ERROR_TOO_BIG_CAPTCHA_FILESIZE: {
     endpoints: IN,
     description: 'Your captcha image is larger than 100 kB.',
-    cause: 'The image has more bytes than the configured maximum (100 kB by default), its header claims a side longer than the configured maximum (1000 px by default; this also stops decompression bombs), or the whole request body is larger than the server accepts.',
+    cause:
+      'The image has more bytes than the configured maximum (100 kB by default), its header claims a side longer than the configured maximum (1000 px by default; this also stops decompression bombs), or the whole request body is larger than the server accepts.',
     fix: 'Crop, scale down or recompress the image below the limits.',
     retry: 'fix-request',
     vendors: BOTH,
@@ -249,8 +256,9 @@ export const ERROR_CATALOG = {
   ERROR_INTERNAL_SERVER_ERROR: {
     endpoints: ANY,
     description: 'Processing backend error; retry in about 10 seconds.',
-    cause: 'The solver backend for this method is failing (its circuit is open after repeated crashes), or an unexpected internal error happened. Nothing was changed.',
-    fix: 'Retry after about 10 seconds, with backoff. Operators: check the solver backend\'s logs.',
+    cause:
+      'The solver backend for this method is failing (its circuit is open after repeated crashes), or an unexpected internal error happened. Nothing was changed.',
+    fix: "Retry after about 10 seconds, with backoff. Operators: check the solver backend's logs.",
     retry: 'retry-later',
     delayMs: 10_000,
     vendors: ['captchaai'],
@@ -356,7 +364,8 @@ export const ERROR_CATALOG = {
   ERROR_CAPTCHA_UNSOLVABLE: {
     endpoints: RES,
     description: 'The captcha could not be solved.',
-    cause: 'The solver gave up or failed on every attempt (3 by default), declined the task (the OCR model doubted its reading, or the image pixels could not be decoded) with no fallback solver configured, the task passed its deadline (90 s for images, 300 s for token tasks by default), or no solver is configured for the method.',
+    cause:
+      'The solver gave up or failed on every attempt (3 by default), declined the task (the OCR model doubted its reading, or the image pixels could not be decoded) with no fallback solver configured, the task passed its deadline (90 s for images, 300 s for token tasks by default), or no solver is configured for the method.',
     fix: 'Submit a fresh task; if it keeps failing, check the captcha parameters or the solver routing.',
     retry: 'task-failed',
     vendors: BOTH,
@@ -365,7 +374,7 @@ export const ERROR_CATALOG = {
   ERROR_PROXY_CONNECTION_FAILED: {
     endpoints: RES,
     description: 'The captcha could not be loaded through your proxy; the proxy is marked bad for 10 minutes.',
-    cause: 'The solver could not connect through the task\'s proxy. The proxy is then refused by in.php with ERROR_BAD_PROXY for 10 minutes.',
+    cause: "The solver could not connect through the task's proxy. The proxy is then refused by in.php with ERROR_BAD_PROXY for 10 minutes.",
     fix: 'Use another proxy, or check that this one accepts connections from the solver.',
     retry: 'task-failed',
     vendors: BOTH,
@@ -401,7 +410,8 @@ export const ERROR_CATALOG = {
   ERROR_WRONG_CAPTCHA_ID: {
     endpoints: RES,
     description: 'You have provided a wrong captcha id.',
-    cause: 'No task with this id belongs to this key: it never existed, it belongs to another account, or its result expired (15 minutes after it finished, by default).',
+    cause:
+      'No task with this id belongs to this key: it never existed, it belongs to another account, or its result expired (15 minutes after it finished, by default).',
     fix: 'Use the id in.php returned to this key, and fetch the result before it expires.',
     retry: 'fix-request',
     vendors: BOTH,
@@ -473,7 +483,7 @@ export type ServedCode = {
 }[ErrorCode];
 
 export function isKnownCode(code: string): code is ErrorCode {
-  return  Object.hasOwn(ERROR_CATALOG, code);
+  return Object.hasOwn(ERROR_CATALOG, code);
 }
 
 /** The catalog entry for a code, or undefined for a code no one has documented. */

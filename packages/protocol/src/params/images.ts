@@ -37,7 +37,11 @@ const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 export function decodeImageBase64(text: string, decode: Base64Decoder = decodeBase64WithAtob): Uint8Array | undefined {
   let b64 = text.trim().replace(DATA_URI_PREFIX, '');
-  b64 = b64.replace(/[\r\n\t]/g, '').replace(/ /g, '+').replace(/-/g, '+').replace(/_/g, '/');
+  b64 = b64
+    .replace(/[\r\n\t]/g, '')
+    .replace(/ /g, '+')
+    .replace(/-/g, '+')
+    .replace(/_/g, '/');
   if (!BASE64_BODY.test(b64)) return undefined;
   const unpadded = b64.replace(/=+$/, '');
   if (unpadded.length % 4 === 1) return undefined;
@@ -82,12 +86,7 @@ function extensionOf(filename: string): string {
  * Checks decoded image bytes in the documented order: size floor, size ceiling, the upload's file
  * extension (only when a filename was sent), then the magic bytes.
  */
-export function checkImage(
-  bytes: Uint8Array,
-  limits: ImageLimits,
-  filename?: string,
-  what = 'the image',
-): { ok: true; format: ImageFormat } | Failure {
+export function checkImage(bytes: Uint8Array, limits: ImageLimits, filename?: string, what = 'the image'): { ok: true; format: ImageFormat } | Failure {
   if (bytes.length < limits.minBytes) {
     return fail('ERROR_ZERO_CAPTCHA_FILESIZE', `${what} has ${bytes.length} bytes; the minimum is ${limits.minBytes}`);
   }

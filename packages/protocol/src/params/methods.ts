@@ -27,9 +27,62 @@ export interface MethodSpec {
 }
 
 export const LANG_CODES = [
-  'en', 'ru', 'es', 'pt', 'uk', 'vi', 'fr', 'id', 'ar', 'ja', 'tr', 'de', 'zh', 'fil', 'pl', 'th', 'it', 'nl', 'sk', 'bg',
-  'ro', 'hu', 'ko', 'cs', 'az', 'fa', 'bn', 'el', 'lt', 'lv', 'sv', 'sr', 'hr', 'he', 'hi', 'nb', 'no', 'sl', 'da', 'uz',
-  'fi', 'ca', 'ka', 'ms', 'te', 'et', 'ml', 'be', 'kk', 'mr', 'ne', 'my', 'bs', 'hy', 'mk', 'pa',
+  'en',
+  'ru',
+  'es',
+  'pt',
+  'uk',
+  'vi',
+  'fr',
+  'id',
+  'ar',
+  'ja',
+  'tr',
+  'de',
+  'zh',
+  'fil',
+  'pl',
+  'th',
+  'it',
+  'nl',
+  'sk',
+  'bg',
+  'ro',
+  'hu',
+  'ko',
+  'cs',
+  'az',
+  'fa',
+  'bn',
+  'el',
+  'lt',
+  'lv',
+  'sv',
+  'sr',
+  'hr',
+  'he',
+  'hi',
+  'nb',
+  'no',
+  'sl',
+  'da',
+  'uz',
+  'fi',
+  'ca',
+  'ka',
+  'ms',
+  'te',
+  'et',
+  'ml',
+  'be',
+  'kk',
+  'mr',
+  'ne',
+  'my',
+  'bs',
+  'hy',
+  'mk',
+  'pa',
 ] as const;
 
 const PAGEURL: ParamSpec = {
@@ -46,7 +99,12 @@ const USER_AGENT: ParamSpec = {
   doc: 'User agent the solver should present.',
 };
 const PROXY_REQUIRED_PARAMS: readonly ParamSpec[] = [
-  { name: 'proxy', type: { kind: 'text', maxLength: 512 }, required: true, doc: '`host:port` or `login:password@host:port`; the clearance is bound to its IP.' },
+  {
+    name: 'proxy',
+    type: { kind: 'text', maxLength: 512 },
+    required: true,
+    doc: '`host:port` or `login:password@host:port`; the clearance is bound to its IP.',
+  },
   { name: 'proxytype', type: { kind: 'text', maxLength: 16 }, required: true, doc: '`HTTP`, `HTTPS`, `SOCKS4` or `SOCKS5`.' },
 ];
 
@@ -110,7 +168,12 @@ export const METHODS: readonly MethodSpec[] = [
     summary: 'Normal image captcha, uploaded as a multipart file.',
     proxyRequired: false,
     params: [
-      { name: 'file', type: { kind: 'image', encoding: 'multipart' }, required: true, doc: 'The image (JPEG, PNG or GIF) as a multipart file part; its filename must end in jpg, jpeg, png or gif.' },
+      {
+        name: 'file',
+        type: { kind: 'image', encoding: 'multipart' },
+        required: true,
+        doc: 'The image (JPEG, PNG or GIF) as a multipart file part; its filename must end in jpg, jpeg, png or gif.',
+      },
       ...IMAGE_HINT_PARAMS,
     ],
     build(values, ctx) {
@@ -129,7 +192,12 @@ export const METHODS: readonly MethodSpec[] = [
     summary: 'Normal image captcha, sent as base64 text.',
     proxyRequired: false,
     params: [
-      { name: 'body', type: { kind: 'image', encoding: 'base64' }, required: true, doc: 'The image as base64; a `data:image/...;base64,` prefix is tolerated.' },
+      {
+        name: 'body',
+        type: { kind: 'image', encoding: 'base64' },
+        required: true,
+        doc: 'The image as base64; a `data:image/...;base64,` prefix is tolerated.',
+      },
       ...IMAGE_HINT_PARAMS,
     ],
     build(values, ctx) {
@@ -239,8 +307,18 @@ export const METHODS: readonly MethodSpec[] = [
     summary: 'GeeTest v3; answers `geetest_challenge`, `geetest_validate`, `geetest_seccode`.',
     proxyRequired: false,
     params: [
-      { name: 'gt', type: { kind: 'text', maxLength: 64, pattern: /^[0-9A-Za-z]+$/, patternDoc: 'letters and digits' }, required: true, doc: 'The static `gt` key.' },
-      { name: 'challenge', type: { kind: 'text', maxLength: 256, pattern: /^[0-9A-Za-z_-]+$/, patternDoc: 'letters, digits, `-`, `_`' }, required: true, doc: 'The fresh `challenge` for this task.' },
+      {
+        name: 'gt',
+        type: { kind: 'text', maxLength: 64, pattern: /^[0-9A-Za-z]+$/, patternDoc: 'letters and digits' },
+        required: true,
+        doc: 'The static `gt` key.',
+      },
+      {
+        name: 'challenge',
+        type: { kind: 'text', maxLength: 256, pattern: /^[0-9A-Za-z_-]+$/, patternDoc: 'letters, digits, `-`, `_`' },
+        required: true,
+        doc: 'The fresh `challenge` for this task.',
+      },
       PAGEURL,
       {
         name: 'api_server',
@@ -318,7 +396,7 @@ export const COMMON_PARAMS: readonly ParamSpec[] = [
   {
     name: IDEMPOTENCY_PARAM,
     type: { kind: 'text', maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/, patternDoc: 'up to 64 letters, digits, `-`, `_`' },
-    doc: 'Solvebox extension: a submit repeated with the same key answers the first task\'s id instead of creating another, while that task is kept. Stock clients do not send it.',
+    doc: "Solvebox extension: a submit repeated with the same key answers the first task's id instead of creating another, while that task is kept. Stock clients do not send it.",
   },
 ];
 

@@ -13,7 +13,10 @@ const GENERATED = (source: string): string =>
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function anchor(code: string): string {
-  return code.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return code
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function retryText(entry: CatalogEntry): string {
@@ -35,7 +38,7 @@ export function renderErrorsDoc(): string {
     '- `fix-request`: the request is wrong; retrying it unchanged cannot succeed.',
     '- `retry-later`: a transient fault; retry the same request after the delay, with backoff. A *ban* lasts its',
     '  whole delay: wait it out in one go or fail, since retrying during it only prolongs it.',
-    '- `wait-for-thread`: all of the account\'s threads are busy; retry when one of your tasks finishes.',
+    "- `wait-for-thread`: all of the account's threads are busy; retry when one of your tasks finishes.",
     '- `task-failed`: the task is over and failed; submit a new one if you still need an answer.',
     '- `not-ready`: still solving; poll again after the delay.',
     '',
@@ -109,7 +112,15 @@ export function renderParametersDoc(): string {
     '',
   ];
   for (const method of METHODS) {
-    lines.push(`## \`method=${method.method}\``, '', `${method.summary} Task type \`${method.type}\`${method.proxyRequired ? '; a proxy is required' : ''}.`, '', ...header, ...method.params.map(paramRow), '');
+    lines.push(
+      `## \`method=${method.method}\``,
+      '',
+      `${method.summary} Task type \`${method.type}\`${method.proxyRequired ? '; a proxy is required' : ''}.`,
+      '',
+      ...header,
+      ...method.params.map(paramRow),
+      '',
+    );
   }
   lines.push('# res.php actions', '', '| `action` | Answer |', '| --- | --- |');
   for (const [action, doc] of Object.entries(RES_ACTIONS)) lines.push(`| \`${action}\` | ${cell(doc)} |`);
@@ -132,14 +143,14 @@ export function renderSandboxDoc(): string {
     '- **Images** (`post`, `base64`): a string derived from the image bytes, shaped by the hints: `numeric`, `min_len`,',
     '  `max_len`, `regsense` (first letter upper case), `phrase` (two words), `calc` (a number).',
     '- **reCAPTCHA**: a token starting `03SANDBOX_`. **Turnstile**: a token starting `0.SANDBOX_`.',
-    '- **Cloudflare challenge**: a `cf_clearance` value starting `SANDBOX_`, with the task\'s `userAgent` (or a default one)',
+    "- **Cloudflare challenge**: a `cf_clearance` value starting `SANDBOX_`, with the task's `userAgent` (or a default one)",
     '  as `user_agent` and `useragent`.',
-    '- **GeeTest**: `geetest_challenge` (the task\'s challenge), `geetest_validate`, `geetest_seccode`.',
+    "- **GeeTest**: `geetest_challenge` (the task's challenge), `geetest_validate`, `geetest_seccode`.",
     '- **BLS**: a non-empty list of cells, e.g. `[1, 4, 7, 8]`.',
     '',
     'The same input always gets the same answer.',
     '',
-    '## Providers\' test keys',
+    "## Providers' test keys",
     '',
     '| Method | Sitekey | Outcome |',
     '| --- | --- | --- |',

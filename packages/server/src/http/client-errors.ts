@@ -93,9 +93,7 @@ export function clientErrorHandler(svc: Services, inflight: InflightRequests, cl
     }
 
     const target =
-      current && !current.req.complete
-        ? current.req.url
-        : (requestTarget(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined) ?? current?.req.url);
+      current && !current.req.complete ? current.req.url : (requestTarget(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined) ?? current?.req.url);
     const answer = (): void => {
       if (!socket.writable) return void socket.destroy();
       socket.end(rawAnswer(svc, err, target, clientIp(socket)));
@@ -136,7 +134,8 @@ function rawAnswer(svc: Services, err: { code?: string }, target: string | undef
   // carries an image in its query, so an overflow is answered as in.php would answer it.
   const path = target !== undefined ? pathOf(target) : malformation === 'too-large' ? '/in.php' : undefined;
   if (path !== undefined && !PROTOCOL_PATHS.has(path)) {
-    const status = malformation === 'too-large' ? '431 Request Header Fields Too Large' : malformation === 'timeout' ? '408 Request Timeout' : '400 Bad Request';
+    const status =
+      malformation === 'too-large' ? '431 Request Header Fields Too Large' : malformation === 'timeout' ? '408 Request Timeout' : '400 Bad Request';
     const body = 'bad request';
     return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
   }

@@ -4,17 +4,7 @@
  * (image tasks) or a known-bad sitekey/pageurl pair (token tasks), proxy, solver availability,
  * threads.
  */
-import {
-  codeReply,
-  okReply,
-  parseProxy,
-  parseSubmission,
-  sitekeyPair,
-  isTokenTask,
-  type Proxy,
-  type Reply,
-  type TaskSpec,
-} from '@solvebox/protocol';
+import { codeReply, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTask, type Proxy, type Reply, type TaskSpec } from '@solvebox/protocol';
 import { imageSize } from '../http/image-header.js';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';

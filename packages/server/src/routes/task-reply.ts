@@ -35,4 +35,3 @@ export function pendingOrFailedCode(task: TaskView): ErrorCode {
   if (task.state === 'queued' || task.state === 'active') return 'CAPCHA_NOT_READY';
   return task.errorCode !== undefined && isKnownCode(task.errorCode) ? task.errorCode : 'ERROR_CAPTCHA_UNSOLVABLE';
 }
-

@@ -228,14 +228,17 @@ export class TaskRunner {
    */
   private keepLease(task: LeasedTask, abort: TaskAbort): NodeJS.Timeout {
     const leaseMs = this.options.leaseMs ?? DEFAULT_LEASE_MS;
-    const timer = setInterval(() => {
-      this.deps.storage.renewLease(task, this.deps.clock(), leaseMs).then(
-        (held) => {
-          if (!held) abort.abort('lease-lost');
-        },
-        (err: unknown) => this.deps.log.warn({ err, taskId: task.id }, 'could not renew a lease; retrying'),
-      );
-    }, Math.max(10, Math.floor(leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        this.deps.storage.renewLease(task, this.deps.clock(), leaseMs).then(
+          (held) => {
+            if (!held) abort.abort('lease-lost');
+          },
+          (err: unknown) => this.deps.log.warn({ err, taskId: task.id }, 'could not renew a lease; retrying'),
+        );
+      },
+      Math.max(10, Math.floor(leaseMs / 3)),
+    );
     timer.unref();
     return timer;
   }
@@ -347,4 +350,3 @@ class TaskAbort {
     this.shutdown.removeEventListener('abort', this.onShutdown);
   }
 }
-

@@ -14,7 +14,11 @@ export interface SandboxDirective {
 }
 
 export const SANDBOX_DIRECTIVES: readonly SandboxDirective[] = [
-  { name: 'delay', usage: 'sandbox=delay:SECONDS', outcome: 'res.php answers CAPCHA_NOT_READY for SECONDS (decimals allowed), then the normal sandbox answer.' },
+  {
+    name: 'delay',
+    usage: 'sandbox=delay:SECONDS',
+    outcome: 'res.php answers CAPCHA_NOT_READY for SECONDS (decimals allowed), then the normal sandbox answer.',
+  },
   { name: 'unsolvable', usage: 'sandbox=unsolvable', outcome: 'ERROR_CAPTCHA_UNSOLVABLE at once, without retries.' },
   {
     name: 'proxy-fail',
@@ -24,7 +28,8 @@ export const SANDBOX_DIRECTIVES: readonly SandboxDirective[] = [
   {
     name: 'bad-pair',
     usage: 'sandbox=bad-pair',
-    outcome: 'ERROR_BAD_TOKEN_OR_PAGEURL; the same sitekey/pageurl pair is then refused by in.php with ERROR_BAD_TOKEN_OR_PAGEURL for the bad-pair TTL (10 minutes).',
+    outcome:
+      'ERROR_BAD_TOKEN_OR_PAGEURL; the same sitekey/pageurl pair is then refused by in.php with ERROR_BAD_TOKEN_OR_PAGEURL for the bad-pair TTL (10 minutes).',
   },
   { name: 'flaky', usage: 'sandbox=flaky', outcome: 'The first attempt fails and is retried; the second attempt answers normally.' },
   {
@@ -58,7 +63,12 @@ export const SANDBOX_TEST_KEYS: readonly SandboxTestKey[] = [
   { type: 'turnstile', sitekey: '1x00000000000000000000BB', behaviour: 'dummy-token', outcome: `\`${TURNSTILE_DUMMY_TOKEN}\` (always passes, invisible).` },
   { type: 'turnstile', sitekey: '2x00000000000000000000AB', behaviour: 'block', outcome: 'ERROR_CAPTCHA_UNSOLVABLE (always blocks, visible).' },
   { type: 'turnstile', sitekey: '2x00000000000000000000BB', behaviour: 'block', outcome: 'ERROR_CAPTCHA_UNSOLVABLE (always blocks, invisible).' },
-  { type: 'turnstile', sitekey: '3x00000000000000000000FF', behaviour: 'interactive', outcome: `Forces an interactive challenge: CAPCHA_NOT_READY for 5 s, then \`${TURNSTILE_DUMMY_TOKEN}\`.` },
+  {
+    type: 'turnstile',
+    sitekey: '3x00000000000000000000FF',
+    behaviour: 'interactive',
+    outcome: `Forces an interactive challenge: CAPCHA_NOT_READY for 5 s, then \`${TURNSTILE_DUMMY_TOKEN}\`.`,
+  },
 ];
 
 const DEFAULT_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';

@@ -54,7 +54,10 @@ const CRLF = '\r\n';
 const PATHS = ['/in.php', '/res.php', '/in.php?json=1', '/res.php?json=1', '/in.php?json=1&header_acao=1'];
 
 /** A well-formed image: enough for in.php to take a submit to admission. */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAD0lEQVR4nGP4jwMwDC0JALoev0Ewkwr8AAAAAElFTkSuQmCC',
+  'base64',
+);
 
 export class RawCaseGenerator {
   private readonly random: () => number;
@@ -96,7 +99,11 @@ export class RawCaseGenerator {
       if (name === 'body') continue;
       parts.push(Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="${name}"${CRLF}${CRLF}${value}${CRLF}`));
     }
-    parts.push(Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="file"; filename="c.png"${CRLF}Content-Type: image/png${CRLF}${CRLF}`), PNG, Buffer.from(CRLF));
+    parts.push(
+      Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="file"; filename="c.png"${CRLF}Content-Type: image/png${CRLF}${CRLF}`),
+      PNG,
+      Buffer.from(CRLF),
+    );
     parts.push(Buffer.from(`--${boundary}--${CRLF}`));
     return Buffer.concat(parts);
   }
@@ -125,7 +132,13 @@ export class RawCaseGenerator {
     const exactLength = this.random() < 0.7;
     return {
       kind: exactLength ? 'multipart cut, exact length' : 'multipart cut, length of the whole',
-      chunks: [this.head('POST', this.pick(PATHS), [`Content-Type: multipart/form-data; boundary=${boundary}`, `Content-Length: ${exactLength ? cut.length : body.length}`]), cut],
+      chunks: [
+        this.head('POST', this.pick(PATHS), [
+          `Content-Type: multipart/form-data; boundary=${boundary}`,
+          `Content-Length: ${exactLength ? cut.length : body.length}`,
+        ]),
+        cut,
+      ],
       options: {},
     };
   }
@@ -134,20 +147,50 @@ export class RawCaseGenerator {
     const boundary = 'XX';
     const variants: (() => { body: Buffer; type: string })[] = [
       // no closing boundary at all
-      () => ({ body: Buffer.from(this.multipart(boundary).toString('latin1').replace(`--${boundary}--${CRLF}`, ''), 'latin1'), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({
+        body: Buffer.from(this.multipart(boundary).toString('latin1').replace(`--${boundary}--${CRLF}`, ''), 'latin1'),
+        type: `multipart/form-data; boundary=${boundary}`,
+      }),
       // the boundary inside the data
-      () => ({ body: Buffer.concat([Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="file"; filename="x"${CRLF}${CRLF}ab--${boundary}cd${CRLF}--${boundary}${CRLF}--${boundary}--`)]), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({
+        body: Buffer.concat([
+          Buffer.from(
+            `--${boundary}${CRLF}Content-Disposition: form-data; name="file"; filename="x"${CRLF}${CRLF}ab--${boundary}cd${CRLF}--${boundary}${CRLF}--${boundary}--`,
+          ),
+        ]),
+        type: `multipart/form-data; boundary=${boundary}`,
+      }),
       // huge part headers
-      () => ({ body: Buffer.from(`--${boundary}${CRLF}Content-Disposition: form-data; name="key"; x="${'h'.repeat(20_000 + this.int(80_000))}"${CRLF}${CRLF}v${CRLF}--${boundary}--${CRLF}`), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({
+        body: Buffer.from(
+          `--${boundary}${CRLF}Content-Disposition: form-data; name="key"; x="${'h'.repeat(20_000 + this.int(80_000))}"${CRLF}${CRLF}v${CRLF}--${boundary}--${CRLF}`,
+        ),
+        type: `multipart/form-data; boundary=${boundary}`,
+      }),
       // thousands of parts
-      () => ({ body: Buffer.from(`${Array.from({ length: 1000 + this.int(4000) }, (_, i) => `--${boundary}${CRLF}Content-Disposition: form-data; name="f${i}"${CRLF}${CRLF}${i}${CRLF}`).join('')}--${boundary}--${CRLF}`), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({
+        body: Buffer.from(
+          `${Array.from({ length: 1000 + this.int(4000) }, (_, i) => `--${boundary}${CRLF}Content-Disposition: form-data; name="f${i}"${CRLF}${CRLF}${i}${CRLF}`).join('')}--${boundary}--${CRLF}`,
+        ),
+        type: `multipart/form-data; boundary=${boundary}`,
+      }),
       // a type without a boundary, and a boundary that never appears
-      () => ({ body: this.multipart(boundary), type: this.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=NOPE', 'multipart/mixed; boundary=XX']) }),
+      () => ({
+        body: this.multipart(boundary),
+        type: this.pick(['multipart/form-data', 'multipart/form-data; boundary=', 'multipart/form-data; boundary=NOPE', 'multipart/mixed; boundary=XX']),
+      }),
       // parts without headers, without CRLFs, with binary noise
-      () => ({ body: Buffer.concat([Buffer.from(`--${boundary}${CRLF}${CRLF}`), this.noise(200), Buffer.from(`--${boundary}`), this.noise(50)]), type: `multipart/form-data; boundary=${boundary}` }),
+      () => ({
+        body: Buffer.concat([Buffer.from(`--${boundary}${CRLF}${CRLF}`), this.noise(200), Buffer.from(`--${boundary}`), this.noise(50)]),
+        type: `multipart/form-data; boundary=${boundary}`,
+      }),
     ];
     const { body, type } = this.pick(variants)();
-    return { kind: 'multipart malformed', chunks: [this.head('POST', this.pick(PATHS), [`Content-Type: ${type}`, `Content-Length: ${body.length}`]), body], options: {} };
+    return {
+      kind: 'multipart malformed',
+      chunks: [this.head('POST', this.pick(PATHS), [`Content-Type: ${type}`, `Content-Length: ${body.length}`]), body],
+      options: {},
+    };
   }
 
   private chunked(): RawCase {
@@ -166,19 +209,53 @@ export class RawCaseGenerator {
     const type = 'Content-Type: application/x-www-form-urlencoded';
     switch (variant) {
       case 'cut':
-        return { kind: 'chunked cut off', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), good.slice(0, this.int(good.length))], options: {} };
+        return {
+          kind: 'chunked cut off',
+          chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), good.slice(0, this.int(good.length))],
+          options: {},
+        };
       case 'bad size':
-        return { kind: 'chunked malformed', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `ZZ${CRLF}${body}${CRLF}0${CRLF}${CRLF}`], options: {} };
+        return {
+          kind: 'chunked malformed',
+          chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `ZZ${CRLF}${body}${CRLF}0${CRLF}${CRLF}`],
+          options: {},
+        };
       case 'lying size':
-        return { kind: 'chunked malformed', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `${(body.length + 1 + this.int(50)).toString(16)}${CRLF}${body}${CRLF}0${CRLF}${CRLF}`], options: {} };
+        return {
+          kind: 'chunked malformed',
+          chunks: [
+            this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']),
+            `${(body.length + 1 + this.int(50)).toString(16)}${CRLF}${body}${CRLF}0${CRLF}${CRLF}`,
+          ],
+          options: {},
+        };
       case 'no final chunk':
-        return { kind: 'chunked cut off', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `${body.length.toString(16)}${CRLF}${body}${CRLF}`], options: {} };
+        return {
+          kind: 'chunked cut off',
+          chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `${body.length.toString(16)}${CRLF}${body}${CRLF}`],
+          options: {},
+        };
       case 'huge size':
-        return { kind: 'chunked malformed', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `ffffffffffffffffff${CRLF}${body}`], options: {} };
+        return {
+          kind: 'chunked malformed',
+          chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `ffffffffffffffffff${CRLF}${body}`],
+          options: {},
+        };
       case 'extension':
-        return { kind: 'chunked well-formed', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']), `${body.length.toString(16)};ext=1${CRLF}${body}${CRLF}0${CRLF}${CRLF}`], options: {} };
+        return {
+          kind: 'chunked well-formed',
+          chunks: [
+            this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked']),
+            `${body.length.toString(16)};ext=1${CRLF}${body}${CRLF}0${CRLF}${CRLF}`,
+          ],
+          options: {},
+        };
       case 'with length':
-        return { kind: 'chunked malformed', chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked', `Content-Length: ${good.length}`]), good], options: {} };
+        return {
+          kind: 'chunked malformed',
+          chunks: [this.head('POST', this.pick(PATHS), [type, 'Transfer-Encoding: chunked', `Content-Length: ${good.length}`]), good],
+          options: {},
+        };
     }
   }
 
@@ -187,10 +264,22 @@ export class RawCaseGenerator {
     const type = this.pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', '']);
     const headers = (length: string): string[] => [...(type === '' ? [] : [`Content-Type: ${type}`]), `Content-Length: ${length}`];
     const variant = this.int(5);
-    if (variant === 0) return { kind: 'length too short', chunks: [this.head('POST', this.pick(PATHS), headers(String(this.int(body.length)))), body], options: {} };
-    if (variant === 1) return { kind: 'length too long', chunks: [this.head('POST', this.pick(PATHS), headers(String(body.length + 1 + this.int(10_000)))), body], options: {} };
-    if (variant === 2) return { kind: 'length malformed', chunks: [this.head('POST', this.pick(PATHS), headers(this.pick(['-1', 'abc', '1e3', '0x10', ' ', '99999999999999999999', '12, 13']))), body], options: {} };
-    if (variant === 3) return { kind: 'length malformed', chunks: [this.head('POST', this.pick(PATHS), [...headers(String(body.length)), `Content-Length: ${body.length + 5}`]), body], options: {} };
+    if (variant === 0)
+      return { kind: 'length too short', chunks: [this.head('POST', this.pick(PATHS), headers(String(this.int(body.length)))), body], options: {} };
+    if (variant === 1)
+      return { kind: 'length too long', chunks: [this.head('POST', this.pick(PATHS), headers(String(body.length + 1 + this.int(10_000)))), body], options: {} };
+    if (variant === 2)
+      return {
+        kind: 'length malformed',
+        chunks: [this.head('POST', this.pick(PATHS), headers(this.pick(['-1', 'abc', '1e3', '0x10', ' ', '99999999999999999999', '12, 13']))), body],
+        options: {},
+      };
+    if (variant === 3)
+      return {
+        kind: 'length malformed',
+        chunks: [this.head('POST', this.pick(PATHS), [...headers(String(body.length)), `Content-Length: ${body.length + 5}`]), body],
+        options: {},
+      };
     return { kind: 'length too long', chunks: [this.head('POST', this.pick(PATHS), headers(String(DRAIN_HINT))), body], options: {} };
   }
 
@@ -210,15 +299,24 @@ export class RawCaseGenerator {
     const count = 2 + this.int(4);
     const requests: string[] = [];
     for (let i = 0; i < count; i++) {
-      if (this.random() < 0.5) requests.push(this.head('GET', `/res.php?${new URLSearchParams({ key: this.key, action: this.pick(['get', 'getbalance']), id: '1234567890123456' })}`, []));
+      if (this.random() < 0.5)
+        requests.push(
+          this.head('GET', `/res.php?${new URLSearchParams({ key: this.key, action: this.pick(['get', 'getbalance']), id: '1234567890123456' })}`, []),
+        );
       else {
         const body = new URLSearchParams(this.fields()).toString();
-        requests.push(this.head('POST', this.pick(PATHS), ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${Buffer.byteLength(body)}`]) + body);
+        requests.push(
+          this.head('POST', this.pick(PATHS), ['Content-Type: application/x-www-form-urlencoded', `Content-Length: ${Buffer.byteLength(body)}`]) + body,
+        );
       }
     }
     if (this.random() < 0.5) {
       // Garbage after the well-formed ones: each of those is answered, then the garbage.
-      return { kind: 'pipelined, then garbage', chunks: [requests.join('') + this.pick(['garbage\r\n\r\n', 'GET\r\n\r\n', '\u0000\u0001\u0002', 'POST /in.php HTTP/9.9\r\n\r\n'])], options: { expect: count + 1 } };
+      return {
+        kind: 'pipelined, then garbage',
+        chunks: [requests.join('') + this.pick(['garbage\r\n\r\n', 'GET\r\n\r\n', '\u0000\u0001\u0002', 'POST /in.php HTTP/9.9\r\n\r\n'])],
+        options: { expect: count + 1 },
+      };
     }
     return { kind: 'pipelined', chunks: [requests.join('')], options: { afterWriting: 'keep', expect: count } };
   }
@@ -226,19 +324,65 @@ export class RawCaseGenerator {
   private garbage(): RawCase {
     const variant = this.int(7);
     if (variant === 0) return { kind: 'garbage', chunks: [this.noise(1 + this.int(3000))], options: {} };
-    if (variant === 1) return { kind: 'garbage', chunks: [`${this.pick(['GET', 'POST', 'PUT', 'BREW', 'get'])} ${this.pick(PATHS)} ${this.pick(['HTTP/1.1', 'HTTP/2.0', 'HTTP/1', 'FOO', ''])}${CRLF}${CRLF}`], options: {} };
-    if (variant === 2) return { kind: 'header oversized', chunks: [this.head('GET', this.pick(PATHS), [`X-Big: ${'b'.repeat(20_000 + this.int(500_000))}`])], options: {} };
-    if (variant === 3) return { kind: 'header malformed', chunks: [`GET ${this.pick(PATHS)} HTTP/1.1${CRLF}Host fuzz${CRLF}: nothing${CRLF}${CRLF}`], options: {} };
-    if (variant === 4) return { kind: 'query oversized', chunks: [this.head('GET', `/in.php?key=${this.key}&method=base64&body=${'A'.repeat(500_000 + this.int(500_000))}`, [])], options: {} };
-    if (variant === 5) return { kind: 'headers cut', chunks: [this.head('POST', this.pick(PATHS), ['Content-Type: application/json', 'Content-Length: 10']).slice(0, 10 + this.int(40))], options: {} };
-    return { kind: 'header malformed', chunks: [this.head('POST', this.pick(PATHS), [this.pick(['Content-Type: ', 'Content-Type: ;;;', 'Content-Type: multipart/form-data; boundary="unterminated', 'Transfer-Encoding: gzip, chunked', 'Transfer-Encoding: bogus', 'Expect: 100-continue'])]), 'key=x'], options: {} };
+    if (variant === 1)
+      return {
+        kind: 'garbage',
+        chunks: [
+          `${this.pick(['GET', 'POST', 'PUT', 'BREW', 'get'])} ${this.pick(PATHS)} ${this.pick(['HTTP/1.1', 'HTTP/2.0', 'HTTP/1', 'FOO', ''])}${CRLF}${CRLF}`,
+        ],
+        options: {},
+      };
+    if (variant === 2)
+      return { kind: 'header oversized', chunks: [this.head('GET', this.pick(PATHS), [`X-Big: ${'b'.repeat(20_000 + this.int(500_000))}`])], options: {} };
+    if (variant === 3)
+      return { kind: 'header malformed', chunks: [`GET ${this.pick(PATHS)} HTTP/1.1${CRLF}Host fuzz${CRLF}: nothing${CRLF}${CRLF}`], options: {} };
+    if (variant === 4)
+      return {
+        kind: 'query oversized',
+        chunks: [this.head('GET', `/in.php?key=${this.key}&method=base64&body=${'A'.repeat(500_000 + this.int(500_000))}`, [])],
+        options: {},
+      };
+    if (variant === 5)
+      return {
+        kind: 'headers cut',
+        chunks: [this.head('POST', this.pick(PATHS), ['Content-Type: application/json', 'Content-Length: 10']).slice(0, 10 + this.int(40))],
+        options: {},
+      };
+    return {
+      kind: 'header malformed',
+      chunks: [
+        this.head('POST', this.pick(PATHS), [
+          this.pick([
+            'Content-Type: ',
+            'Content-Type: ;;;',
+            'Content-Type: multipart/form-data; boundary="unterminated',
+            'Transfer-Encoding: gzip, chunked',
+            'Transfer-Encoding: bogus',
+            'Expect: 100-continue',
+          ]),
+        ]),
+        'key=x',
+      ],
+      options: {},
+    };
   }
 
   private oversized(): RawCase {
     const size = OVERSIZED_BODY + this.int(OVERSIZED_BODY);
     return {
       kind: 'body oversized',
-      chunks: [this.head('POST', this.pick(PATHS), [this.pick(['Content-Type: application/x-www-form-urlencoded', 'Content-Type: application/json', 'Content-Type: multipart/form-data; boundary=XX', 'Content-Type: text/plain']), `Content-Length: ${size}`]), Buffer.alloc(size, 0x61)],
+      chunks: [
+        this.head('POST', this.pick(PATHS), [
+          this.pick([
+            'Content-Type: application/x-www-form-urlencoded',
+            'Content-Type: application/json',
+            'Content-Type: multipart/form-data; boundary=XX',
+            'Content-Type: text/plain',
+          ]),
+          `Content-Length: ${size}`,
+        ]),
+        Buffer.alloc(size, 0x61),
+      ],
       options: {},
     };
   }
@@ -252,7 +396,11 @@ export class RawCaseGenerator {
       '{"key": [1, 2, {',
     ]);
     const type = this.pick(['', 'text/plain', 'text/plain; charset=utf-8', 'multipart/form-data', 'application/octet-stream']);
-    return { kind: 'body without a usable type', chunks: [this.head('POST', this.pick(PATHS), [...(type === '' ? [] : [`Content-Type: ${type}`]), `Content-Length: ${Buffer.byteLength(body)}`]), body], options: {} };
+    return {
+      kind: 'body without a usable type',
+      chunks: [this.head('POST', this.pick(PATHS), [...(type === '' ? [] : [`Content-Type: ${type}`]), `Content-Length: ${Buffer.byteLength(body)}`]), body],
+      options: {},
+    };
   }
 
   private noise(length: number): Buffer {
@@ -309,7 +457,9 @@ export function judge(counts: FuzzCounts, label: string, rawCase: RawCase, outco
   const expected = rawCase.options.expect ?? 1;
   if (!outcome.hung && outcome.responses.length < expected) {
     counts.unanswered++;
-    fail(`${outcome.responses.length} of ${expected} answers${outcome.reset ? ', then a reset' : ''}; trailing ${JSON.stringify(outcome.trailing.slice(0, 80))}`);
+    fail(
+      `${outcome.responses.length} of ${expected} answers${outcome.reset ? ', then a reset' : ''}; trailing ${JSON.stringify(outcome.trailing.slice(0, 80))}`,
+    );
   }
 }
 

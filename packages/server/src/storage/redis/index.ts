@@ -149,15 +149,11 @@ export class RedisStorage implements Storage {
   // ---- accounts -------------------------------------------------------------------------------
 
   async createAccount(input: NewAccount): Promise<Account> {
-    const id = await this.script('create-account', [this.key('account-key', input.keyHash), this.key('account:seq'), this.key('accounts')], [
-      this.p,
-      input.keyHint,
-      input.threads,
-      input.balanceMicros,
-      input.proxiesAllowed ? 1 : 0,
-      input.createdAt,
-      input.keyHash,
-    ]);
+    const id = await this.script(
+      'create-account',
+      [this.key('account-key', input.keyHash), this.key('account:seq'), this.key('accounts')],
+      [this.p, input.keyHint, input.threads, input.balanceMicros, input.proxiesAllowed ? 1 : 0, input.createdAt, input.keyHash],
+    );
     return {
       id: Number(id),
       keyHint: input.keyHint,
@@ -205,14 +201,11 @@ export class RedisStorage implements Storage {
   }
 
   async recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined> {
-    const until = await this.script('record-auth-failure', [this.key('authfail', ip), this.key('ban', ip)], [
-      now,
-      policy.maxFailures,
-      policy.windowMs,
-      policy.banMs,
-      `${now}:${randomUUID()}`,
-      GRACE_MS,
-    ]);
+    const until = await this.script(
+      'record-auth-failure',
+      [this.key('authfail', ip), this.key('ban', ip)],
+      [now, policy.maxFailures, policy.windowMs, policy.banMs, `${now}:${randomUUID()}`, GRACE_MS],
+    );
     return until === null ? undefined : Number(until);
   }
 
@@ -221,14 +214,22 @@ export class RedisStorage implements Storage {
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
     const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
     const fields: Arg[] = [
-      'account', task.accountId,
-      'type', task.spec.type,
-      'state', 'queued',
-      'spec', encodeJson(task.spec),
-      'available', task.createdAt,
-      'deadline', task.deadlineAt,
-      'created', task.createdAt,
-      'attempts', 0,
+      'account',
+      task.accountId,
+      'type',
+      task.spec.type,
+      'state',
+      'queued',
+      'spec',
+      encodeJson(task.spec),
+      'available',
+      task.createdAt,
+      'deadline',
+      task.deadlineAt,
+      'created',
+      task.createdAt,
+      'attempts',
+      0,
     ]; // prettier-ignore
     if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
     if (task.pingback !== undefined) fields.push('pingback', task.pingback);
@@ -315,13 +316,25 @@ export class RedisStorage implements Storage {
 
   async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }, now: number): Promise<FailOutcome> {
     if ('retryAt' in outcome) {
-      const requeued = await this.script('requeue-task', [this.key('task', lease.id), this.key('active')], [this.p, lease.id, lease.leaseId, outcome.retryAt, 0]);
+      const requeued = await this.script(
+        'requeue-task',
+        [this.key('task', lease.id), this.key('active')],
+        [this.p, lease.id, lease.leaseId, outcome.retryAt, 0],
+      );
       return requeued === 1 ? 'requeued' : 'lease-lost';
     }
     return (await this.finish(lease, 'failed', outcome.code, 0, now, outcome.expiresAt, outcome.solver ?? '')) ? 'failed' : 'lease-lost';
   }
 
-  private async finish(lease: LeaseRef, state: 'solved' | 'failed', outcome: string, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean> {
+  private async finish(
+    lease: LeaseRef,
+    state: 'solved' | 'failed',
+    outcome: string,
+    priceMicros: number,
+    now: number,
+    expiresAt: number,
+    solver: string,
+  ): Promise<boolean> {
     const ttl = Math.max(1, expiresAt - now) + GRACE_MS;
     const done = await this.script(
       'finish-task',

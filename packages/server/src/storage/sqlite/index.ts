@@ -475,7 +475,9 @@ export class SqliteStorage implements Storage {
 
   async solverStats(): Promise<SolverStats[]> {
     return wrap('read solver statistics', () =>
-      (this.statements.solverStats.all() as { solver: string; solved: number; failed: number; declined: number; reported_good: number; reported_bad: number }[]).map((r) => ({
+      (
+        this.statements.solverStats.all() as { solver: string; solved: number; failed: number; declined: number; reported_good: number; reported_bad: number }[]
+      ).map((r) => ({
         solver: r.solver,
         solved: r.solved,
         failed: r.failed,
