@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * The second part of `npm run bench:ocr` (the first, generalization.mjs, measures the families the
- * model never trained on): our OCR model against Tesseract on a fresh held-out split of every
- * source the model trained on (seeds no training or validation run used), plus the solve latency
- * through a real server. Nothing here runs in CI.
+ * The second part of `npm run bench:ocr` (the first, scripts/bench/ocr-server.mjs, measures the
+ * families the model never trained on and the solve latency through a real server): our OCR model
+ * against Tesseract on a fresh held-out split of every source the model trained on (seeds no
+ * training or validation run used). Nothing here runs in CI.
  *
- * Options: --per-source N (300), --tesseract-per-source N (100), --workers N (CPUs), --server-images N (200)
+ * Options: --per-source N (300), --tesseract-per-source N (100), --workers N (CPUs)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MIN_CONFIDENCE as MIN_CONFIDENCE, RecognizerPool, evaluate } from '../dist/src/index.js';
+import { DEFAULT_MIN_CONFIDENCE as MIN_CONFIDENCE, RecognizerPool, evaluate } from '@solvebox/ocr';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
 
 const { values } = parseArgs({
@@ -21,7 +21,6 @@ const { values } = parseArgs({
     'per-source': { type: 'string', default: '300' },
     'tesseract-per-source': { type: 'string', default: '100' },
     workers: { type: 'string', default: String(availableParallelism()) },
-    'server-images': { type: 'string', default: '200' },
   },
 });
 const PER_SOURCE = Number(values['per-source']);
@@ -220,36 +219,6 @@ async function benchTesseract(samples, work) {
   };
 }
 
-// ---- through the server ------------------------------------------------------------------------
-async function benchServer(samples) {
-  const { startServer, configWith, createAccount } = await import('@solvebox/server');
-  // The default configuration: image tasks go to the OCR backend.
-  const dir = mkdtempSync(join(tmpdir(), 'solvebox-bench-ocr-'));
-  const server = await startServer(configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', ocrWorkers: WORKERS }));
-  try {
-    const { key } = await createAccount(server.services.storage, { threads: 1000, balanceMicros: 0, proxiesAllowed: false });
-    const latencies = [];
-    for (const { image } of samples) {
-      const started = performance.now();
-      const submit = await fetch(`${server.url}/in.php`, {
-        method: 'POST',
-        body: new URLSearchParams({ key, method: 'base64', body: Buffer.from(image).toString('base64'), json: '1' }),
-      }).then((r) => r.json());
-      if (submit.status !== 1) throw new Error(`submit failed: ${submit.request}`);
-      for (;;) {
-        const poll = await fetch(`${server.url}/res.php?key=${key}&action=get&id=${submit.request}&json=1`).then((r) => r.json());
-        if (poll.request !== 'CAPCHA_NOT_READY') break;
-        await new Promise((r) => setTimeout(r, 2));
-      }
-      latencies.push(performance.now() - started);
-    }
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
-  } finally {
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 // ---- run ---------------------------------------------------------------------------------------
 const pool = await RecognizerPool.start({ size: WORKERS });
 const warm = loadHeldOut('synthetic').slice(0, 50);
@@ -272,7 +241,6 @@ try {
   rmSync(work, { recursive: true, force: true });
   await pool.close();
 }
-const serverLatency = await benchServer(loadHeldOut('synthetic').slice(0, Number(values['server-images'])));
 
 console.log(`\nOCR on held-out splits: ${PER_SOURCE} images per source (Tesseract: the first ${TESS_PER_SOURCE}), ${WORKERS} workers, pool warmed\n`);
 console.log(
@@ -297,6 +265,3 @@ console.log(
 console.log('| source | declined | accuracy of the answers given, ignoring case |');
 console.log('|---|---|---|');
 for (const { source, ours } of rows) console.log(`| ${source} | ${pct(ours.declined)} | ${pct(ours.acceptedAccuracy)} |`);
-console.log(
-  `\nSolve latency through a real server (in.php base64 submit → res.php answer, 2 ms polls, synthetic images, one at a time): median ${ms(serverLatency.p50)} ms, p99 ${ms(serverLatency.p99)} ms`,
-);

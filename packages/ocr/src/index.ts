@@ -3,7 +3,8 @@
  * trained by training/), on onnxruntime-node in worker threads.
  * @module
  */
-export { DEFAULT_MIN_CONFIDENCE, OcrSolver, type OcrSolverOptions } from './solver.js';
+export { DEFAULT_MIN_CONFIDENCE, DEFAULT_SECOND_LOOK } from './defaults.js';
+export { OcrSolver, type OcrSolverOptions } from './solver.js';
 export { ImageRejected, PoolError, RecognizerPool, type PoolOptions } from './pool.js';
 export { Recognizer, type Recognition, type RecognizeOptions } from './recognizer.js';
 export { Reader, evaluate, type Answer, type NoAnswer } from './read.js';

@@ -5,6 +5,7 @@
  * fails: one bad image can neither take the pool down nor stall it.
  */
 import type { ImageHints } from '@solvebox/protocol';
+import { DEFAULT_SECOND_LOOK } from './defaults.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { loadModelInfo, type ModelInfo } from './model.js';
@@ -59,7 +60,7 @@ export class RecognizerPool {
   private readonly jobTimeoutMs: number;
 
   private constructor(model: ModelInfo, options: PoolOptions) {
-    this.setup = { model, options: { secondLookBelow: options.secondLookBelow ?? 0.9 } };
+    this.setup = { model, options: { secondLookBelow: options.secondLookBelow ?? DEFAULT_SECOND_LOOK } };
     this.jobTimeoutMs = options.jobTimeoutMs ?? 10_000;
   }
 

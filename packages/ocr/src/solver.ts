@@ -6,11 +6,9 @@
  * - a crashed or stuck worker is a backend fault: the runner retries and counts it for its circuit.
  */
 import { SolverDeclined, SolverFailure, type Solution, type SolveContext, type Solver, type Task } from '@solvebox/protocol';
+import { DEFAULT_MIN_CONFIDENCE } from './defaults.js';
 import { ImageRejected, RecognizerPool, type PoolOptions } from './pool.js';
 import type { Recognition } from './recognizer.js';
-
-/** Readings less likely than this are declined by default (`--ocr-min-confidence`). */
-export const DEFAULT_MIN_CONFIDENCE = 0.35;
 
 export interface OcrSolverOptions extends PoolOptions {
   /** Readings less likely than this are declined. @defaultValue 0.35 */

@@ -13,8 +13,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
-import { loadConfig } from '@solvebox/server';
-import { RecognizerPool } from '../dist/src/index.js';
+import { DEFAULT_MIN_CONFIDENCE, RecognizerPool } from '@solvebox/ocr';
 import { SOURCES } from './sources.mjs';
 import { seededRng } from './synthetic.mjs';
 
@@ -24,7 +23,7 @@ mkdirSync(dir, { recursive: true });
 const rng = seededRng(424242);
 Math.random = rng;
 const pool = await RecognizerPool.start({ size: 1 });
-const MIN_CONFIDENCE = loadConfig().ocrMinConfidence;
+const MIN_CONFIDENCE = DEFAULT_MIN_CONFIDENCE;
 const hints = (caseSensitive) => ({ ...NO_IMAGE_HINTS, caseSensitive });
 
 const extension = (image) => (image[0] === 0xff ? 'jpg' : image[0] === 0x47 ? 'gif' : 'png');

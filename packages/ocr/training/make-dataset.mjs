@@ -11,7 +11,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { preprocess } from '../dist/src/preprocess.js';
+import { preprocess } from '@solvebox/ocr/preprocess';
 import { SOURCES } from './sources.mjs';
 import { seededRng } from './synthetic.mjs';
 

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preprocess } from '../dist/src/preprocess.js';
+import { preprocess } from '@solvebox/ocr/preprocess';
 
 const dir = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const fixtures = JSON.parse(readFileSync(`${dir}fixtures.json`, 'utf8'));

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 ./setup.sh
-# Everything: fixtures.mjs reads the server's default --ocr-min-confidence.
+# Every workspace: the training scripts import the OCR package's build.
 (cd ../../.. && npx tsc -b)
 
 rm -rf data data-fresh data-fresh2 data-fresh3

@@ -3,7 +3,9 @@
  * variables, then command-line flags (later wins). The same table drives the CLI's flags and
  * docs/configuration.md. The result is validated once and frozen.
  */
+import { DEFAULT_MIN_CONFIDENCE, DEFAULT_SECOND_LOOK } from '@solvebox/ocr/defaults';
 import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
+import { DEFAULT_LEASE_MS } from './runner/runner.js';
 
 export type SolverBackend = 'ocr' | 'sandbox' | 'none';
 export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'sandbox', 'none'];
@@ -171,7 +173,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'lease',
     kind: 'seconds',
-    default: '30',
+    default: String(DEFAULT_LEASE_MS / 1000),
     doc: 'Seconds a solver holds a task unless it renews the lease (it does, every third of that, while it works). A task whose worker died goes back to the queue this long after the last renewal.',
     apply: (c, v) => (c.leaseMs = seconds('lease', v)),
   },
@@ -345,14 +347,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     flag: 'ocr-min-confidence',
     kind: 'string',
-    default: '0.35',
+    default: String(DEFAULT_MIN_CONFIDENCE),
     doc: 'OCR readings the model gives a lower probability than this (0-1) are declined: handed to the fallback solver, or ERROR_CAPTCHA_UNSOLVABLE.',
     apply: (c, v) => (c.ocrMinConfidence = parseNumber('ocr-min-confidence', v, { integer: false, min: 0, max: 1 })),
   },
   {
     flag: 'ocr-second-look',
     kind: 'string',
-    default: '0.9',
+    default: String(DEFAULT_SECOND_LOOK),
     doc: 'OCR readings below this probability (0-1) are read again denoised (median filter) and with the outer margin cut away; the likeliest reading wins.',
     apply: (c, v) => (c.ocrSecondLook = parseNumber('ocr-second-look', v, { integer: false, min: 0, max: 1 })),
   },

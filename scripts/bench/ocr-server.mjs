@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 /**
- * The first table of `npm run bench:ocr`: captcha families the model never trained on, Solvebox
- * against ddddocr in the same run, on the same fresh images.
+ * The OCR end to end, through a real server (the package's own benchmark is
+ * packages/ocr/bench/ocr-bench.mjs). `npm run bench:ocr` runs this first.
+ *
+ * 1. Captcha families the model never trained on, Solvebox against ddddocr in the same run, on the
+ *    same fresh images (packages/ocr/bench/unseen/).
+ * 2. The solve latency: in.php base64 submit → res.php answer, one at a time, on fresh images of our
+ *    synthetic renderer.
  *
  * - Solvebox is measured through in.php / res.php of a server in its default configuration (image
  *   tasks to the OCR backend, the default --ocr-min-confidence): a declined reading answers
@@ -18,14 +23,15 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MIN_CONFIDENCE, RecognizerPool } from '@solvebox/ocr';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
 import { configWith, createAccount, startServer } from '@solvebox/server';
-import { DEFAULT_MIN_CONFIDENCE, RecognizerPool } from '../dist/src/index.js';
 import { Ddddocr } from './ddddocr.mjs';
 
 const { values } = parseArgs({
   options: {
     'per-family': { type: 'string', default: '300' },
+    'latency-images': { type: 'string', default: '200' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     workers: { type: 'string', default: String(availableParallelism()) },
   },
@@ -33,12 +39,13 @@ const { values } = parseArgs({
 const PER_FAMILY = Number(values['per-family']);
 const SEED = Number(values.seed);
 const WORKERS = Number(values.workers);
-const here = fileURLToPath(new URL('.', import.meta.url));
-const cache = join(here, '..', 'training', 'data', 'bench-cache');
+const ocr = fileURLToPath(new URL('../../packages/ocr/', import.meta.url));
+const cache = join(ocr, 'training', 'data', 'bench-cache');
 
-execFileSync(join(here, 'unseen', 'setup.sh'), { stdio: 'inherit' });
-const { DEBIAN_FAMILIES, UNSEEN_SOURCES } = await import('./unseen/sources.mjs');
-const { seededRng } = await import('../training/synthetic.mjs');
+execFileSync(join(ocr, 'bench', 'unseen', 'setup.sh'), { stdio: 'inherit' });
+execFileSync(join(ocr, 'training', 'setup.sh'), { stdio: 'inherit' });
+const { DEBIAN_FAMILIES, UNSEEN_SOURCES } = await import('../../packages/ocr/bench/unseen/sources.mjs');
+const { renderSynthetic, seededRng } = await import('../../packages/ocr/training/synthetic.mjs');
 
 /** Fresh images of every family: `{ family: [{ image, text }] }`. */
 async function drawFamilies(work) {
@@ -80,9 +87,26 @@ async function throughServer(server, key, samples, concurrency = 8) {
   return answers;
 }
 
+/** Each image submitted and answered before the next: in.php, then one long-poll of res.php. */
+async function latencies(server, key, images) {
+  const times = [];
+  for (const image of images) {
+    const started = performance.now();
+    const submit = await fetch(`${server.url}/in.php`, {
+      method: 'POST',
+      body: new URLSearchParams({ key, method: 'base64', body: Buffer.from(image).toString('base64'), json: '1' }),
+    }).then((r) => r.json());
+    await fetch(`${server.url}/res.php?key=${key}&action=get&id=${submit.request}&json=1&wait=30`).then((r) => r.json());
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: times[Math.floor(times.length * 0.5)], p99: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] };
+}
+
 const work = mkdtempSync(join(tmpdir(), 'solvebox-generalization-'));
 const dir = mkdtempSync(join(tmpdir(), 'solvebox-generalization-db-'));
 const rows = [];
+let latency;
 try {
   const families = await drawFamilies(work);
   const server = await startServer(configWith({ host: '127.0.0.1', port: 0, db: join(dir, 'db.sqlite'), logLevel: 'silent', ocrWorkers: WORKERS }));
@@ -120,6 +144,10 @@ try {
       });
       process.stderr.write(`${name} done\n`);
     }
+    const rng = seededRng(SEED + 100);
+    const synthetic = [];
+    for (let i = 0; i < Number(values['latency-images']); i++) synthetic.push((await renderSynthetic(rng)).image);
+    latency = await latencies(server, key, synthetic);
   } finally {
     await pool.close();
     await server.close();
@@ -150,4 +178,7 @@ const allDeclined = rows.reduce((a, r) => a + r.declinedCount, 0);
 const allDeclinedRight = rows.reduce((a, r) => a + r.declinedRight * r.declinedCount, 0);
 console.log(
   `Declined readings that would have been right, over every family: ${allDeclined ? pct(allDeclinedRight / allDeclined) : '–'} of ${allDeclined} (the goal: under 20 %)`,
+);
+console.log(
+  `\nSolve latency through the server (in.php base64 submit → res.php answer, one at a time, ${values['latency-images']} fresh synthetic images): median ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`,
 );
