@@ -15,14 +15,19 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
 }
 
 describe('long-poll (wait=N, a Solvebox extension)', () => {
-  test('holds the poll until the task is solved, then answers as a plain get; stock polls do not wait', async () => {
+  // Event-driven, not timed: the poll is seen waiting while the task is pending, and it must answer
+  // well inside the test's own timeout, which is far shorter than the 60 s it asks to wait.
+  test('holds the poll until the task is solved, then answers as a plain get; stock polls do not wait', { timeout: 20_000 }, async () => {
     const t = await startTestServer();
     try {
       const id = await submitOk(t, turnstile('delay:0.4'));
       assert.equal(await result(t, id), 'CAPCHA_NOT_READY', 'no wait parameter: answers at once');
-      const { value, ms } = await timed(() => result(t, id, { wait: 10 }));
+      const polling = result(t, id, { wait: 60 });
+      await eventually(() => t.server.services.waiters.size === 1, 2000, 'the poll to wait');
+      assert.equal(await result(t, id), 'CAPCHA_NOT_READY', 'it waits because the task is pending');
+      const value = await polling;
       assert.match(value, /^OK\|0\.SANDBOX_/);
-      assert.ok(ms > 200 && ms < 3000, `answered when the task ended (${Math.round(ms)} ms), not after the 10 s wait`);
+      assert.equal(t.server.services.waiters.size, 0, 'the solve woke the wait');
       const json = await timed(() => getQuery(t.url, '/res.php', { key: t.key, action: 'get2', id, wait: 5, json: 1 }));
       assert.deepEqual(JSON.parse(json.value.body), { status: 1, request: value.slice(3), price: '0' });
       assert.ok(json.ms < 1000, 'a finished task answers at once');
