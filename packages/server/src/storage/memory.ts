@@ -22,8 +22,8 @@ import type {
   TaskState,
   TaskView,
 } from './types.js';
-import { OVERDUE_CODE } from './lifecycle.js';
-import { FinishedListeners } from './finished.js';
+import { OVERDUE_CODE } from './shared.js';
+import { FinishedListeners } from './shared.js';
 import { markKey } from './marks.js';
 
 interface TaskRow {

@@ -1,6 +1,6 @@
 /**
  * Redis storage (ioredis): the state several API nodes and solver workers share. Every state
- * change is one Lua script from `packages/server/lua/` (their headers list KEYS and ARGV), so it is
+ * change is one Lua script from `scripts/` beside this file (their headers list KEYS and ARGV), so it is
  * atomic across all processes; plain reads are single commands or pipelines.
  *
  * Faults never hang a request: commands fail at once while the connection is down (no offline
@@ -9,12 +9,14 @@
  * (EVALSHA falls back to EVAL) when a restarted Redis forgot them.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
 import { decodeJson, encodeJson } from '../codec.js';
-import { FinishedListeners } from '../finished.js';
-import { OVERDUE_CODE } from '../lifecycle.js';
+import { FinishedListeners } from '../shared.js';
+import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
   type Account,
@@ -76,7 +78,19 @@ const SCRIPTS = [
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
-const LUA_DIR = new URL('../../../../lua/', import.meta.url);
+/**
+ * The Lua scripts live beside this file's source (src/storage/redis/scripts/), which ships with the
+ * package; found from the package root, so that the depth of the compiled file does not matter.
+ */
+const LUA_DIR = new URL('src/storage/redis/scripts/', packageRoot(fileURLToPath(import.meta.url)));
+
+/** The folder of the nearest package.json above `file`, as a URL ending in a slash. */
+function packageRoot(file: string): URL {
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return pathToFileURL(`${dir}/`);
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${file}`);
+  }
+}
 type Arg = string | number;
 type ScriptCommand = (numberOfKeys: number, ...keysAndArgs: Arg[]) => Promise<unknown>;
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
 import { decodeJson, encodeJson } from '../codec.js';
-import { OVERDUE_CODE } from '../lifecycle.js';
+import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
   type Account,
@@ -29,10 +29,11 @@ import {
   type TaskState,
   type TaskView,
 } from '../types.js';
-import { FinishedListeners } from '../finished.js';
+import { FinishedListeners } from '../shared.js';
 import { TaskCache } from '../task-cache.js';
 import { GroupSync } from './group-sync.js';
 import { MIGRATIONS } from './schema.js';
+import { prepareStatements, type Statements } from './statements.js';
 import { markKey } from '../marks.js';
 
 export interface SqliteOptions {
@@ -92,13 +93,11 @@ const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
 const CHECKPOINT_PAGES = 10_000;
 
-const ACCOUNT_COLUMNS = 'id, key_hint, key_hash, threads, balance_micros, proxies_allowed, disabled, created_at';
-
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
   readonly shared = false;
   private readonly db: Database.Database;
-  private readonly statements;
+  private readonly statements: Statements;
   private readonly leaseStatements = new Map<string, Database.Statement>();
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
   private readonly groupSync: GroupSync | undefined;
@@ -132,85 +131,7 @@ export class SqliteStorage implements Storage {
     });
     const durable = (options.synchronous ?? 'full') === 'full' && options.file !== ':memory:' && options.file !== '';
     this.groupSync = durable ? new GroupSync(`${options.file}-wal`) : undefined;
-    const db = this.db;
-    this.statements = {
-      insertAccount: db.prepare(
-        `INSERT INTO accounts (key_hash, key_hint, threads, balance_micros, proxies_allowed, created_at)
-         VALUES (@keyHash, @keyHint, @threads, @balanceMicros, @proxiesAllowed, @createdAt) RETURNING ${ACCOUNT_COLUMNS}`,
-      ),
-      accountByHash: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE key_hash = ?`),
-      accountById: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`),
-      listAccounts: db.prepare(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY id`),
-      setDisabled: db.prepare('UPDATE accounts SET disabled = ? WHERE id = ?'),
-      debit: db.prepare('UPDATE accounts SET balance_micros = balance_micros - ? WHERE id = ?'),
-
-      banUntil: db.prepare('SELECT until FROM bans WHERE ip = ? AND until > ?'),
-      insertFailure: db.prepare('INSERT INTO auth_failures (ip, at) VALUES (?, ?)'),
-      countFailures: db.prepare('SELECT count(*) AS n FROM auth_failures WHERE ip = ? AND at > ?'),
-      clearFailures: db.prepare('DELETE FROM auth_failures WHERE ip = ?'),
-      upsertBan: db.prepare('INSERT INTO bans (ip, until) VALUES (?, ?) ON CONFLICT (ip) DO UPDATE SET until = excluded.until'),
-
-      // A task whose result expired may still be in the table until the next sweep; its key is free
-      // again, so admission deletes that row rather than replaying it.
-      taskByIdempotencyKey: db.prepare('SELECT id, expires_at FROM tasks WHERE account_id = ? AND idempotency_key = ?'),
-      deleteTask: db.prepare('DELETE FROM tasks WHERE id = ?'),
-      // Counts no further than the limit: an account whose threads are all busy costs `threads`
-      // index steps, not as many as it has unfinished tasks.
-      busyThreads: db.prepare(
-        `SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ? LIMIT ?)`,
-      ),
-      insertTask: db.prepare(
-        `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
-         VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
-      ),
-      insertSpec: db.prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
-      specOf: db.prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
-      getTask: db.prepare(
-        `SELECT id, type, state, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
-         WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
-      ),
-      complete: db.prepare(
-        `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
-      ),
-      fail: db.prepare(
-        `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-         WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
-      ),
-      requeue: db.prepare(
-        `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
-      ),
-      release: db.prepare(
-        `UPDATE tasks SET state = 'queued', attempts = attempts - 1, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
-      ),
-      recover: db.prepare(`UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active'`),
-      renew: db.prepare(`UPDATE tasks SET lease_until = ? WHERE id = ? AND state = 'active' AND lease_id = ?`),
-      requeueStalled: db.prepare(
-        `UPDATE tasks SET state = 'queued', lease_id = NULL, lease_until = NULL WHERE state = 'active' AND lease_until <= @now AND deadline_at > @now RETURNING id`,
-      ),
-      reportState: db.prepare('SELECT state, report, solver FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
-      setReport: db.prepare('UPDATE tasks SET report = ? WHERE id = ?'),
-      countStat: {
-        solved: db.prepare('INSERT INTO solver_stats (solver, solved) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET solved = solved + 1'),
-        failed: db.prepare('INSERT INTO solver_stats (solver, failed) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET failed = failed + 1'),
-        good: db.prepare('INSERT INTO solver_stats (solver, reported_good) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_good = reported_good + 1'),
-        bad: db.prepare('INSERT INTO solver_stats (solver, reported_bad) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_bad = reported_bad + 1'),
-        declined: db.prepare('INSERT INTO solver_stats (solver, declined) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET declined = declined + 1'),
-      },
-      solverStats: db.prepare('SELECT solver, solved, failed, declined, reported_good, reported_bad FROM solver_stats ORDER BY solver'),
-
-      markBad: db.prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
-      isMarked: db.prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
-
-      failOverdue: db.prepare(
-        `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL, lease_until = NULL
-         WHERE state IN ('queued', 'active') AND deadline_at <= ? RETURNING id`,
-      ),
-      deleteExpired: db.prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id'),
-      deleteFailures: db.prepare('DELETE FROM auth_failures WHERE at <= ?'),
-      deleteBans: db.prepare('DELETE FROM bans WHERE until <= ?'),
-      deleteMarks: db.prepare('DELETE FROM marks WHERE until <= ?'),
-    };
+    this.statements = prepareStatements(this.db);
   }
 
   async createAccount(input: NewAccount): Promise<Account> {

@@ -1,3 +1,8 @@
+/** What every storage adapter applies the same way. */
+
+/** The code an unfinished task reads once its deadline has passed. */
+export const OVERDUE_CODE = 'ERROR_CAPTCHA_UNSOLVABLE';
+
 /** The listeners an adapter calls when a task ends (solved or failed), for long-polls waiting on it. */
 export class FinishedListeners {
   private readonly listeners = new Set<(id: string) => void>();
