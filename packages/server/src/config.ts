@@ -5,7 +5,7 @@
  */
 import { DEFAULT_MIN_CONFIDENCE, DEFAULT_SECOND_LOOK } from '@solvebox/ocr/defaults';
 import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
-import { DEFAULT_LEASE_MS } from './runner/runner.js';
+import { DEFAULT_LEASE_MS } from './solving/runner.js';
 
 export type SolverBackend = 'ocr' | 'sandbox' | 'none';
 export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'sandbox', 'none'];

@@ -22,9 +22,9 @@ export interface Health {
   };
 }
 
-export async function checkHealth(svc: Pick<Services, 'storage' | 'runner' | 'solverTypes' | 'clock'>): Promise<Health> {
+export async function checkHealth(svc: Pick<Services, 'storage' | 'dispatch' | 'solverTypes' | 'clock'>): Promise<Health> {
   const now = svc.clock();
-  const failing = svc.solverTypes.filter((type) => !svc.runner.isAvailable(type, now));
+  const failing = svc.solverTypes.filter((type) => !svc.dispatch.isAvailable(type, now));
   const solvers = { types: svc.solverTypes, failing };
   const started = performance.now();
   try {

@@ -14,7 +14,7 @@ export { createStorage, StorageError, redactUrl, type Account, type SolverStats,
 export { createAccount, type CreatedAccount } from './accounts.js';
 export { hashApiKey, newApiKey } from './identity.js';
 export { formatMicros, parseMicros } from './money.js';
-export { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS, SandboxSolver } from './solvers/sandbox.js';
+export { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS, SandboxSolver } from './solving/solvers/sandbox.js';
 export type { Services } from './services.js';
 export { createLogger, type Logger } from './logger.js';
 export { installLastResort } from './last-resort.js';

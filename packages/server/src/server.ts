@@ -8,7 +8,7 @@ import type { ServerConfig } from './config.js';
 import { Gatekeeper } from './gatekeeper.js';
 import { createLogger } from './logger.js';
 import { REMOTE_SOLVERS, type Services } from './services.js';
-import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving.js';
+import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving/index.js';
 import { createStorage } from './storage/index.js';
 import { TaskWaiters } from './waiters.js';
 
@@ -44,7 +44,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     config,
     storage,
     gate: new Gatekeeper(storage, config, clock),
-    runner: solving?.runner ?? REMOTE_SOLVERS,
+    dispatch: solving?.runner ?? REMOTE_SOLVERS,
     solverTypes: solving?.types ?? [],
     clock,
     log,

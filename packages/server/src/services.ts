@@ -10,7 +10,7 @@ export interface Services {
   readonly config: ServerConfig;
   readonly storage: Storage;
   readonly gate: Gatekeeper;
-  readonly runner: TaskDispatch;
+  readonly dispatch: TaskDispatch;
   /** The task types this process solves itself (none on an API-only node). */
   readonly solverTypes: readonly TaskType[];
   readonly clock: () => number;

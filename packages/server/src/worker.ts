@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ServerConfig, type SolverBackend } from './config.js';
 import { createLogger } from './logger.js';
-import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving.js';
+import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving/index.js';
 import { createStorage } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 

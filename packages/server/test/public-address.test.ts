@@ -6,8 +6,8 @@
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliverPingback, pingbackUrlProblem } from '../src/pingback.js';
-import { isPublicAddress } from '../src/public-address.js';
+import { deliverPingback, pingbackUrlProblem } from '../src/solving/pingback.js';
+import { isPublicAddress } from '../src/solving/public-address.js';
 
 const PRIVATE = [
   // IPv4 special-purpose ranges that are not globally reachable

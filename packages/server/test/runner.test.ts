@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SolverDeclined, type Solution, type SolveContext, type Solver, type Task, type TaskSpec, type TaskType } from '@solvebox/protocol';
-import { TaskRunner, type RunnerOptions } from '../src/runner/runner.js';
+import { TaskRunner, type RunnerOptions } from '../src/solving/runner.js';
 import { MemoryStorage } from '../src/storage/memory.js';
 import type { TaskView } from '../src/storage/types.js';
 
@@ -85,7 +85,7 @@ async function harness(chain: readonly Solver[], options: Partial<RunnerOptions>
     },
   };
   (h as { runner: TaskRunner }).runner = new TaskRunner(
-    { storage, clock: () => h.now, log: SILENT, routes: new Map([['turnstile', chain]]), priceMicros: () => 0 },
+    { storage, clock: () => h.now, log: SILENT, chains: new Map([['turnstile', chain]]), priceMicros: () => 0 },
     { ...OPTIONS, ...options },
   );
   h.runner.start();

@@ -5,7 +5,7 @@
  */
 import { COMMON_PARAMS, ERROR_CATALOG, METHODS, RES_ACTIONS, type CatalogEntry, type ParamSpec } from '@solvebox/protocol';
 import { OPTIONS, envName } from '../config.js';
-import { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS } from '../solvers/sandbox.js';
+import { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS } from '../solving/solvers/sandbox.js';
 
 const GENERATED = (source: string): string =>
   `<!-- Generated from ${source} by \`npm run docs\`. Do not edit by hand: a test compares this file with its source. -->`;

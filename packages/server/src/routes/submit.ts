@@ -8,7 +8,7 @@ import { codeReply, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTa
 import { imageSize } from '../http/image-header.js';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
-import { pingbackUrlProblem } from '../pingback.js';
+import { pingbackUrlProblem } from '../solving/pingback.js';
 import type { Services } from '../services.js';
 
 const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
@@ -17,7 +17,7 @@ const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64
 const ID_ATTEMPTS = 3;
 
 export async function submitTask(req: ProtocolRequest, ip: string, svc: Services): Promise<Reply> {
-  const { config, storage, gate, runner, clock } = svc;
+  const { config, storage, gate, dispatch, clock } = svc;
   if (await gate.isBanned(ip)) return codeReply('IP_BANNED');
   if (req.problem === 'too-large') return codeReply('ERROR_TOO_BIG_CAPTCHA_FILESIZE', `the request body is larger than ${config.bodyLimitBytes} bytes`);
   if (req.problem === 'unreadable') return codeReply('ERROR_UPLOAD', 'the request body could not be read');
@@ -51,7 +51,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     proxy = checked.proxy;
   }
 
-  if (!runner.isAvailable(spec.type, now)) {
+  if (!dispatch.isAvailable(spec.type, now)) {
     return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'the solver for this task type is failing; retry later');
   }
 
@@ -76,7 +76,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     if (outcome.kind === 'no-free-thread') return codeReply('ERROR_ZERO_BALANCE');
     if (outcome.kind === 'replayed') return idReply(outcome.id, spec.type, config);
     if (outcome.kind === 'admitted') {
-      runner.notify(spec.type);
+      dispatch.notify(spec.type);
       return idReply(id, spec.type, config);
     }
   }

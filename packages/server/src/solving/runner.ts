@@ -41,7 +41,7 @@ export interface RunnerDeps {
    * The solvers of each task type, in order: the first leases the type's tasks; each next one gets
    * the tasks the one before declined (SolverDeclined). The `none` backend refuses everything.
    */
-  readonly routes: ReadonlyMap<TaskType, readonly Solver[]>;
+  readonly chains: ReadonlyMap<TaskType, readonly Solver[]>;
   readonly priceMicros: (type: TaskType) => number;
   readonly onSettled?: (task: LeasedTask, settlement: Settlement) => void;
 }
@@ -96,9 +96,9 @@ export class TaskRunner {
     private readonly deps: RunnerDeps,
     private readonly options: RunnerOptions,
   ) {
-    this.chains = deps.routes;
+    this.chains = deps.chains;
     const bySolver = new Map<Solver, TaskType[]>();
-    for (const [type, [solver]] of deps.routes) {
+    for (const [type, [solver]] of deps.chains) {
       if (!solver) throw new Error(`no solver for ${type} tasks`);
       bySolver.set(solver, [...(bySolver.get(solver) ?? []), type]);
     }
@@ -111,10 +111,6 @@ export class TaskRunner {
 
   start(): void {
     for (const lane of this.lanes) this.loops.push(this.loop(lane));
-  }
-
-  hasSolver(type: TaskType): boolean {
-    return this.laneByType.has(type);
   }
 
   /** False while the type's solver is crashing (its circuit is open). */

@@ -15,9 +15,9 @@ import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { PINGBACK_SIGNATURE_HEADER, signPingback, solutionText } from '@solvebox/protocol';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { isIpAddress, isPublicAddress } from './public-address.js';
-import type { Settlement } from './runner/runner.js';
+import type { Settlement } from './runner.js';
 
 export interface PingbackOptions {
   /** Deliver to loopback, private, link-local and other non-public addresses too. @defaultValue false */

@@ -1,0 +1,65 @@
+/**
+ * Solver chains: for each task type, its solver, then its fallback, per the `solvers` and
+ * `fallbacks` configuration; and the backends those chains need started (the OCR pool, loaded only
+ * when a chain names it).
+ */
+import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
+import { ConfigError, type ServerConfig, type SolverBackend } from '../config.js';
+import { NoSolver } from './solvers/none.js';
+import { SandboxSolver } from './solvers/sandbox.js';
+
+/** Solver instances by backend name: started backends, or test doubles. */
+export type Backends = Partial<Record<SolverBackend, Solver>>;
+
+/**
+ * The solver chain of each task type, per the `solvers` and `fallbacks` configuration: the
+ * type's solver, then its fallback unless that is `none`. `backends` supplies instances by name (the OCR
+ * pool, which must be started first; test doubles); the sandbox and `none` are built on demand.
+ */
+export function resolveChains(
+  config: Pick<ServerConfig, 'solvers' | 'fallbacks'>,
+  backends: Backends = {},
+  only: readonly SolverBackend[] = [],
+): Map<TaskType, Solver[]> {
+  const instances = new Map<SolverBackend, Solver>();
+  const instance = (backend: SolverBackend): Solver => {
+    let solver = instances.get(backend) ?? backends[backend];
+    if (!solver && backend === 'ocr') throw new ConfigError('the ocr backend must be started before routes are resolved');
+    solver ??= backend === 'sandbox' ? new SandboxSolver() : new NoSolver();
+    instances.set(backend, solver);
+    return solver;
+  };
+  const chains = new Map<TaskType, Solver[]>();
+  for (const type of routedTypes(config, only)) {
+    const chain = [instance(config.solvers[type])];
+    if (config.fallbacks[type] !== 'none' && config.fallbacks[type] !== config.solvers[type]) chain.push(instance(config.fallbacks[type]));
+    for (const solver of chain) {
+      if (!solver.types.includes(type)) throw new ConfigError(`solver "${solver.name}" does not handle ${type} tasks`);
+    }
+    chains.set(type, chain);
+  }
+  return chains;
+}
+
+/** The task types routed to one of `only`'s backends (all types when `only` is empty). */
+export function routedTypes(config: Pick<ServerConfig, 'solvers'>, only: readonly SolverBackend[]): TaskType[] {
+  return TASK_TYPES.filter((type) => only.length === 0 || only.includes(config.solvers[type]));
+}
+
+/** The backends the routes use that need starting: the OCR worker pool. */
+export async function startBackends(config: ServerConfig, given: Backends = {}, only: readonly SolverBackend[] = []): Promise<Backends> {
+  const used = new Set<SolverBackend>();
+  for (const type of routedTypes(config, only)) {
+    used.add(config.solvers[type]).add(config.fallbacks[type]);
+  }
+  if (!used.has('ocr') || given.ocr) return given;
+  // Loaded only here: onnxruntime and sharp stay out of processes whose routes name no ocr (an
+  // API-only node, a sandbox-only server).
+  const { OcrSolver } = await import('@solvebox/ocr');
+  const ocr = await OcrSolver.start({
+    ...(config.ocrWorkers > 0 ? { size: config.ocrWorkers } : {}),
+    minConfidence: config.ocrMinConfidence,
+    secondLookBelow: config.ocrSecondLook,
+  });
+  return { ...given, ocr };
+}
