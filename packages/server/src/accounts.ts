@@ -1,6 +1,6 @@
 /** Account administration shared by the CLI and the first-start bootstrap. */
 import { hashApiKey, keyHint, newApiKey } from './identity.js';
-import type { Account, Storage } from './storage/types.js';
+import type { Account, AccountStore } from './storage/types.js';
 
 export interface CreatedAccount {
   readonly account: Account;
@@ -9,7 +9,7 @@ export interface CreatedAccount {
 }
 
 export async function createAccount(
-  storage: Storage,
+  storage: Pick<AccountStore, 'createAccount'>,
   options: { threads: number; balanceMicros: number; proxiesAllowed: boolean },
   now: number = Date.now(),
 ): Promise<CreatedAccount> {

@@ -13,7 +13,7 @@ import { isWellFormedKey } from '@solvebox/protocol';
 import { BoundedMap } from './bounded-map.js';
 import type { ServerConfig } from './config.js';
 import { hashApiKey } from './identity.js';
-import type { Account, BanPolicy, Storage } from './storage/types.js';
+import type { Account, AccountStore, BanPolicy, Guards, Storage } from './storage/types.js';
 
 export type AuthResult =
   | { readonly ok: true; readonly account: Account }
@@ -31,7 +31,7 @@ export class Gatekeeper {
   private readonly authCacheMs: number;
 
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: AccountStore & Guards & Pick<Storage, 'shared'>,
     config: Pick<ServerConfig, 'banFailures' | 'banWindowMs' | 'banMs' | 'authCacheMs'>,
     private readonly clock: () => number,
   ) {
@@ -70,7 +70,7 @@ export class Gatekeeper {
     const now = this.clock();
     let account = fresh ? undefined : this.knownAccount(key, now);
     if (!account) {
-      account = await this.storage.findAccountByKeyHash(hashApiKey(key));
+      account = await this.storage.findAccount({ keyHash: hashApiKey(key) });
       if (!account) {
         this.accounts.delete(key);
         await this.recordFailure(ip);

@@ -30,8 +30,7 @@ export async function checkHealth(svc: Pick<Services, 'storage' | 'dispatch' | '
   try {
     await svc.storage.ping();
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-    const groupCommit = svc.storage.groupCommit;
-    return { status: 'ok', storage: { kind: svc.storage.kind, ok: true, latencyMs, ...(groupCommit ? { groupCommit: { ...groupCommit } } : {}) }, solvers };
+    return { status: 'ok', storage: { kind: svc.storage.kind, ok: true, latencyMs, ...svc.storage.diagnostics?.() }, solvers };
   } catch (err) {
     // A StorageError names the operation and the driver's message; anything else stays private.
     const error = isStorageError(err) ? err.message : 'storage check failed';

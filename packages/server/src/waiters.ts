@@ -3,7 +3,7 @@
  * reports every finished task (onTaskFinished: in this process, or on any node through Redis
  * pub/sub), and the waiters of that id are woken at once. No timer loop polls storage.
  */
-import type { Storage } from './storage/types.js';
+import type { TaskQueue } from './storage/types.js';
 
 /** Beyond this many waiting requests a node answers at once, as a plain `get` would. */
 const MAX_WAITERS = 10_000;
@@ -20,7 +20,7 @@ export class TaskWaiters {
   private count = 0;
   private readonly unsubscribe: () => void;
 
-  constructor(storage: Storage) {
+  constructor(storage: Pick<TaskQueue, 'onTaskFinished'>) {
     this.unsubscribe = storage.onTaskFinished((id) => this.wake(id));
   }
 

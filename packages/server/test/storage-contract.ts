@@ -52,13 +52,13 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(a.threads, 3);
         assert.equal(a.balanceMicros, 5_000_000);
         assert.equal(a.disabled, false);
-        assert.deepEqual(await s.findAccountByKeyHash('h1'), a);
+        assert.deepEqual(await s.findAccount({ keyHash: 'h1' }), a);
         assert.deepEqual(await s.findAccount({ id: a.id }), a);
-        assert.equal(await s.findAccountByKeyHash('nope'), undefined);
+        assert.equal(await s.findAccount({ keyHash: 'nope' }), undefined);
         assert.equal(a.keyHash, 'h1', 'the hash is handed out: pingbacks are signed with it');
         await assert.rejects(account(s, 1, 'h1'), 'a key hash is unique');
         assert.equal(await s.setAccountDisabled(a.id, true), true);
-        assert.equal((await s.findAccountByKeyHash('h1'))?.disabled, true);
+        assert.equal((await s.findAccount({ keyHash: 'h1' }))?.disabled, true);
         assert.equal(await s.setAccountDisabled(999_999, true), false);
         assert.equal((await s.listAccounts()).length, 1);
       }),
@@ -107,7 +107,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.ok(lease);
         assert.equal(lease.id, first.id, 'oldest first');
         assert.equal(lease.attempt, 1);
-        assert.equal(await s.completeTask(lease, TOKEN, 0, T0 + 2, T0 + 1_000, 'sandbox'), true);
+        assert.equal(await s.completeTask(lease, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0 + 2), true);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), ADMITTED);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0 + 3), NO_THREAD);
 
@@ -130,7 +130,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1' }), 1, T0 + 1), ADMITTED, 'keys are per account');
         const lease = await s.leaseTask(['turnstile'], T0 + 2, LEASE);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 0, T0 + 3, T0 + 100, 'sandbox');
+        await s.completeTask(lease, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 100, solver: 'sandbox' }, T0 + 3);
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 99), { kind: 'replayed', id: first.id });
         const later = task(a.id, { idempotencyKey: 'k1', createdAt: T0 + 100 });
         assert.deepEqual(await s.admitTask(later, 1, T0 + 100), ADMITTED, 'the key is free once the first task expired');
@@ -166,7 +166,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
         assert.equal((await s.getTasks(a.id, [t.id], T0)).get(t.id)?.state, 'active');
-        await s.completeTask(lease, TOKEN, 1_500, T0 + 10, T0 + 500, 'sandbox');
+        await s.completeTask(lease, { solution: TOKEN, priceMicros: 1_500, expiresAt: T0 + 500, solver: 'sandbox' }, T0 + 10);
         assert.deepEqual((await s.getTasks(a.id, [t.id, '1234567890123456'], T0 + 499)).get(t.id), {
           id: t.id,
           type: 'turnstile',
@@ -186,7 +186,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         await s.admitTask(task(a.id), 2, T0);
         const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 1_250_000, T0, T0 + 1_000, 'sandbox');
+        await s.completeTask(lease, { solution: TOKEN, priceMicros: 1_250_000, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0);
         assert.equal((await s.findAccount({ id: a.id }))?.balanceMicros, 3_750_000);
       }),
     );
@@ -210,15 +210,26 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(await s.leaseTask(['image'], T0, LEASE), undefined, 'an active task is not leased twice');
 
         assert.equal(await s.failTask(lease, { retryAt: T0 + 100 }, T0), 'requeued');
-        assert.equal(await s.completeTask(lease, TOKEN, 0, T0, T0 + 1, 'sandbox'), false, 'the old lease is gone');
+        assert.equal(
+          await s.completeTask(lease, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1, solver: 'sandbox' }, T0),
+          false,
+          'the old lease is gone',
+        );
         assert.equal(await s.leaseTask(['image'], T0 + 99, LEASE), undefined, 'not due yet');
         const again = await s.leaseTask(['image'], T0 + 100, LEASE);
         assert.ok(again);
         assert.equal(again.attempt, 2);
         assert.notEqual(again.leaseId, lease.leaseId);
         assert.equal(await s.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1 }, T0), 'lease-lost');
-        assert.equal(await s.completeTask(again, { kind: 'text', text: '1234' }, 0, T0 + 101, T0 + 10_000, 'sandbox'), true);
-        assert.equal(await s.completeTask(again, { kind: 'text', text: '5678' }, 0, T0 + 102, T0 + 10_000, 'sandbox'), false, 'only once');
+        assert.equal(
+          await s.completeTask(again, { solution: { kind: 'text', text: '1234' }, priceMicros: 0, expiresAt: T0 + 10_000, solver: 'sandbox' }, T0 + 101),
+          true,
+        );
+        assert.equal(
+          await s.completeTask(again, { solution: { kind: 'text', text: '5678' }, priceMicros: 0, expiresAt: T0 + 10_000, solver: 'sandbox' }, T0 + 102),
+          false,
+          'only once',
+        );
         assert.deepEqual((await s.getTasks(a.id, [image.id], T0 + 103)).get(image.id)?.solution, { kind: 'text', text: '1234' });
       }),
     );
@@ -236,13 +247,13 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal((await s.sweep(T0 + 1_500, SWEEP)).stalled, 0, 'renewed until T0 + 1900');
         assert.equal((await s.sweep(T0 + 1_900, SWEEP)).stalled, 1);
         assert.equal(await s.renewLease(first, T0 + 1_901, 1_000), false, 'a lease that ran out is lost');
-        assert.equal(await s.completeTask(first, TOKEN, 0, T0 + 1_901, T0 + 10_000, 'sandbox'), false);
+        assert.equal(await s.completeTask(first, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 10_000, solver: 'sandbox' }, T0 + 1_901), false);
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 1_901)).get(t.id)?.state, 'queued');
         const second = await s.leaseTask(['turnstile'], T0 + 1_902, 1_000);
         assert.ok(second);
         assert.equal(second.id, t.id);
         assert.equal(second.attempt, 2, 'the lost attempt counts');
-        assert.equal(await s.completeTask(second, TOKEN, 0, T0 + 1_903, T0 + 10_000, 'sandbox'), true);
+        assert.equal(await s.completeTask(second, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 10_000, solver: 'sandbox' }, T0 + 1_903), true);
 
         // Past its deadline, a task whose lease ran out is not requeued: it ends overdue.
         const late = task(a.id, { deadlineAt: T0 + 5_000 });
@@ -292,7 +303,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         await s.admitTask(pending, 10, T0);
         const lease = await s.leaseTask(['turnstile'], T0, LEASE);
         assert.ok(lease);
-        await s.completeTask(lease, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
+        await s.completeTask(lease, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0);
         assert.equal(await s.recordReport(b.id, solved.id, 'bad', T0), 'not-found');
         assert.equal(await s.recordReport(a.id, pending.id, 'bad', T0), 'not-solved');
         assert.equal(await s.recordReport(a.id, solved.id, 'bad', T0), 'recorded');
@@ -311,8 +322,8 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         for (let i = 0; i < 3; i++) leases.push(await s.leaseTask(['turnstile'], T0, LEASE));
         const [first, second, third] = leases;
         assert.ok(first && second && third);
-        await s.completeTask(first, TOKEN, 0, T0, T0 + 1_000, 'ocr');
-        await s.completeTask(second, TOKEN, 0, T0, T0 + 1_000, 'sandbox');
+        await s.completeTask(first, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
+        await s.completeTask(second, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0);
         await s.recordDecline('ocr');
         await s.failTask(third, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
         await s.recordDecline('ocr'); // a decline the fallback answered: not a failure of ocr

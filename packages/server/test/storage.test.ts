@@ -98,7 +98,10 @@ test('sqlite: a task solved while its admission waits for the disk reads as solv
     await new Promise((resolve) => setImmediate(resolve));
     const lease = await storage.leaseTask(['turnstile'], now, 1000);
     assert.ok(lease, 'committed, so a worker can lease it before the fsync ends');
-    assert.equal(await storage.completeTask(lease, { kind: 'text', text: 'ANSWER' }, 0, now, now + 60_000, 'sandbox'), true);
+    assert.equal(
+      await storage.completeTask(lease, { solution: { kind: 'text', text: 'ANSWER' }, priceMicros: 0, expiresAt: now + 60_000, solver: 'sandbox' }, now),
+      true,
+    );
     assert.deepEqual(await admitted, { kind: 'admitted' });
     assert.equal((await storage.getTasks(account.id, [lease.id], now)).get(lease.id)?.state, 'solved');
   } finally {

@@ -5,7 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { isSolverDeclined, isSolverFailure, sitekeyPair, solutionKindFor, type Solution, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../logger.js';
-import type { LeasedTask, Storage } from '../storage/types.js';
+import type { Guards, LeasedTask, StatsStore, TaskQueue } from '../storage/types.js';
 import { Circuit } from './circuit.js';
 
 export interface RunnerOptions {
@@ -34,7 +34,7 @@ export const DEFAULT_LEASE_MS = 30_000;
 export type Settlement = { readonly outcome: 'solved'; readonly solution: Solution } | { readonly outcome: 'failed'; readonly code: string };
 
 export interface RunnerDeps {
-  readonly storage: Storage;
+  readonly storage: TaskQueue & StatsStore & Guards;
   readonly clock: () => number;
   readonly log: Logger;
   /**
@@ -204,7 +204,11 @@ export class TaskRunner {
         lane.circuit.recordSuccess();
         const done = this.deps.clock();
         const price = this.deps.priceMicros(task.spec.type);
-        const stored = await this.deps.storage.completeTask(task, solution, price, done, done + this.options.resultTtlMs, solver.name);
+        const stored = await this.deps.storage.completeTask(
+          task,
+          { solution, priceMicros: price, expiresAt: done + this.options.resultTtlMs, solver: solver.name },
+          done,
+        );
         if (stored) this.deps.onSettled?.(task, { outcome: 'solved', solution });
         return;
       }

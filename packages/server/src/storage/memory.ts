@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
 import type {
   Account,
+  Completion,
   AdmitOutcome,
   BanPolicy,
   FailOutcome,
@@ -67,10 +68,6 @@ export class MemoryStorage implements Storage {
     const row: AccountRow = { id: this.nextAccountId++, disabled: false, ...input };
     this.accounts.set(row.id, row);
     return publicAccount(row);
-  }
-
-  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
-    return this.findAccount({ keyHash });
   }
 
   async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
@@ -185,7 +182,7 @@ export class MemoryStorage implements Storage {
     return t && t.state === 'active' && t.leaseId === lease.leaseId ? t : undefined;
   }
 
-  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number, solver: string): Promise<boolean> {
+  async completeTask(lease: LeaseRef, { solution, priceMicros, expiresAt, solver }: Completion, _now: number): Promise<boolean> {
     const t = this.leased(lease);
     if (!t) return false;
     t.state = 'solved';

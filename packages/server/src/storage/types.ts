@@ -117,31 +117,39 @@ export interface SweepResult {
   readonly stalled: number;
 }
 
-export interface Storage {
-  readonly kind: string;
-  /**
-   * True when other processes may use the same state at once (Redis): several API nodes and
-   * workers. The server then leaves leased tasks alone at startup, since their workers may be alive.
-   */
-  readonly shared: boolean;
-  /**
-   * Where acknowledged writes wait for an fsync shared by a group of them (SQLite, `synchronous
-   * full`): the fsyncs done and the writes they covered. Writes per fsync show group commit at work.
-   */
-  readonly groupCommit?: { readonly syncs: number; readonly writes: number } | undefined;
+/** What a solver's answer is stored with. */
+export interface Completion {
+  readonly solution: Solution;
+  /** Debited from the account. */
+  readonly priceMicros: number;
+  /** When the result stops being readable. */
+  readonly expiresAt: number;
+  /** The solver that answered, for the statistics. */
+  readonly solver: string;
+}
 
+/** Accounts: what authentication and the admin commands need. */
+export interface AccountStore {
   createAccount(account: NewAccount): Promise<Account>;
-  findAccountByKeyHash(keyHash: string): Promise<Account | undefined>;
   /** By account id or by key hash. */
   findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined>;
   listAccounts(): Promise<Account[]>;
   setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean>;
+}
 
+/** Guards: IP bans, and the marks that make in.php refuse a bad proxy or sitekey/pageurl pair. */
+export interface Guards {
   /** When the IP's ban ends, if it is banned at `now`. */
   banExpiry(ip: string, now: number): Promise<number | undefined>;
   /** Counts one failed authentication; returns the ban's end when this failure triggered a ban. */
   recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined>;
+  /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
+  markBad(mark: Mark, until: number, now: number): Promise<void>;
+  isMarkedBad(mark: Mark, now: number): Promise<boolean>;
+}
 
+/** Tasks from admission to their end: what in.php, res.php, the runner and the sweeper need. */
+export interface TaskQueue {
   /**
    * Stores a queued task if the account has a free thread: fewer than `threads` of its tasks are
    * queued or active with their deadline still ahead. A thread is held until the task ends. A task
@@ -163,10 +171,10 @@ export interface Storage {
   /** Extends a lease to `now + leaseMs`; false when it was lost (ran out and was requeued, or the task ended). */
   renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean>;
   /**
-   * Stores the answer, debits the price and counts the task as solved by `solver`; false when the
-   * lease was lost (the task ended meanwhile).
+   * Stores the answer, debits the price and counts the task as solved by its solver; false when
+   * the lease was lost (the task ended meanwhile).
    */
-  completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean>;
+  completeTask(lease: LeaseRef, completion: Completion, now: number): Promise<boolean>;
   /**
    * Ends the task with `code` (counted as a failure of `solver`, when one is named), or, with
    * `retryAt`, puts it back in the queue until then.
@@ -179,17 +187,6 @@ export interface Storage {
    * (never on shared storage, where other workers do: there the sweep requeues leases that ran out).
    */
   recoverInFlight(): Promise<number>;
-  /** Records reportgood / reportbad, once per task, and counts it for the solver that answered. */
-  recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
-  /** Counts a task that `solver` declined, whether or not another solver then answers it. */
-  recordDecline(solver: string): Promise<void>;
-  /** Lifetime counts per solver, for operators; kept when the tasks themselves expire. */
-  solverStats(): Promise<SolverStats[]>;
-
-  /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
-  markBad(mark: Mark, until: number, now: number): Promise<void>;
-  isMarkedBad(mark: Mark, now: number): Promise<boolean>;
-
   /**
    * Fails overdue tasks, requeues tasks whose lease ran out, deletes expired results, old
    * authentication failures, bans and marks. Safe to run from several processes at once.
@@ -211,6 +208,31 @@ export interface Storage {
    * Returns a function that removes the listener.
    */
   onTaskFinished(listener: (id: string) => void): () => void;
+}
+
+/** Statistics per solver: declines, and the verdicts of clients' reports. */
+export interface StatsStore {
+  /** Records reportgood / reportbad, once per task, and counts it for the solver that answered. */
+  recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome>;
+  /** Counts a task that `solver` declined, whether or not another solver then answers it. */
+  recordDecline(solver: string): Promise<void>;
+  /** Lifetime counts per solver, for operators; kept when the tasks themselves expire. */
+  solverStats(): Promise<SolverStats[]>;
+}
+
+/** The whole contract one adapter fulfils; each part of the server depends on the roles it uses. */
+export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore {
+  readonly kind: string;
+  /**
+   * True when other processes may use the same state at once (Redis): several API nodes and
+   * workers. The server then leaves leased tasks alone at startup, since their workers may be alive.
+   */
+  readonly shared: boolean;
+  /**
+   * What only this adapter can tell about itself, for /health: SQLite reports its group commit
+   * (`groupCommit: { syncs, writes }`: writes per fsync show it at work).
+   */
+  diagnostics?(): Readonly<Record<string, unknown>>;
   /** Throws StorageError when the store cannot be reached; for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

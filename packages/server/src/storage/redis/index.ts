@@ -19,6 +19,7 @@ import { FinishedListeners } from '../shared.js';
 import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
+  type Completion,
   type Account,
   type AdmitOutcome,
   type BanPolicy,
@@ -180,13 +181,11 @@ export class RedisStorage implements Storage {
     };
   }
 
-  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
-    const row = (await this.script('find-account', [this.key('account-key', keyHash)], [this.p])) as (string | null)[] | null;
-    return row ? accountOf(Number(row[0]), row.slice(1)) : undefined;
-  }
-
   async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
-    if ('keyHash' in ref) return this.findAccountByKeyHash(ref.keyHash);
+    if ('keyHash' in ref) {
+      const row = (await this.script('find-account', [this.key('account-key', ref.keyHash)], [this.p])) as (string | null)[] | null;
+      return row ? accountOf(Number(row[0]), row.slice(1)) : undefined;
+    }
     const row = await this.call('read an account', (c) => c.hmget(this.key('account', ref.id), ...ACCOUNT_FIELDS));
     return row[0] === null ? undefined : accountOf(ref.id, row);
   }
@@ -324,7 +323,7 @@ export class RedisStorage implements Storage {
     return (await this.script('renew-lease', [this.key('task', lease.id), this.key('active')], [lease.id, lease.leaseId, now + leaseMs])) === 1;
   }
 
-  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, now: number, expiresAt: number, solver: string): Promise<boolean> {
+  async completeTask(lease: LeaseRef, { solution, priceMicros, expiresAt, solver }: Completion, now: number): Promise<boolean> {
     return this.finish(lease, 'solved', encodeJson(solution), priceMicros, now, expiresAt, solver);
   }
 

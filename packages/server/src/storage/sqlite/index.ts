@@ -12,6 +12,7 @@ import { decodeJson, encodeJson } from '../codec.js';
 import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
+  type Completion,
   type Account,
   type AdmitOutcome,
   type BanPolicy,
@@ -101,8 +102,8 @@ export class SqliteStorage implements Storage {
   private readonly leaseStatements = new Map<string, Database.Statement>();
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
   private readonly groupSync: GroupSync | undefined;
-  get groupCommit(): { readonly syncs: number; readonly writes: number } | undefined {
-    return this.groupSync?.counts;
+  diagnostics(): Readonly<Record<string, unknown>> {
+    return this.groupSync ? { groupCommit: { ...this.groupSync.counts } } : {};
   }
   /** This process is the only one that changes tasks in the file, so their views can be cached. */
   private readonly cache = new TaskCache();
@@ -140,10 +141,6 @@ export class SqliteStorage implements Storage {
     );
     await this.onDisk();
     return account;
-  }
-
-  async findAccountByKeyHash(keyHash: string): Promise<Account | undefined> {
-    return this.findAccount({ keyHash });
   }
 
   async findAccount(ref: { id: number } | { keyHash: string }): Promise<Account | undefined> {
@@ -324,7 +321,7 @@ export class SqliteStorage implements Storage {
     return statement;
   }
 
-  async completeTask(lease: LeaseRef, solution: Solution, priceMicros: number, _now: number, expiresAt: number, solver: string): Promise<boolean> {
+  async completeTask(lease: LeaseRef, { solution, priceMicros, expiresAt, solver }: Completion, _now: number): Promise<boolean> {
     const completed = this.transaction('complete a task', () => {
       const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, solver, Number(lease.id), lease.leaseId) as
         | FinishedRow
