@@ -8,7 +8,7 @@ import { UsageError } from './command.js';
 export function optionsHelp(): string[] {
   const lines: string[] = [];
   for (const option of OPTIONS) {
-    lines.push(`${`  --${option.flag} <value>`.padEnd(34)} ${envName(option.flag)}, default ${option.default}`);
+    lines.push(`${`  --${option.flag} <${option.hint}>`.padEnd(40)} ${envName(option.flag)}, default ${option.default}`);
     lines.push(`      ${option.doc}`);
   }
   return lines;

@@ -66,19 +66,21 @@ export interface ServerConfig {
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
 }
 
-type OptionKind = 'string' | 'port' | 'count' | 'seconds' | 'flag' | 'choice' | 'bytes' | 'millis';
-
-interface OptionSpec {
+/** One option: its flag, how it reads, its default and its documentation, said once. */
+export interface OptionSpec {
   /** The flag name (`--name`); the environment variable is SOLVEBOX_NAME in upper snake case. */
   readonly flag: string;
-  readonly kind: OptionKind;
-  readonly choices?: readonly string[];
+  /** What the value is, for help: `--lease <seconds>`. */
+  readonly hint: string;
   readonly default: string;
   readonly doc: string;
+  /** Parses a value (the default, the environment's or the flag's) into the configuration. */
   apply(config: Mutable<ServerConfig>, value: string): void;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** The configuration fields whose values are of type T. */
+type FieldOf<T> = { [K in keyof ServerConfig]: ServerConfig[K] extends T ? K : never }[keyof ServerConfig];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -92,10 +94,7 @@ function parseNumber(flag: string, value: string, { integer, min, max }: { integ
   return n;
 }
 
-const count = (flag: string, value: string, min = 0, max = 1e9): number => parseNumber(flag, value, { integer: true, min, max });
-const seconds = (flag: string, value: string): number => Math.round(parseNumber(flag, value, { integer: false, min: 0.001, max: 365 * 86400 }) * 1000);
-
-function parseFlag(flag: string, value: string): boolean {
+function parseYesNo(flag: string, value: string): boolean {
   const v = value.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
@@ -128,291 +127,239 @@ function parsePerType<T>(flag: string, value: string, parseOne: (v: string) => T
   }
 }
 
+// ---- option constructors: the kind of an option is its parser ------------------------------------
+
+function option<K extends keyof ServerConfig>(
+  flag: string,
+  key: K,
+  hint: string,
+  parse: (value: string) => ServerConfig[K],
+  byDefault: string | number,
+  doc: string,
+): OptionSpec {
+  return { flag, hint, default: String(byDefault), doc, apply: (config, value) => void (config[key] = parse(value) as Mutable<ServerConfig>[K]) };
+}
+
+/** Free text, taken as given. */
+const text = (flag: string, key: FieldOf<string>, byDefault: string, doc: string): OptionSpec => option(flag, key, 'text', (v) => v, byDefault, doc);
+
+/** A whole number within bounds. */
+const count = (flag: string, key: FieldOf<number>, byDefault: number, doc: string, min = 0, max = 1e9, hint = 'count'): OptionSpec =>
+  option(flag, key, hint, (v) => parseNumber(flag, v, { integer: true, min, max }), byDefault, doc);
+
+/** A size in bytes. */
+const bytes = (flag: string, key: FieldOf<number>, byDefault: number, doc: string, min = 0): OptionSpec => count(flag, key, byDefault, doc, min, 1e9, 'bytes');
+
+/** Milliseconds, given as a whole number. */
+const millis = (flag: string, key: FieldOf<number>, byDefault: number, doc: string, min = 0): OptionSpec =>
+  count(flag, key, byDefault, doc, min, 1e9, 'milliseconds');
+
+/** Seconds, decimals allowed, stored as milliseconds. */
+const seconds = (flag: string, key: FieldOf<number>, byDefault: number, doc: string, { min = 0.001, max = 365 * 86400 } = {}): OptionSpec =>
+  option(flag, key, 'seconds', (v) => Math.round(parseNumber(flag, v, { integer: false, min, max }) * 1000), byDefault, doc);
+
+/** A probability from 0 to 1. */
+const probability = (flag: string, key: FieldOf<number>, byDefault: number, doc: string): OptionSpec =>
+  option(flag, key, 'probability', (v) => parseNumber(flag, v, { integer: false, min: 0, max: 1 }), byDefault, doc);
+
+/** 1 or 0 (also true/false, yes/no, on/off). */
+const yesNo = (flag: string, key: FieldOf<boolean>, byDefault: boolean, doc: string): OptionSpec =>
+  option(flag, key, '1|0', (v) => parseYesNo(flag, v), byDefault ? '1' : '0', doc);
+
+/** One of a fixed list of words. */
+function choice<K extends keyof ServerConfig>(
+  flag: string,
+  key: K,
+  choices: readonly (ServerConfig[K] & string)[],
+  byDefault: ServerConfig[K] & string,
+  doc: string,
+): OptionSpec {
+  return option(flag, key, choices.join('|'), (v) => parseChoice(flag, v, choices), byDefault, doc);
+}
+
+/** `type=value` pairs, merged into the per-type table. */
+function perTypeOption<K extends FieldOf<Readonly<Record<TaskType, unknown>>>>(
+  flag: string,
+  key: K,
+  parseOne: (value: string) => ServerConfig[K][TaskType],
+  byDefault: string,
+  doc: string,
+): OptionSpec {
+  return {
+    flag,
+    hint: 'type=value,...',
+    default: byDefault,
+    doc,
+    apply: (config, value) => {
+      const table = { ...config[key] } as Record<TaskType, ServerConfig[K][TaskType]>;
+      parsePerType(flag, value, parseOne, table);
+      (config as Record<K, unknown>)[key] = table;
+    },
+  };
+}
+
 const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
 
+/** `false`, `true`, a hop count, or proxy addresses and CIDRs. */
+function parseTrustProxy(value: string): boolean | number | string {
+  const t = value.trim().toLowerCase();
+  return t === 'false' || t === '0' || t === '' ? false : t === 'true' ? true : /^[0-9]+$/.test(t) ? Number(t) : value.trim();
+}
+
 export const OPTIONS: readonly OptionSpec[] = [
-  { flag: 'host', kind: 'string', default: '127.0.0.1', doc: 'Address to listen on. Use 0.0.0.0 to accept other machines.', apply: (c, v) => (c.host = v) },
-  { flag: 'port', kind: 'port', default: '8080', doc: 'Port to listen on; 0 picks a free one.', apply: (c, v) => (c.port = count('port', v, 0, 65535)) },
-  {
-    flag: 'storage',
-    kind: 'choice',
-    choices: ['sqlite', 'memory', 'redis'],
-    default: 'sqlite',
-    doc: 'Where state lives: `sqlite` (the `--db` file), `redis` (the `--redis` server, shared by several nodes and workers) or `memory` (lost on exit; for experiments).',
-    apply: (c, v) => (c.storage = parseChoice('storage', v, ['sqlite', 'memory', 'redis'] as const)),
-  },
-  { flag: 'db', kind: 'string', default: './data/solvebox.db', doc: 'SQLite database file; its folder is created if needed.', apply: (c, v) => (c.db = v) },
-  {
-    flag: 'redis',
-    kind: 'string',
-    default: '',
-    doc: 'Redis URL (`redis://[:password@]host:port/db`). Setting it means `--storage redis`: every API node and `solvebox worker` given the same URL shares accounts, tasks, bans and marks. See docs/deployment.md.',
-    apply: (c, v) => (c.redisUrl = v.trim()),
-  },
-  {
-    flag: 'redis-prefix',
-    kind: 'string',
-    default: 'solvebox:',
-    doc: 'Prefix of every Redis key (the schema version follows it), so that one Redis can hold several deployments.',
-    apply: (c, v) => (c.redisPrefix = v),
-  },
-  {
-    flag: 'run-solvers',
-    kind: 'flag',
-    default: '1',
-    doc: 'Solve tasks in this process. Set 0 on API-only nodes of a Redis deployment whose solving `solvebox worker` processes do.',
-    apply: (c, v) => (c.runSolvers = parseFlag('run-solvers', v)),
-  },
-  {
-    flag: 'concurrency',
-    kind: 'count',
-    default: '0',
-    doc: "Tasks each solver works on at once in this process; 0 means the solver's own limit (OCR: one per worker thread; sandbox: 1000).",
-    apply: (c, v) => (c.concurrency = count('concurrency', v, 0, 100_000)),
-  },
-  {
-    flag: 'lease',
-    kind: 'seconds',
-    default: String(DEFAULT_LEASE_MS / 1000),
-    doc: 'Seconds a solver holds a task unless it renews the lease (it does, every third of that, while it works). A task whose worker died goes back to the queue this long after the last renewal.',
-    apply: (c, v) => (c.leaseMs = seconds('lease', v)),
-  },
-  {
-    flag: 'trust-proxy',
-    kind: 'string',
-    default: 'false',
-    doc: 'Take the client IP (for bans) from X-Forwarded-For: `false`, `true`, a hop count, or comma-separated proxy addresses/CIDRs.',
-    apply: (c, v) => {
-      const t = v.trim().toLowerCase();
-      c.trustProxy = t === 'false' || t === '0' || t === '' ? false : t === 'true' ? true : /^[0-9]+$/.test(t) ? Number(t) : v.trim();
-    },
-  },
-  {
-    flag: 'json-default',
-    kind: 'flag',
-    default: '0',
-    doc: 'Answer JSON when a request has no `json` parameter (2Captcha: 0; CaptchaAI documents 1).',
-    apply: (c, v) => (c.jsonByDefault = parseFlag('json-default', v)),
-  },
-  {
-    flag: 'json-ids',
-    kind: 'choice',
-    choices: ['captchaai', 'string'],
-    default: 'captchaai',
-    doc: 'Task ids in JSON in.php answers: `captchaai` sends a number for userrecaptcha and a string otherwise (as CaptchaAI does); `string` always sends a string (as 2Captcha does).',
-    apply: (c, v) => (c.jsonIds = parseChoice('json-ids', v, ['captchaai', 'string'] as const)),
-  },
-  {
-    flag: 'image-min-bytes',
-    kind: 'bytes',
-    default: '100',
-    doc: 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.',
-    apply: (c, v) => (c.imageMinBytes = count('image-min-bytes', v)),
-  },
-  {
-    flag: 'image-max-bytes',
-    kind: 'bytes',
-    default: '102400',
-    doc: 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.',
-    apply: (c, v) => (c.imageMaxBytes = count('image-max-bytes', v, 1)),
-  },
-  {
-    flag: 'image-max-side',
-    kind: 'count',
-    default: '1000',
-    doc: 'Images wider or taller than this many pixels answer ERROR_TOO_BIG_CAPTCHA_FILESIZE (so do decompression bombs, whatever their byte size).',
-    apply: (c, v) => (c.imageMaxSide = count('image-max-side', v, 16, 4096)),
-  },
-  {
-    flag: 'body-limit-bytes',
-    kind: 'bytes',
-    default: '2097152',
-    doc: 'Largest request body read at all (a BLS task carries nine images); larger bodies answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.',
-    apply: (c, v) => (c.bodyLimitBytes = count('body-limit-bytes', v, 1024)),
-  },
-  {
-    flag: 'ban-failures',
-    kind: 'count',
-    default: '5',
-    doc: 'Failed authentications from one IP that trigger IP_BANNED.',
-    apply: (c, v) => (c.banFailures = count('ban-failures', v, 1)),
-  },
-  {
-    flag: 'ban-window',
-    kind: 'seconds',
-    default: '60',
-    doc: 'Seconds within which those failures must fall.',
-    apply: (c, v) => (c.banWindowMs = seconds('ban-window', v)),
-  },
-  { flag: 'ban-duration', kind: 'seconds', default: '300', doc: 'Seconds an IP stays banned.', apply: (c, v) => (c.banMs = seconds('ban-duration', v)) },
-  {
-    flag: 'auth-cache',
-    kind: 'seconds',
-    default: '2',
-    doc: 'Seconds an API key is remembered after a storage read, so that polls and submits skip that read. A key disabled with `solvebox keys` stops working within this time (at once for `getbalance` and reports). 0 reads storage on every request.',
-    apply: (c, v) => (c.authCacheMs = Math.round(parseNumber('auth-cache', v, { integer: false, min: 0, max: 3600 }) * 1000)),
-  },
-  {
-    flag: 'image-deadline',
-    kind: 'seconds',
-    default: '90',
-    doc: 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.',
-    apply: (c, v) => (c.imageDeadlineMs = seconds('image-deadline', v)),
-  },
-  {
-    flag: 'token-deadline',
-    kind: 'seconds',
-    default: '300',
-    doc: 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.',
-    apply: (c, v) => (c.tokenDeadlineMs = seconds('token-deadline', v)),
-  },
-  {
-    flag: 'result-ttl',
-    kind: 'seconds',
-    default: '900',
-    doc: 'Seconds a finished task stays readable; then ERROR_WRONG_CAPTCHA_ID.',
-    apply: (c, v) => (c.resultTtlMs = seconds('result-ttl', v)),
-  },
-  {
-    flag: 'bad-proxy-ttl',
-    kind: 'seconds',
-    default: '600',
-    doc: 'Seconds a proxy that failed stays refused with ERROR_BAD_PROXY.',
-    apply: (c, v) => (c.badProxyTtlMs = seconds('bad-proxy-ttl', v)),
-  },
-  {
-    flag: 'bad-pair-ttl',
-    kind: 'seconds',
-    default: '600',
-    doc: 'Seconds a sitekey/pageurl pair reported invalid stays refused with ERROR_BAD_TOKEN_OR_PAGEURL.',
-    apply: (c, v) => (c.badPairTtlMs = seconds('bad-pair-ttl', v)),
-  },
-  {
-    flag: 'solver-attempts',
-    kind: 'count',
-    default: '3',
-    doc: 'Attempts per task before ERROR_CAPTCHA_UNSOLVABLE.',
-    apply: (c, v) => (c.solverAttempts = count('solver-attempts', v, 1, 100)),
-  },
-  {
-    flag: 'solver-retry-delay',
-    kind: 'millis',
-    default: '1000',
-    doc: 'Milliseconds before a failed attempt is tried again.',
-    apply: (c, v) => (c.solverRetryDelayMs = count('solver-retry-delay', v)),
-  },
-  {
-    flag: 'circuit-failures',
-    kind: 'count',
-    default: '5',
-    doc: 'Consecutive solver crashes after which in.php answers ERROR_INTERNAL_SERVER_ERROR for its task types.',
-    apply: (c, v) => (c.circuitFailures = count('circuit-failures', v, 1)),
-  },
-  {
-    flag: 'circuit-cooldown',
-    kind: 'seconds',
-    default: '30',
-    doc: 'Seconds before a crashed solver is given tasks again.',
-    apply: (c, v) => (c.circuitCooldownMs = seconds('circuit-cooldown', v)),
-  },
-  {
-    flag: 'solvers',
-    kind: 'string',
-    default: '*=sandbox,image=ocr',
-    doc: `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere.`,
-    apply: (c, v) => {
-      const solvers = { ...c.solvers };
-      parsePerType('solvers', v, (b) => parseChoice('solvers', b, SOLVER_BACKENDS), solvers);
-      c.solvers = solvers;
-    },
-  },
-  {
-    flag: 'fallbacks',
-    kind: 'string',
-    default: '*=none',
-    doc: 'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE.',
-    apply: (c, v) => {
-      const fallbacks = { ...c.fallbacks };
-      parsePerType('fallbacks', v, (b) => parseChoice('fallbacks', b, SOLVER_BACKENDS), fallbacks);
-      c.fallbacks = fallbacks;
-    },
-  },
-  {
-    flag: 'ocr-workers',
-    kind: 'count',
-    default: '0',
-    doc: 'OCR worker threads, each with its own model session; 0 means one per CPU.',
-    apply: (c, v) => (c.ocrWorkers = count('ocr-workers', v, 0, 256)),
-  },
-  {
-    flag: 'ocr-min-confidence',
-    kind: 'string',
-    default: String(DEFAULT_MIN_CONFIDENCE),
-    doc: 'OCR readings the model gives a lower probability than this (0-1) are declined: handed to the fallback solver, or ERROR_CAPTCHA_UNSOLVABLE.',
-    apply: (c, v) => (c.ocrMinConfidence = parseNumber('ocr-min-confidence', v, { integer: false, min: 0, max: 1 })),
-  },
-  {
-    flag: 'ocr-second-look',
-    kind: 'string',
-    default: String(DEFAULT_SECOND_LOOK),
-    doc: 'OCR readings below this probability (0-1) are read again denoised (median filter) and with the outer margin cut away; the likeliest reading wins.',
-    apply: (c, v) => (c.ocrSecondLook = parseNumber('ocr-second-look', v, { integer: false, min: 0, max: 1 })),
-  },
-  {
-    flag: 'prices',
-    kind: 'string',
-    default: '*=0',
-    doc: 'Price debited from the balance per solved task, as `type=price` pairs; get2 reports it.',
-    apply: (c, v) => {
-      const prices = { ...c.pricesMicros };
-      parsePerType('prices', v, (p) => Math.round(parseNumber('prices', p, { integer: false, min: 0, max: 1e6 }) * 1e6), prices);
-      c.pricesMicros = prices;
-    },
-  },
-  {
-    flag: 'sqlite-busy-timeout',
-    kind: 'millis',
-    default: '1000',
-    doc: 'Milliseconds to wait for a lock held by another process before answering ERROR_SERVER_ERROR.',
-    apply: (c, v) => (c.sqliteBusyTimeoutMs = count('sqlite-busy-timeout', v)),
-  },
-  {
-    flag: 'sqlite-synchronous',
-    kind: 'choice',
-    choices: ['normal', 'full'],
-    default: 'full',
-    doc: '`full`: in.php answers `OK` only once the task is on disk, so it survives a crash of the process or the machine; concurrent writes share one fsync (group commit). `normal`: once it is in the write-ahead log, which survives a crash of the process but not of the machine.',
-    apply: (c, v) => (c.sqliteSynchronous = parseChoice('sqlite-synchronous', v, ['normal', 'full'] as const)),
-  },
-  {
-    flag: 'sweep-interval',
-    kind: 'millis',
-    default: '1000',
-    doc: 'Milliseconds between passes that expire overdue tasks and old results.',
-    apply: (c, v) => (c.sweepIntervalMs = count('sweep-interval', v, 10)),
-  },
-  {
-    flag: 'pingback',
-    kind: 'flag',
-    default: '1',
-    doc: "Deliver answers to the `pingback` URL of a task: a POST of `id` and `code`, signed with the account's key (see docs/protocol.md), retried after 1, 4 and 16 seconds.",
-    apply: (c, v) => (c.pingback = parseFlag('pingback', v)),
-  },
-  {
-    flag: 'pingback-private',
-    kind: 'flag',
-    default: '0',
-    doc: 'Allow pingbacks to loopback, private and link-local addresses. Off, such URLs answer ERROR_BAD_PARAMETERS at submit, and a host that resolves to one is not contacted (no SSRF into your network).',
-    apply: (c, v) => (c.pingbackPrivate = parseFlag('pingback-private', v)),
-  },
-  {
-    flag: 'log-level',
-    kind: 'choice',
-    choices: LOG_LEVELS,
-    default: 'warn',
-    doc: 'Log verbosity on stderr. API keys are never logged.',
-    apply: (c, v) => (c.logLevel = parseChoice('log-level', v, LOG_LEVELS)),
-  },
+  text('host', 'host', '127.0.0.1', 'Address to listen on. Use 0.0.0.0 to accept other machines.'),
+  count('port', 'port', 8080, 'Port to listen on; 0 picks a free one.', 0, 65535, 'port'),
+  choice(
+    'storage',
+    'storage',
+    ['sqlite', 'memory', 'redis'],
+    'sqlite',
+    'Where state lives: `sqlite` (the `--db` file), `redis` (the `--redis` server, shared by several nodes and workers) or `memory` (lost on exit; for experiments).',
+  ),
+  text('db', 'db', './data/solvebox.db', 'SQLite database file; its folder is created if needed.'),
+  option(
+    'redis',
+    'redisUrl',
+    'url',
+    (v) => v.trim(),
+    '',
+    'Redis URL (`redis://[:password@]host:port/db`). Setting it means `--storage redis`: every API node and `solvebox worker` given the same URL shares accounts, tasks, bans and marks. See docs/deployment.md.',
+  ),
+  text(
+    'redis-prefix',
+    'redisPrefix',
+    'solvebox:',
+    'Prefix of every Redis key (the schema version follows it), so that one Redis can hold several deployments.',
+  ),
+  yesNo(
+    'run-solvers',
+    'runSolvers',
+    true,
+    'Solve tasks in this process. Set 0 on API-only nodes of a Redis deployment whose solving `solvebox worker` processes do.',
+  ),
+  count(
+    'concurrency',
+    'concurrency',
+    0,
+    "Tasks each solver works on at once in this process; 0 means the solver's own limit (OCR: one per worker thread; sandbox: 1000).",
+    0,
+    100_000,
+  ),
+  seconds(
+    'lease',
+    'leaseMs',
+    DEFAULT_LEASE_MS / 1000,
+    'Seconds a solver holds a task unless it renews the lease (it does, every third of that, while it works). A task whose worker died goes back to the queue this long after the last renewal.',
+  ),
+  option(
+    'trust-proxy',
+    'trustProxy',
+    'false|true|hops|addresses',
+    parseTrustProxy,
+    'false',
+    'Take the client IP (for bans) from X-Forwarded-For: `false`, `true`, a hop count, or comma-separated proxy addresses/CIDRs.',
+  ),
+  yesNo('json-default', 'jsonByDefault', false, 'Answer JSON when a request has no `json` parameter (2Captcha: 0; CaptchaAI documents 1).'),
+  choice(
+    'json-ids',
+    'jsonIds',
+    ['captchaai', 'string'],
+    'captchaai',
+    'Task ids in JSON in.php answers: `captchaai` sends a number for userrecaptcha and a string otherwise (as CaptchaAI does); `string` always sends a string (as 2Captcha does).',
+  ),
+  bytes('image-min-bytes', 'imageMinBytes', 100, 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.'),
+  bytes('image-max-bytes', 'imageMaxBytes', 102400, 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.', 1),
+  count(
+    'image-max-side',
+    'imageMaxSide',
+    1000,
+    'Images wider or taller than this many pixels answer ERROR_TOO_BIG_CAPTCHA_FILESIZE (so do decompression bombs, whatever their byte size).',
+    16,
+    4096,
+    'pixels',
+  ),
+  bytes(
+    'body-limit-bytes',
+    'bodyLimitBytes',
+    2097152,
+    'Largest request body read at all (a BLS task carries nine images); larger bodies answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.',
+    1024,
+  ),
+  count('ban-failures', 'banFailures', 5, 'Failed authentications from one IP that trigger IP_BANNED.', 1),
+  seconds('ban-window', 'banWindowMs', 60, 'Seconds within which those failures must fall.'),
+  seconds('ban-duration', 'banMs', 300, 'Seconds an IP stays banned.'),
+  seconds(
+    'auth-cache',
+    'authCacheMs',
+    2,
+    'Seconds an API key is remembered after a storage read, so that polls and submits skip that read. A key disabled with `solvebox keys` stops working within this time (at once for `getbalance` and reports). 0 reads storage on every request.',
+    { min: 0, max: 3600 },
+  ),
+  seconds('image-deadline', 'imageDeadlineMs', 90, 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.'),
+  seconds('token-deadline', 'tokenDeadlineMs', 300, 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.'),
+  seconds('result-ttl', 'resultTtlMs', 900, 'Seconds a finished task stays readable; then ERROR_WRONG_CAPTCHA_ID.'),
+  seconds('bad-proxy-ttl', 'badProxyTtlMs', 600, 'Seconds a proxy that failed stays refused with ERROR_BAD_PROXY.'),
+  seconds('bad-pair-ttl', 'badPairTtlMs', 600, 'Seconds a sitekey/pageurl pair reported invalid stays refused with ERROR_BAD_TOKEN_OR_PAGEURL.'),
+  count('solver-attempts', 'solverAttempts', 3, 'Attempts per task before ERROR_CAPTCHA_UNSOLVABLE.', 1, 100),
+  millis('solver-retry-delay', 'solverRetryDelayMs', 1000, 'Milliseconds before a failed attempt is tried again.'),
+  count('circuit-failures', 'circuitFailures', 5, 'Consecutive solver crashes after which in.php answers ERROR_INTERNAL_SERVER_ERROR for its task types.', 1),
+  seconds('circuit-cooldown', 'circuitCooldownMs', 30, 'Seconds before a crashed solver is given tasks again.'),
+  perTypeOption(
+    'solvers',
+    'solvers',
+    (b) => parseChoice('solvers', b, SOLVER_BACKENDS),
+    '*=sandbox,image=ocr',
+    `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere.`,
+  ),
+  perTypeOption(
+    'fallbacks',
+    'fallbacks',
+    (b) => parseChoice('fallbacks', b, SOLVER_BACKENDS),
+    '*=none',
+    'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE.',
+  ),
+  count('ocr-workers', 'ocrWorkers', 0, 'OCR worker threads, each with its own model session; 0 means one per CPU.', 0, 256),
+  probability(
+    'ocr-min-confidence',
+    'ocrMinConfidence',
+    DEFAULT_MIN_CONFIDENCE,
+    'OCR readings the model gives a lower probability than this (0-1) are declined: handed to the fallback solver, or ERROR_CAPTCHA_UNSOLVABLE.',
+  ),
+  probability(
+    'ocr-second-look',
+    'ocrSecondLook',
+    DEFAULT_SECOND_LOOK,
+    'OCR readings below this probability (0-1) are read again denoised (median filter) and with the outer margin cut away; the likeliest reading wins.',
+  ),
+  perTypeOption(
+    'prices',
+    'pricesMicros',
+    (p) => Math.round(parseNumber('prices', p, { integer: false, min: 0, max: 1e6 }) * 1e6),
+    '*=0',
+    'Price debited from the balance per solved task, as `type=price` pairs; get2 reports it.',
+  ),
+  millis('sqlite-busy-timeout', 'sqliteBusyTimeoutMs', 1000, 'Milliseconds to wait for a lock held by another process before answering ERROR_SERVER_ERROR.'),
+  choice(
+    'sqlite-synchronous',
+    'sqliteSynchronous',
+    ['normal', 'full'],
+    'full',
+    '`full`: in.php answers `OK` only once the task is on disk, so it survives a crash of the process or the machine; concurrent writes share one fsync (group commit). `normal`: once it is in the write-ahead log, which survives a crash of the process but not of the machine.',
+  ),
+  millis('sweep-interval', 'sweepIntervalMs', 1000, 'Milliseconds between passes that expire overdue tasks and old results.', 10),
+  yesNo(
+    'pingback',
+    'pingback',
+    true,
+    "Deliver answers to the `pingback` URL of a task: a POST of `id` and `code`, signed with the account's key (see docs/protocol.md), retried after 1, 4 and 16 seconds.",
+  ),
+  yesNo(
+    'pingback-private',
+    'pingbackPrivate',
+    false,
+    'Allow pingbacks to loopback, private and link-local addresses. Off, such URLs answer ERROR_BAD_PARAMETERS at submit, and a host that resolves to one is not contacted (no SSRF into your network).',
+  ),
+  choice('log-level', 'logLevel', LOG_LEVELS, 'warn', 'Log verbosity on stderr. API keys are never logged.'),
 ];
 
 export function envName(flag: string): string {
