@@ -7,6 +7,8 @@
  * own bug is noted there and here, never bent around in the server.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,8 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dialSolveboxForHttp,
-  dialSolveboxForHttps,
+  dialSolvebox,
   IMAGE,
   IMAGE_ANSWER,
   IMAGE_DIRECTIVE,
@@ -260,7 +261,7 @@ interface CaptchaNode {
 describe('2captcha-node 2.2.1', () => {
   const client = (key = solvebox.key): CaptchaNode => (require('2captcha-node') as { default: (key: string) => CaptchaNode }).default(key);
   let restore: () => void;
-  before(() => (restore = dialSolveboxForHttp(solvebox)));
+  before(() => (restore = dialSolvebox(http, solvebox)));
   after(() => restore());
   // It waits 5 s after the submit and 1 s between polls, hard-coded. Its in.php and res.php URLs are
   // module-wide objects that every call mutates, so calls must not overlap (a client bug).
@@ -351,7 +352,7 @@ describe('puppeteer-extra-plugin-recaptcha 3.6.8 (2captcha provider)', () => {
   const getSolutions = (): GetSolutions =>
     (require('puppeteer-extra-plugin-recaptcha/dist/provider/2captcha.js') as { getSolutions: GetSolutions }).getSolutions;
   let restore: () => void;
-  before(() => (restore = dialSolveboxForHttps(solvebox)));
+  before(() => (restore = dialSolvebox(https, solvebox)));
   after(() => restore());
   // It polls every 2 s with setInterval, hard-coded for the calls the plugin makes.
   const fast = <T>(body: () => Promise<T>): Promise<T> => withFastTimers(100, body);

@@ -8,8 +8,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,33 +71,18 @@ export function redirectUrl(url: string, solvebox: Pick<Solvebox, 'url'>): strin
 }
 
 /**
- * For clients that hard-code `http://2captcha.com` and use Node's default agent: every connection
- * of the default HTTP agent goes to Solvebox's port on loopback, whatever host the URL names.
+ * For clients that hard-code `http://2captcha.com` or `https://2captcha.com` and use Node's default
+ * agent for it: every connection of that agent goes to Solvebox's port on loopback, as plain TCP
+ * (for HTTPS, where users put a TLS-terminating proxy in front), whatever host the URL names.
  * Returns a function that restores the previous agent.
  */
-export function dialSolveboxForHttp(solvebox: Pick<Solvebox, 'port'>): () => void {
-  const previous = http.globalAgent;
-  const agent = new http.Agent({ keepAlive: false });
+export function dialSolvebox(module: typeof http | typeof https, solvebox: Pick<Solvebox, 'port'>): () => void {
+  const previous = module.globalAgent;
+  const agent = new module.Agent({ keepAlive: false });
   (agent as unknown as { createConnection: () => ReturnType<typeof connect> }).createConnection = () => connect(solvebox.port, '127.0.0.1');
-  http.globalAgent = agent;
+  module.globalAgent = agent;
   return () => {
-    http.globalAgent = previous;
-    agent.destroy();
-  };
-}
-
-/**
- * For clients that hard-code `https://2captcha.com` and use Node's default HTTPS agent: every
- * connection of that agent goes to Solvebox's port on loopback as plain TCP, where users put a
- * TLS-terminating proxy in front. Returns a function that restores the previous agent.
- */
-export function dialSolveboxForHttps(solvebox: Pick<Solvebox, 'port'>): () => void {
-  const previous = https.globalAgent;
-  const agent = new https.Agent({ keepAlive: false });
-  (agent as unknown as { createConnection: () => ReturnType<typeof connect> }).createConnection = () => connect(solvebox.port, '127.0.0.1');
-  https.globalAgent = agent;
-  return () => {
-    https.globalAgent = previous;
+    module.globalAgent = previous;
     agent.destroy();
   };
 }
