@@ -66,8 +66,9 @@ function pathOf(target: string): string {
   return q < 0 ? target : target.slice(0, q);
 }
 
-/** How long an answered broken connection may stay open while its client finishes writing. */
+/** How long an answered broken connection may stay idle, and stay open at all, while its client finishes writing. */
 const DRAIN_IDLE_MS = 5000;
+const DRAIN_MAX_MS = 30_000;
 
 export function clientErrorHandler(svc: Services, inflight: InflightRequests, clientIp: (socket: Socket) => string) {
   const answered = new WeakSet<Socket>();
@@ -98,6 +99,10 @@ export function clientErrorHandler(svc: Services, inflight: InflightRequests, cl
       if (!socket.writable) return void socket.destroy();
       socket.end(rawAnswer(svc, err, target, clientIp(socket)));
       socket.setTimeout(DRAIN_IDLE_MS, () => socket.destroy());
+      // A client that trickles bytes is never idle: it gets a hard limit too.
+      const limit = setTimeout(() => socket.destroy(), DRAIN_MAX_MS);
+      limit.unref();
+      socket.once('close', () => clearTimeout(limit));
     };
     // Pipelined after a complete request: that request's answer goes first. Its last bytes are in
     // the socket at 'prefinish', before Node may end a half-closed connection at 'finish'.
