@@ -154,7 +154,8 @@ function paintText(rng, ctx, text, width, height, fg, tight) {
   const perCharFont = chance(rng, 0.15);
   const weight = chance(rng, 0.35) ? 'bold ' : '';
   const italic = chance(rng, 0.15) ? 'italic ' : '';
-  let size = height * (tight ? between(rng, 0.68, 0.9) : between(rng, 0.5, 0.85));
+  // Tight text may reach past the top and bottom, cut as generators that crop to the text cut it.
+  let size = height * (tight ? between(rng, 0.7, 1.05) : between(rng, 0.5, 0.85));
   const spacing = between(rng, 0.72, 1.15); // below ~0.9 neighbours touch or overlap
   const maxRotation = pick(rng, tight ? [0.25, 0.45, 0.6, 0.7] : [0, 0.1, 0.25, 0.45, 0.6]);
   const fonts = [...text].map(() => (perCharFont ? pick(rng, FONTS) : font));
