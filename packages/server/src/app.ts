@@ -49,7 +49,7 @@ export function buildApp(svc: Services): FastifyInstance {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: trust ?? false,
     // Requests the HTTP parser refuses get protocol answers too (http/client-errors.ts).
-    clientErrorHandler: clientErrorHandler(svc, inflight, (socket) => socket.remoteAddress ?? ''),
+    clientErrorHandler: clientErrorHandler(svc, inflight, new Set(ENDPOINTS.map(([path]) => path)), (socket) => socket.remoteAddress ?? ''),
     // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
     serverFactory: (handler) => {
       // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.

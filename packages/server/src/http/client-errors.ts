@@ -26,9 +26,6 @@ import { LONG_POLL } from './fast-poll.js';
 import { DRAIN_BYTES } from './body.js';
 import { flagsFromQuery } from './request.js';
 
-/** The protocol endpoints, whose malformed requests get protocol answers. */
-export const PROTOCOL_PATHS: ReadonlySet<string> = new Set(['/in.php', '/res.php']);
-
 /** The last request Node parsed on each connection, with its response. */
 export class InflightRequests {
   private readonly latest = new WeakMap<Socket, { readonly req: IncomingMessage; readonly res: ServerResponse }>();
@@ -70,7 +67,8 @@ function pathOf(target: string): string {
 const DRAIN_IDLE_MS = 5000;
 const DRAIN_MAX_MS = 30_000;
 
-export function clientErrorHandler(svc: Services, inflight: InflightRequests, clientIp: (socket: Socket) => string) {
+/** `protocolPaths`: the endpoints whose malformed requests get protocol answers (the app's own list). */
+export function clientErrorHandler(svc: Services, inflight: InflightRequests, protocolPaths: ReadonlySet<string>, clientIp: (socket: Socket) => string) {
   const answered = new WeakSet<Socket>();
   return (error: Error, socket: Socket): void => {
     // Node adds these to the errors of its HTTP parser.
@@ -97,7 +95,7 @@ export function clientErrorHandler(svc: Services, inflight: InflightRequests, cl
       current && !current.req.complete ? current.req.url : (requestTarget(Buffer.isBuffer(err.rawPacket) ? err.rawPacket : undefined) ?? current?.req.url);
     const answer = (): void => {
       if (!socket.writable) return void socket.destroy();
-      socket.end(rawAnswer(svc, err, target, clientIp(socket)));
+      socket.end(rawAnswer(svc, protocolPaths, err, target, clientIp(socket)));
       socket.setTimeout(DRAIN_IDLE_MS, () => socket.destroy());
       // A client that trickles bytes is never idle: it gets a hard limit too.
       const limit = setTimeout(() => socket.destroy(), DRAIN_MAX_MS);
@@ -133,12 +131,12 @@ export function malformedReply(svc: Services, path: string | undefined, ip: stri
   return codeReply(code, WHY[malformation]);
 }
 
-function rawAnswer(svc: Services, err: { code?: string }, target: string | undefined, ip: string): string {
+function rawAnswer(svc: Services, protocolPaths: ReadonlySet<string>, err: { code?: string }, target: string | undefined, ip: string): string {
   const malformation: Malformation = err.code === 'HPE_HEADER_OVERFLOW' ? 'too-large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'unreadable';
   // A request line that overflows after its first packet has lost its path by now; only a submit
   // carries an image in its query, so an overflow is answered as in.php would answer it.
   const path = target !== undefined ? pathOf(target) : malformation === 'too-large' ? '/in.php' : undefined;
-  if (path !== undefined && !PROTOCOL_PATHS.has(path)) {
+  if (path !== undefined && !protocolPaths.has(path)) {
     const status =
       malformation === 'too-large' ? '431 Request Header Fields Too Large' : malformation === 'timeout' ? '408 Request Timeout' : '400 Bad Request';
     const body = 'bad request';
