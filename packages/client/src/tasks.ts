@@ -2,7 +2,7 @@
  * The task types the client offers, how each becomes in.php parameters, how long to wait before
  * its first poll, and how its answer is decoded into a typed result.
  */
-import { sniffImageFormat, type TaskType } from '@solvebox/protocol';
+import { isTokenTask, sniffImageFormat, TASK_TYPES, type TaskType } from '@solvebox/protocol';
 import { toBytes, toBase64, type ImageInput } from './images.js';
 
 /** `login:password@host:port` or `host:port` with its type, or the parts. */
@@ -123,24 +123,14 @@ export function protocolType(kind: TaskKind): TaskType {
 }
 
 /** The vendors' advice for the first poll: 5 s for images, 15-20 s for tokens, 20 s for a Cloudflare challenge. */
-export const FIRST_POLL_DELAY_MS: Record<TaskType, number> = {
-  image: 5_000,
-  bls: 5_000,
-  userrecaptcha: 15_000,
-  turnstile: 15_000,
-  geetest: 15_000,
-  cloudflare_challenge: 20_000,
-};
+export const FIRST_POLL_DELAY_MS: Record<TaskType, number> = perType((type) => (type === 'cloudflare_challenge' ? 20_000 : isTokenTask(type) ? 15_000 : 5_000));
 
 /** Default overall time per solve: the service's own deadline (90 s, 300 s) plus room for retries. */
-export const DEFAULT_TIMEOUT_MS: Record<TaskType, number> = {
-  image: 180_000,
-  bls: 180_000,
-  userrecaptcha: 360_000,
-  turnstile: 360_000,
-  geetest: 360_000,
-  cloudflare_challenge: 360_000,
-};
+export const DEFAULT_TIMEOUT_MS: Record<TaskType, number> = perType((type) => (isTokenTask(type) ? 360_000 : 180_000));
+
+function perType(value: (type: TaskType) => number): Record<TaskType, number> {
+  return Object.fromEntries(TASK_TYPES.map((type) => [type, value(type)])) as Record<TaskType, number>;
+}
 
 const flag = (value: boolean | undefined): string | undefined => (value === undefined ? undefined : value ? '1' : '0');
 

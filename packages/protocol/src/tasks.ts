@@ -3,11 +3,48 @@
  * The wire methods `post` and `base64` both become the task type `image`.
  */
 
-export const TASK_TYPES = ['image', 'userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', 'bls'] as const;
+/**
+ * Third-party widgets that 2Captcha's v1 API accepts besides reCAPTCHA, Turnstile and GeeTest v3.
+ * Solvebox solves none of them itself: it validates and stores them, and routes them to the
+ * backend the operator configures (the sandbox by default). Their parameters: params/widgets.ts.
+ */
+export const WIDGET_TYPES = [
+  'hcaptcha',
+  'funcaptcha',
+  'keycaptcha',
+  'capy',
+  'lemin',
+  'amazon_waf',
+  'mt_captcha',
+  'cutcaptcha',
+  'friendly_captcha',
+  'tencent',
+  'atb_captcha',
+  'datadome',
+  'cybersiara',
+  'prosopo',
+  'captchafox',
+  'geetest_v4',
+] as const;
+export type WidgetType = (typeof WIDGET_TYPES)[number];
+
+/** Image-based tasks other than plain text: a grid to click, points to click, an angle; a text question; audio. */
+export const MEDIA_TYPES = ['grid', 'coordinates', 'rotate', 'textcaptcha', 'audio'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+export const TASK_TYPES = ['image', 'userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', 'bls', ...WIDGET_TYPES, ...MEDIA_TYPES] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 /** Token tasks get the long deadline and the long first-poll delay; image-like tasks the short ones. */
-export const TOKEN_TASK_TYPES: readonly TaskType[] = ['userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest'];
+export const TOKEN_TASK_TYPES: readonly TaskType[] = ['userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', ...WIDGET_TYPES];
+
+export function isWidgetType(type: string): type is WidgetType {
+  return (WIDGET_TYPES as readonly string[]).includes(type);
+}
+
+export function isWidgetTask(spec: TaskSpec): spec is WidgetTask {
+  return isWidgetType(spec.type);
+}
 
 export function isTaskType(value: string): value is TaskType {
   return (TASK_TYPES as readonly string[]).includes(value);
@@ -101,7 +138,60 @@ export interface BlsTask {
   readonly images: readonly Uint8Array[];
 }
 
-export type TaskSpec = ImageTask | RecaptchaTask | TurnstileTask | CloudflareChallengeTask | GeetestTask | BlsTask;
+/** A third-party widget: the page, the value that identifies the widget there, and the method's other parameters. */
+export interface WidgetTask {
+  readonly type: WidgetType;
+  readonly pageurl: string;
+  /** The widget's key on the page (`sitekey`, `publickey`, `captcha_id`, ...): with `pageurl`, the pair a bad-pair report refers to. */
+  readonly sitekey: string;
+  /** The method's other validated parameters, by their wire names; `data[...]` fields of FunCaptcha as they came. */
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** A grid (`recaptcha=1`) or click-points (`coordinatescaptcha=1`) image, or one to turn upright (`rotatecaptcha`). */
+export interface PictureTask {
+  readonly type: 'grid' | 'coordinates' | 'rotate';
+  readonly image: Uint8Array;
+  readonly format: ImageFormat;
+  /** What to click, as text (`textinstructions`). */
+  readonly instructions?: string;
+  /** What to click, as an image (`imginstructions`). */
+  readonly instructionsImage?: Uint8Array;
+  /** Grid only: its rows and columns, when the caller knows them. */
+  readonly rows?: number;
+  readonly columns?: number;
+  /** Grid only: the caller allows the answer "no matching images" (`can_no_answer=1`). */
+  readonly canSkip?: boolean;
+  /** Rotate only: degrees per step of the widget's control. Default 40. */
+  readonly angle?: number;
+  readonly lang?: string;
+}
+
+/** A question in text (`textcaptcha`), answered in text. */
+export interface TextQuestionTask {
+  readonly type: 'textcaptcha';
+  readonly question: string;
+  readonly lang?: string;
+}
+
+/** A spoken captcha: base64 MP3 in `body`, and its language. */
+export interface AudioTask {
+  readonly type: 'audio';
+  readonly audio: Uint8Array;
+  readonly lang: string;
+}
+
+export type TaskSpec =
+  | ImageTask
+  | RecaptchaTask
+  | TurnstileTask
+  | CloudflareChallengeTask
+  | GeetestTask
+  | BlsTask
+  | WidgetTask
+  | PictureTask
+  | TextQuestionTask
+  | AudioTask;
 
 export type ProxyType = 'HTTP' | 'HTTPS' | 'SOCKS4' | 'SOCKS5';
 
@@ -124,6 +214,22 @@ export interface Task {
   readonly deadlineAt: number;
 }
 
+/** The images a task carries (checked for their header and size at submit). */
+export function imagesOf(spec: TaskSpec): readonly Uint8Array[] {
+  switch (spec.type) {
+    case 'image':
+      return [spec.image];
+    case 'bls':
+      return spec.images;
+    case 'grid':
+    case 'coordinates':
+    case 'rotate':
+      return spec.instructionsImage === undefined ? [spec.image] : [spec.image, spec.instructionsImage];
+    default:
+      return [];
+  }
+}
+
 /** The sitekey/pageurl pair of a token task, the unit that ERROR_BAD_TOKEN_OR_PAGEURL refers to. */
 export function sitekeyPair(spec: TaskSpec): { readonly sitekey: string; readonly pageurl: string } | undefined {
   switch (spec.type) {
@@ -134,7 +240,7 @@ export function sitekeyPair(spec: TaskSpec): { readonly sitekey: string; readonl
     case 'geetest':
       return { sitekey: spec.gt, pageurl: spec.pageurl };
     default:
-      return undefined;
+      return isWidgetTask(spec) ? { sitekey: spec.sitekey, pageurl: spec.pageurl } : undefined;
   }
 }
 
@@ -167,7 +273,22 @@ export interface ClearanceSolution {
   readonly userAgent: string;
 }
 
-export type Solution = TextSolution | GeetestSolution | CellsSolution | ClearanceSolution;
+/** An answer that is a JSON object (Capy, Lemin, Amazon WAF, Tencent, GeeTest v4), with the field names the vendors document. */
+export interface ObjectSolution {
+  readonly kind: 'object';
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/** Coordinates: the points to click, in image pixels from the top left. */
+export interface PointsSolution {
+  readonly kind: 'points';
+  readonly points: readonly { readonly x: number; readonly y: number }[];
+}
+
+export type Solution = TextSolution | GeetestSolution | CellsSolution | ClearanceSolution | ObjectSolution | PointsSolution;
+
+/** Widgets whose answer is a JSON object; the other widgets answer a token (or, DataDome, a cookie) as text. */
+export const OBJECT_ANSWER_WIDGETS: readonly WidgetType[] = ['capy', 'lemin', 'amazon_waf', 'tencent', 'geetest_v4'];
 
 const SOLUTION_KIND: Record<TaskType, Solution['kind']> = {
   image: 'text',
@@ -176,6 +297,13 @@ const SOLUTION_KIND: Record<TaskType, Solution['kind']> = {
   cloudflare_challenge: 'clearance',
   geetest: 'geetest',
   bls: 'cells',
+  ...(Object.fromEntries(WIDGET_TYPES.map((t) => [t, OBJECT_ANSWER_WIDGETS.includes(t) ? 'object' : 'text'])) as Record<WidgetType, Solution['kind']>),
+  // The grid answer is text, `click:3/6/8`, as 2Captcha sends it; a rotation is its angle in degrees.
+  grid: 'text',
+  coordinates: 'points',
+  rotate: 'text',
+  textcaptcha: 'text',
+  audio: 'text',
 };
 
 /** The kind of solution a task type must be answered with. */

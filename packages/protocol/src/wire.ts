@@ -53,8 +53,13 @@ export function renderReply(reply: Reply, json: boolean): RenderedReply {
  * - geetest: an object of `geetest_challenge`, `geetest_validate`, `geetest_seccode`.
  * - cells (BLS): a JSON array in a string, `"[1, 4, 7, 8]"`, as CaptchaAI documents.
  * - clearance: the `cf_clearance` value, with the user agent in both spellings.
+ * - object (Capy, Lemin, Amazon WAF, Tencent, GeeTest v4): the object as the vendor documents it.
+ * - points (coordinates): a list of `{"x":"39","y":"59"}`, strings as 2Captcha sends them.
  */
-export function solutionValue(solution: Solution): { request: string | Record<string, string>; extra: Record<string, string> } {
+export function solutionValue(solution: Solution): {
+  request: string | Record<string, string> | readonly Record<string, string>[];
+  extra: Record<string, string>;
+} {
   switch (solution.kind) {
     case 'text':
       return { request: solution.text, extra: solution.userAgent === undefined ? {} : userAgentFields(solution.userAgent) };
@@ -71,7 +76,16 @@ export function solutionValue(solution: Solution): { request: string | Record<st
       return { request: `[${solution.cells.join(', ')}]`, extra: {} };
     case 'clearance':
       return { request: solution.cookie, extra: userAgentFields(solution.userAgent) };
+    case 'object':
+      return { request: { ...solution.fields }, extra: {} };
+    case 'points':
+      return { request: solution.points.map(({ x, y }) => ({ x: String(x), y: String(y) })), extra: {} };
   }
+}
+
+/** Coordinates as one line, as 2Captcha writes them: `coordinates:x=39,y=59;x=252,y=72`. */
+function pointsText(points: readonly { readonly x: number; readonly y: number }[]): string {
+  return `coordinates:${points.map(({ x, y }) => `x=${x},y=${y}`).join(';')}`;
 }
 
 function userAgentFields(userAgent: string): Record<string, string> {
@@ -80,6 +94,7 @@ function userAgentFields(userAgent: string): Record<string, string> {
 
 /** The answer as one line of text: what follows `OK|`, what a pingback sends as `code`, one slot of an `ids` answer. */
 export function solutionText(solution: Solution): string {
+  if (solution.kind === 'points') return pointsText(solution.points);
   const { request } = solutionValue(solution);
   return typeof request === 'string' ? request : JSON.stringify(request);
 }
@@ -88,11 +103,12 @@ export function solutionText(solution: Solution): string {
 export function solutionReply(solution: Solution, price?: string): Reply {
   const { request, extra } = solutionValue(solution);
   const withPrice = price === undefined ? extra : { ...extra, price };
-  if (typeof request !== 'string') {
-    // 2Captcha: "the server will always return JSON for GeeTest".
+  if (typeof request !== 'string' && solution.kind !== 'points') {
+    // 2Captcha: "the server will always return JSON for GeeTest"; so for the other object answers.
     return { plain: '', json: { status: 1, request, ...withPrice }, jsonOnly: true };
   }
-  const plain = price === undefined ? `OK|${request}` : `OK|${request}|${price}`;
+  const text = solutionText(solution);
+  const plain = price === undefined ? `OK|${text}` : `OK|${text}|${price}`;
   return { plain, json: { status: 1, request, ...withPrice } };
 }
 

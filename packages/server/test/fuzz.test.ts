@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ERROR_CATALOG, isKnownCode } from '@solvebox/protocol';
+import { ERROR_CATALOG, isKnownCode, METHODS } from '@solvebox/protocol';
 import { FUZZ_BODY_LIMIT, fuzzRaw, prng, type FuzzCounts } from '../src/testing/raw-fuzz.js';
 import { redisServerMissing, startRedisServer } from '../src/testing/redis-server.js';
 import { b64, bmp, gif, jpeg, PAGE, png, RECAPTCHA_KEY, startTestServer } from './helpers.js';
@@ -16,6 +16,9 @@ import { b64, bmp, gif, jpeg, PAGE, png, RECAPTCHA_KEY, startTestServer } from '
 const REQUESTS = 3000;
 const CONCURRENCY = 16;
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
+
+// The flags that select a method without `method=`, and FunCaptcha's data fields.
+const FLAGS = ['recaptcha', 'coordinatescaptcha', 'textcaptcha', 'data[blob]', 'data[', 'data[x]'.repeat(20)];
 
 const NAMES = [
   'key',
@@ -51,12 +54,15 @@ const NAMES = [
   'pingback',
   'soft_id',
   'image_base64_1',
+  ...METHODS.flatMap((m) => m.params.map((p) => p.name)),
+  ...FLAGS,
   '__proto__',
   'constructor',
   'toString',
   '',
 ];
-const METHODS = ['post', 'base64', 'userrecaptcha', 'turnstile', 'cloudflare_challenge', 'geetest', 'bls', 'POST', 'nope', ''];
+// Every method in.php knows, with its parameters' names (from the table that validates them), and junk.
+const METHOD_NAMES = [...METHODS.map((m) => m.method), 'POST', 'nope', ''];
 const ACTIONS = ['get', 'get2', 'getbalance', 'reportgood', 'reportbad', 'GET', 'add_pingback', ''];
 
 function valuePool(key: string): readonly (() => string)[] {
@@ -142,7 +148,7 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
     const params: Record<string, unknown> = {};
     const count = Math.floor(random() * 8);
     if (random() < 0.85) params.key = random() < 0.8 ? t.key : pick(values)();
-    if (random() < 0.7) params.method = pick(METHODS);
+    if (random() < 0.7) params.method = pick(METHOD_NAMES);
     if (random() < 0.5) params.action = pick(ACTIONS);
     for (let i = 0; i < count; i++) params[pick(NAMES)] = pick(values)();
     if (random() < 0.1) params.json = random() < 0.5 ? 1 : true;

@@ -1,15 +1,18 @@
 /** Every res.php outcome and error code, each of its causes, through real HTTP. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
 import { getQuery, PAGE, result, startTestServer, submit, submitOk, turnstile, TURNSTILE_PASS, waitForResult, type TestServer } from './helpers.js';
+
+const perType = <T>(value: T) => Object.fromEntries(TASK_TYPES.map((t) => [t, value])) as Record<TaskType, T>;
 
 describe('res.php', () => {
   let t: TestServer;
   before(async () => {
     t = await startTestServer({
       tokenDeadlineMs: 1000,
-      solvers: { image: 'sandbox', userrecaptcha: 'sandbox', turnstile: 'sandbox', cloudflare_challenge: 'sandbox', geetest: 'none', bls: 'sandbox' },
-      pricesMicros: { image: 0, userrecaptcha: 2_000, turnstile: 1_200, cloudflare_challenge: 0, geetest: 0, bls: 0 },
+      solvers: { ...perType('sandbox'), geetest: 'none' },
+      pricesMicros: { ...perType(0), userrecaptcha: 2_000, turnstile: 1_200 },
       banFailures: 1000,
     });
   });

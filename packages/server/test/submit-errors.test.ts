@@ -162,7 +162,7 @@ describe('in.php errors', () => {
   test('ERROR_BAD_PARAMETERS: method missing or unknown, required parameters missing, wrong types', async () => {
     const cases: Record<string, string | number>[] = [
       {},
-      { method: 'hcaptcha', sitekey: 'x', pageurl: PAGE },
+      { method: 'nosuchcaptcha', sitekey: 'x', pageurl: PAGE },
       { method: 'turnstile', pageurl: PAGE },
       { method: 'turnstile', sitekey: 'has spaces', pageurl: PAGE },
       { method: 'geetest', challenge: 'abc', pageurl: PAGE },

@@ -57,6 +57,10 @@ export class ParamValues {
   flag(name: string): boolean {
     return this.values.get(name) === true;
   }
+  /** Every value present, by parameter name. */
+  all(): Record<string, FieldValue> {
+    return Object.fromEntries(this.values);
+  }
 }
 
 /** The raw value of a parameter under its name or any alias; blank strings are kept (as ''). */

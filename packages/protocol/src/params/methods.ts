@@ -2,111 +2,19 @@
  * The in.php methods: their parameters (validated in table order, the first problem wins) and how
  * validated values become a task. Parameters not listed here are ignored, as the vendors do.
  */
-import type { ImageFormat, TaskSpec, TaskType } from '../tasks.js';
-import type { ParamSpec, ParamValues, RequestParams } from './fields.js';
-import { checkImage, imageFromBase64, type Base64Decoder, type ImageLimits } from './images.js';
+import type { ImageFormat, TaskSpec } from '../tasks.js';
+import type { ParamSpec, ParamValues } from './fields.js';
+import { checkImage, imageFromBase64 } from './images.js';
+import type { MethodSpec } from './method-spec.js';
 import { fail, type Failure } from './result.js';
 import { IDEMPOTENCY_PARAM } from '../requests.js';
+import { PAGEURL, PROXY_REQUIRED_PARAMS, USER_AGENT } from './shared.js';
+import { LANG_CODES } from './languages.js';
+import { MEDIA_METHODS } from './media.js';
+import { dataFields, WIDGET_METHODS, type WidgetMethod } from './widgets.js';
 
-export interface BuildContext {
-  readonly request: RequestParams;
-  readonly limits: ImageLimits;
-  readonly decodeBase64?: Base64Decoder;
-}
-
-export interface MethodSpec {
-  /** The wire name, the value of `method`. */
-  readonly method: string;
-  readonly type: TaskType;
-  readonly summary: string;
-  readonly params: readonly ParamSpec[];
-  /** Whether `proxy` + `proxytype` must be sent. */
-  readonly proxyRequired: boolean;
-  /** Cross-parameter checks, then the image stage, then the task. */
-  build(values: ParamValues, ctx: BuildContext): { ok: true; spec: TaskSpec } | Failure;
-}
-
-export const LANG_CODES = [
-  'en',
-  'ru',
-  'es',
-  'pt',
-  'uk',
-  'vi',
-  'fr',
-  'id',
-  'ar',
-  'ja',
-  'tr',
-  'de',
-  'zh',
-  'fil',
-  'pl',
-  'th',
-  'it',
-  'nl',
-  'sk',
-  'bg',
-  'ro',
-  'hu',
-  'ko',
-  'cs',
-  'az',
-  'fa',
-  'bn',
-  'el',
-  'lt',
-  'lv',
-  'sv',
-  'sr',
-  'hr',
-  'he',
-  'hi',
-  'nb',
-  'no',
-  'sl',
-  'da',
-  'uz',
-  'fi',
-  'ca',
-  'ka',
-  'ms',
-  'te',
-  'et',
-  'ml',
-  'be',
-  'kk',
-  'mr',
-  'ne',
-  'my',
-  'bs',
-  'hy',
-  'mk',
-  'pa',
-] as const;
-
-const PAGEURL: ParamSpec = {
-  name: 'pageurl',
-  type: { kind: 'url' },
-  required: true,
-  missingCode: 'ERROR_PAGEURL',
-  invalidCode: 'ERROR_PAGEURL',
-  doc: 'Full URL of the page that shows the captcha.',
-};
-const USER_AGENT: ParamSpec = {
-  name: 'userAgent',
-  type: { kind: 'text', maxLength: 1024 },
-  doc: 'User agent the solver should present.',
-};
-const PROXY_REQUIRED_PARAMS: readonly ParamSpec[] = [
-  {
-    name: 'proxy',
-    type: { kind: 'text', maxLength: 512 },
-    required: true,
-    doc: '`host:port` or `login:password@host:port`; the clearance is bound to its IP.',
-  },
-  { name: 'proxytype', type: { kind: 'text', maxLength: 16 }, required: true, doc: '`HTTP`, `HTTPS`, `SOCKS4` or `SOCKS5`.' },
-];
+export type { BuildContext, MethodSpec } from './method-spec.js';
+export { LANG_CODES };
 
 const IMAGE_HINT_PARAMS: readonly ParamSpec[] = [
   { name: 'phrase', type: { kind: 'flag' }, doc: '1: the answer has two or more words. Default 0.' },
@@ -161,7 +69,7 @@ function optional<K extends string>(values: ParamValues, names: Record<K, string
 const BLS_CELLS = 9;
 const blsCellParam = (i: number): string => `image_base64_${i}`;
 
-export const METHODS: readonly MethodSpec[] = [
+const CORE_METHODS: readonly MethodSpec[] = [
   {
     method: 'post',
     type: 'image',
@@ -386,6 +294,26 @@ export const METHODS: readonly MethodSpec[] = [
     },
   },
 ];
+
+/** A widget method as a MethodSpec: pageurl, the key, the rest; all of it kept in the task. */
+function widgetSpec(widget: WidgetMethod): MethodSpec {
+  return {
+    method: widget.method,
+    type: widget.type,
+    summary: widget.summary,
+    proxyRequired: widget.proxyRequired ?? false,
+    params: [widget.key, PAGEURL, ...widget.params],
+    build(values, ctx) {
+      const { [widget.key.name]: sitekey, pageurl, proxy: _proxy, proxytype: _proxytype, ...params } = values.all();
+      const data = widget.dataFields ? dataFields(ctx.request.fields) : {};
+      if (typeof data === 'string') return fail('ERROR_BAD_PARAMETERS', data);
+      return { ok: true, spec: { type: widget.type, pageurl: String(pageurl), sitekey: String(sitekey), params: { ...params, ...data } } };
+    },
+  };
+}
+
+/** Every in.php method: the seven Solvebox began with, the third-party widgets, then the picture, text and audio kinds. */
+export const METHODS: readonly MethodSpec[] = [...CORE_METHODS, ...WIDGET_METHODS.map(widgetSpec), ...MEDIA_METHODS];
 
 /** Parameters every method accepts. */
 export const COMMON_PARAMS: readonly ParamSpec[] = [

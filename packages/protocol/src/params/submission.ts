@@ -5,6 +5,7 @@
 import type { TaskSpec } from '../tasks.js';
 import { validateParams, type RequestParams } from './fields.js';
 import type { Base64Decoder, ImageLimits } from './images.js';
+import { resolveMethod } from './media.js';
 import { COMMON_PARAMS, methodSpec, METHODS } from './methods.js';
 import { fail, type Failure } from './result.js';
 import { IDEMPOTENCY_PARAM } from '../requests.js';
@@ -24,7 +25,7 @@ export interface SubmissionOptions {
 }
 
 export function parseSubmission(request: RequestParams, options: SubmissionOptions): { ok: true; submission: Submission } | Failure {
-  const method = request.fields.get('method')?.trim() ?? '';
+  const method = resolveMethod(request);
   if (method === '') return fail('ERROR_BAD_PARAMETERS', '`method` is required');
   const spec = methodSpec(method);
   if (spec === undefined) {

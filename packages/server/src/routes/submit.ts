@@ -4,7 +4,7 @@
  * (image tasks) or a known-bad sitekey/pageurl pair (token tasks), proxy, solver availability,
  * threads.
  */
-import { codeReply, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTask, type Proxy, type Reply, type TaskSpec } from '@solvebox/protocol';
+import { codeReply, imagesOf, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTask, type Proxy, type Reply, type TaskSpec } from '@solvebox/protocol';
 import { imageSize } from '../http/image-header.js';
 import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
@@ -89,8 +89,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
  * few kilobytes claim millions of pixels.
  */
 function checkDimensions(spec: TaskSpec, maxSide: number): Reply | undefined {
-  const images = spec.type === 'image' ? [spec.image] : spec.type === 'bls' ? spec.images : [];
-  for (const image of images) {
+  for (const image of imagesOf(spec)) {
     const size = imageSize(image);
     if (!size) return codeReply('ERROR_IMAGE_TYPE_NOT_SUPPORTED', 'the image header cannot be read');
     if (size.width > maxSide || size.height > maxSide) {

@@ -86,6 +86,10 @@ export class RawCaseGenerator {
       { key, action: 'get', id: '1234567890123456' },
       { key, method: 'post' },
       { key, method: 'userrecaptcha', googlekey: '6LeIxAcTAAAAAJcZVRqyHh71UMIEGNQ_MXjiZKhI', pageurl: 'https://example.com/', invisible: 'false' },
+      { key, method: 'hcaptcha', sitekey: '10000000-ffff-ffff-ffff-000000000001', pageurl: 'https://example.com/' },
+      { key, method: 'funcaptcha', publickey: 'SANDBOX-KEY', pageurl: 'https://example.com/', 'data[blob]': 'x' },
+      { key, method: 'base64', recaptcha: '1', textinstructions: 'trees', body: PNG.toString('base64') },
+      { key, textcaptcha: 'What is two plus two?' },
     ]);
   }
 

@@ -3,8 +3,8 @@
  * test keys, and magic values that make every res.php outcome reachable on purpose, so that client
  * developers can test their error handling. docs/sandbox.md is generated from the tables here.
  */
-import { createHash } from 'node:crypto';
 import { SolverFailure, TASK_TYPES, type Solution, type SolveContext, type Solver, type Task, type TaskSpec } from '@solvebox/protocol';
+import { sandboxAnswer } from './sandbox-answers.js';
 
 /** A magic value: `sandbox=<name>` (or `sandbox=<name>:<arg>`) in the task's pageurl query or instructions. */
 export interface SandboxDirective {
@@ -39,14 +39,16 @@ export const SANDBOX_DIRECTIVES: readonly SandboxDirective[] = [
       'The backend throws on every attempt: ERROR_CAPTCHA_UNSOLVABLE once the attempts are spent. Consecutive crashes open the circuit, and in.php answers ERROR_INTERNAL_SERVER_ERROR for the cool-down.',
   },
   { name: 'hang', usage: 'sandbox=hang', outcome: 'Never answers: ERROR_CAPTCHA_UNSOLVABLE when the task deadline passes.' },
-  { name: 'answer', usage: 'sandbox=answer:TEXT', outcome: 'Image tasks: answers exactly TEXT (up to 64 letters, digits, `.`, `-`, `_`).' },
+  { name: 'answer', usage: 'sandbox=answer:TEXT', outcome: 'Image and text-question tasks: answers exactly TEXT (up to 64 letters, digits, `.`, `-`, `_`).' },
 ];
 
 /** The providers' published test keys, answered as the providers document. */
 export interface SandboxTestKey {
-  readonly type: 'userrecaptcha' | 'turnstile';
+  readonly type: 'userrecaptcha' | 'turnstile' | 'hcaptcha';
   readonly sitekey: string;
-  readonly behaviour: 'token' | 'dummy-token' | 'block' | 'interactive';
+  /** `token`: the sandbox's own token; `fixed-token`: exactly `token`; `block`: unsolvable; `interactive`: `token` after 5 s. */
+  readonly behaviour: 'token' | 'fixed-token' | 'block' | 'interactive';
+  readonly token?: string;
   readonly outcome: string;
 }
 
@@ -59,19 +61,40 @@ export const SANDBOX_TEST_KEYS: readonly SandboxTestKey[] = [
     behaviour: 'token',
     outcome: "A token. Google's test secret `6LeIxAcTAAAAAGG-vFI1TnRWxMZNFuojJ4WifJWe` accepts any token, so this works end to end.",
   },
-  { type: 'turnstile', sitekey: '1x00000000000000000000AA', behaviour: 'dummy-token', outcome: `\`${TURNSTILE_DUMMY_TOKEN}\` (always passes, visible).` },
-  { type: 'turnstile', sitekey: '1x00000000000000000000BB', behaviour: 'dummy-token', outcome: `\`${TURNSTILE_DUMMY_TOKEN}\` (always passes, invisible).` },
+  {
+    type: 'turnstile',
+    sitekey: '1x00000000000000000000AA',
+    behaviour: 'fixed-token',
+    token: TURNSTILE_DUMMY_TOKEN,
+    outcome: `\`${TURNSTILE_DUMMY_TOKEN}\` (always passes, visible).`,
+  },
+  {
+    type: 'turnstile',
+    sitekey: '1x00000000000000000000BB',
+    behaviour: 'fixed-token',
+    token: TURNSTILE_DUMMY_TOKEN,
+    outcome: `\`${TURNSTILE_DUMMY_TOKEN}\` (always passes, invisible).`,
+  },
   { type: 'turnstile', sitekey: '2x00000000000000000000AB', behaviour: 'block', outcome: 'ERROR_CAPTCHA_UNSOLVABLE (always blocks, visible).' },
   { type: 'turnstile', sitekey: '2x00000000000000000000BB', behaviour: 'block', outcome: 'ERROR_CAPTCHA_UNSOLVABLE (always blocks, invisible).' },
   {
     type: 'turnstile',
     sitekey: '3x00000000000000000000FF',
     behaviour: 'interactive',
+    token: TURNSTILE_DUMMY_TOKEN,
     outcome: `Forces an interactive challenge: CAPCHA_NOT_READY for 5 s, then \`${TURNSTILE_DUMMY_TOKEN}\`.`,
   },
+  ...[1, 2, 3].map(
+    (n): SandboxTestKey => ({
+      type: 'hcaptcha',
+      sitekey: `${n}0000000-ffff-ffff-ffff-00000000000${n}`,
+      behaviour: 'fixed-token',
+      token: `${n}0000000-aaaa-bbbb-cccc-00000000000${n}`,
+      outcome: `\`${n}0000000-aaaa-bbbb-cccc-00000000000${n}\`, as hCaptcha documents (${['publisher', 'enterprise safe end user', 'enterprise bot detected'][n - 1]} test key).`,
+    }),
+  ),
 ];
 
-const DEFAULT_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const DIRECTIVE = /(?:^|[?&\s])sandbox=([a-z-]+)(?::([A-Za-z0-9._-]{1,64}))?/;
 
 interface Directive {
@@ -79,9 +102,31 @@ interface Directive {
   readonly arg?: string;
 }
 
-/** Where a task carries its magic value: the pageurl's query for token tasks, the instructions otherwise. */
+/**
+ * Where a task carries its magic value: the pageurl's query for token tasks, the instructions
+ * (or the question) otherwise. Audio has no text to carry one.
+ */
+function directiveCarrier(spec: TaskSpec): string | undefined {
+  switch (spec.type) {
+    case 'image':
+      return spec.hints.instructions;
+    case 'bls':
+      return spec.instructions;
+    case 'grid':
+    case 'coordinates':
+    case 'rotate':
+      return spec.instructions;
+    case 'textcaptcha':
+      return spec.question;
+    case 'audio':
+      return undefined;
+    default:
+      return pageurlQuery(spec.pageurl);
+  }
+}
+
 function directiveOf(spec: TaskSpec): Directive | undefined {
-  const carrier = spec.type === 'image' ? spec.hints.instructions : spec.type === 'bls' ? spec.instructions : pageurlQuery(spec.pageurl);
+  const carrier = directiveCarrier(spec);
   const match = carrier === undefined ? null : DIRECTIVE.exec(carrier);
   if (!match) return undefined;
   return { name: match[1] as string, ...(match[2] === undefined ? {} : { arg: match[2] }) };
@@ -100,7 +145,7 @@ export class SandboxSolver implements Solver {
 
   async solve(task: Task, { signal }: SolveContext): Promise<Solution> {
     const directive = directiveOf(task.spec);
-    const testKey = testKeyOutcome(task.spec);
+    const testKey = testKeyOf(task.spec)?.behaviour;
     if (testKey === 'block') throw new SolverFailure('ERROR_CAPTCHA_UNSOLVABLE', 'sandbox: the test sitekey always blocks', true);
     if (testKey === 'interactive') await sleep(5000, signal);
     switch (directive?.name) {
@@ -122,74 +167,18 @@ export class SandboxSolver implements Solver {
         await sleep(Number.POSITIVE_INFINITY, signal);
         break;
     }
-    return answer(task.spec, directive);
+    const token = testKeyOf(task.spec)?.token;
+    return sandboxAnswer(task.spec, {
+      ...(directive?.name === 'answer' && directive.arg !== undefined ? { text: directive.arg } : {}),
+      ...(token === undefined ? {} : { testToken: token }),
+    });
   }
 }
 
-function testKeyOutcome(spec: TaskSpec): SandboxTestKey['behaviour'] | undefined {
-  if (spec.type !== 'turnstile' && spec.type !== 'userrecaptcha') return undefined;
-  const sitekey = spec.type === 'turnstile' ? spec.sitekey : spec.googlekey;
-  return SANDBOX_TEST_KEYS.find((k) => k.type === spec.type && k.sitekey === sitekey)?.behaviour;
-}
-
-function answer(spec: TaskSpec, directive: Directive | undefined): Solution {
-  switch (spec.type) {
-    case 'image':
-      if (directive?.name === 'answer' && directive.arg !== undefined) return { kind: 'text', text: directive.arg };
-      return { kind: 'text', text: imageAnswer(spec) };
-    case 'userrecaptcha':
-      return { kind: 'text', text: `03SANDBOX_${digest(spec.googlekey, spec.pageurl, spec.version, spec.action ?? '').slice(0, 400)}` };
-    case 'turnstile':
-      if (testKeyOutcome(spec) !== undefined) return { kind: 'text', text: TURNSTILE_DUMMY_TOKEN, ...(spec.userAgent ? { userAgent: spec.userAgent } : {}) };
-      return { kind: 'text', text: `0.SANDBOX_${digest(spec.sitekey, spec.pageurl).slice(0, 300)}`, ...(spec.userAgent ? { userAgent: spec.userAgent } : {}) };
-    case 'cloudflare_challenge':
-      return { kind: 'clearance', cookie: `SANDBOX_${digest(spec.pageurl).slice(0, 200)}`, userAgent: spec.userAgent ?? DEFAULT_USER_AGENT };
-    case 'geetest': {
-      const d = digest(spec.gt, spec.challenge);
-      return { kind: 'geetest', challenge: spec.challenge, validate: d.slice(0, 32).toLowerCase(), seccode: `${d.slice(0, 32).toLowerCase()}|jordan` };
-    }
-    case 'bls':
-      return { kind: 'cells', cells: blsCells(spec.instructions, spec.images) };
-  }
-}
-
-/** A long deterministic string of letters and digits from the inputs. */
-function digest(...parts: readonly string[]): string {
-  let out = '';
-  let seed = parts.join('\n');
-  while (out.length < 512) {
-    seed = createHash('sha256').update(seed).digest('base64url');
-    out += seed.replace(/[-_]/g, '');
-  }
-  return out;
-}
-
-const DIGITS = '0123456789';
-const LETTERS = 'abcdefghijkmnpqrstuvwxyz';
-
-/** An answer shaped by the image hints, so that client developers see their hints arrive. */
-function imageAnswer(spec: Extract<TaskSpec, { type: 'image' }>): string {
-  const h = spec.hints;
-  const bytes = createHash('sha256').update(spec.image).digest();
-  if (h.calc) return String(bytes[0]! % 100);
-  const alphabet = h.numeric === 1 ? DIGITS : h.numeric === 2 ? LETTERS : DIGITS + LETTERS;
-  let length = 6;
-  if (h.minLength > 0) length = Math.max(length, h.minLength);
-  if (h.maxLength > 0) length = Math.min(length, h.maxLength);
-  let text = '';
-  for (let i = 0; i < length; i++) text += alphabet[bytes[i % bytes.length]! % alphabet.length];
-  if (h.numeric === 4 && length >= 2) text = DIGITS[bytes[0]! % 10]! + LETTERS[bytes[1]! % LETTERS.length]! + text.slice(2);
-  if (h.caseSensitive) text = text.slice(0, 1).toUpperCase() + text.slice(1);
-  if (h.phrase && length >= 3) text = `${text.slice(0, Math.floor(length / 2))} ${text.slice(Math.floor(length / 2))}`;
-  return text;
-}
-
-function blsCells(instructions: string, images: readonly Uint8Array[]): number[] {
-  const hash = createHash('sha256').update(instructions);
-  for (const image of images) hash.update(image);
-  const bytes = hash.digest();
-  const cells = [1, 2, 3, 4, 5, 6, 7, 8, 9].filter((_, i) => bytes[i]! % 3 === 0);
-  return cells.length > 0 ? cells : [1 + (bytes[9]! % 9)];
+/** The provider test key the task names, if any. */
+export function testKeyOf(spec: TaskSpec): SandboxTestKey | undefined {
+  const sitekey = spec.type === 'userrecaptcha' ? spec.googlekey : spec.type === 'turnstile' || spec.type === 'hcaptcha' ? spec.sitekey : undefined;
+  return sitekey === undefined ? undefined : SANDBOX_TEST_KEYS.find((k) => k.type === spec.type && k.sitekey === sitekey);
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
