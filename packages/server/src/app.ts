@@ -5,7 +5,18 @@
 import { createServer } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { IDEMPOTENCY_HEADER, IDEMPOTENCY_PARAM, LONG_POLL_HEADER, WAIT_PARAM, codeReply, renderReply, type Reply } from '@solvebox/protocol';
+import {
+  IDEMPOTENCY_HEADER,
+  IDEMPOTENCY_PARAM,
+  JSON_CONTENT_TYPE,
+  LONG_POLL_HEADER,
+  WAIT_PARAM,
+  codeReply,
+  renderReply,
+  v2Error,
+  v2ErrorFor,
+  type Reply,
+} from '@solvebox/protocol';
 import { parseJson, parseMultipart, parseUntyped, parseUrlencoded, type BodyLimits, type ParsedBody } from './http/body.js';
 import { clientErrorHandler, InflightRequests, malformedReply } from './http/client-errors.js';
 import { trustFunction } from './http/client-ip.js';
@@ -13,6 +24,7 @@ import { FastPolls, LONG_POLL } from './http/fast-poll.js';
 import { NEVER_ABORTED, flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
+import { V2_ENDPOINTS, type V2Reply } from './routes/v2.js';
 import { checkHealth } from './health.js';
 import type { Services } from './services.js';
 import { isStorageError } from './storage/types.js';
@@ -39,6 +51,12 @@ const ENDPOINTS: ReadonlyArray<readonly [string, Handler]> = [
   ['/res.php', handleResult],
 ];
 
+/** Every protocol path and its dialect: v1's two, and the JSON API's (routes/v2.ts). */
+const PROTOCOL_PATHS = new Map<string, 'v1' | 'v2'>([
+  ...ENDPOINTS.map(([path]) => [path, 'v1'] as const),
+  ...V2_ENDPOINTS.map(([path]) => [path, 'v2'] as const),
+]);
+
 export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
   const trust = trustFunction(config.trustProxy);
@@ -49,7 +67,7 @@ export function buildApp(svc: Services): FastifyInstance {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: trust ?? false,
     // Requests the HTTP parser refuses get protocol answers too (http/client-errors.ts).
-    clientErrorHandler: clientErrorHandler(svc, inflight, new Set(ENDPOINTS.map(([path]) => path)), (socket) => socket.remoteAddress ?? ''),
+    clientErrorHandler: clientErrorHandler(svc, inflight, PROTOCOL_PATHS, (socket) => socket.remoteAddress ?? ''),
     // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
     serverFactory: (handler) => {
       // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.
@@ -132,6 +150,42 @@ export function buildApp(svc: Services): FastifyInstance {
     );
   }
 
+  /** JSON API answers: always HTTP 200, errors in the body, as the vendors answer. */
+  const sendV2 = (reply: FastifyReply, body: V2Reply): FastifyReply => {
+    reply.code(200).header('content-type', JSON_CONTENT_TYPE).header('access-control-allow-origin', '*');
+    if (!reply.request.raw.complete) reply.header('connection', 'close');
+    return reply.send(JSON.stringify(body));
+  };
+  for (const [path, handler] of V2_ENDPOINTS) {
+    app.route({
+      method: ['POST', 'GET'],
+      url: path,
+      exposeHeadRoute: false,
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        let req = protocolRequest(request.url, request.body as ParsedBody | undefined, true, NEVER_ABORTED);
+        if (req.fields.has(WAIT_PARAM)) {
+          const gone = new AbortController();
+          reply.raw.on('close', () => void (reply.raw.writableFinished || gone.abort()));
+          req = { ...req, signal: gone.signal };
+        }
+        return sendV2(reply, await handler(req, request.ip, svc));
+      },
+    });
+    app.route({
+      method: ['PUT', 'DELETE', 'PATCH'],
+      url: path,
+      handler: async (_request: FastifyRequest, reply: FastifyReply) => sendV2(reply, v2Error('ERROR_NO_SUCH_METHOD', 'use POST with a JSON body')),
+    });
+    app.options(path, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-headers', 'content-type')
+        .send(),
+    );
+  }
+
   // Liveness: the process answers.
   app.get('/healthz', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('ok'));
   // Readiness, for a load balancer: 200 while storage answers, 503 while it does not.
@@ -144,25 +198,30 @@ export function buildApp(svc: Services): FastifyInstance {
   });
 
   app.setNotFoundHandler((_request, reply) => {
-    reply.code(404).type('text/plain; charset=utf-8').send('not found: the API is /in.php and /res.php');
+    reply.code(404).type('text/plain; charset=utf-8').send('not found: the API is /in.php and /res.php, or /createTask and /getTaskResult');
   });
 
   // Only faults reach here: parsers never throw and handlers answer every protocol outcome themselves.
   app.setErrorHandler((err, request, reply) => {
     const flags = flagsFromQuery(request.url, config.jsonByDefault);
-    const isProtocol = ENDPOINTS.some(([path]) => request.routeOptions.url === path);
+    const dialect = PROTOCOL_PATHS.get(request.routeOptions.url ?? '');
+    // The answer in the endpoint's dialect; other paths get plain HTTP errors.
+    const answer = (v1: Reply, status: number, text: string): FastifyReply => {
+      if (dialect === 'v1') return send(reply, v1, flags);
+      if (dialect === 'v2') return sendV2(reply, v2ErrorFor(String(v1.json.request), v1.json.error_text as string | undefined));
+      return reply.code(status).send(text);
+    };
     if (isStorageError(err)) {
       svc.log.error({ err, path: request.routeOptions.url }, 'storage fault');
-      return isProtocol ? send(reply, codeReply('ERROR_SERVER_ERROR'), flags) : reply.code(503).send('storage unavailable');
+      return answer(codeReply('ERROR_SERVER_ERROR'), 503, 'storage unavailable');
     }
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status >= 400 && status < 500) {
       // The framework refused the request before a handler ran (a malformed Content-Type and the like).
-      const malformed = malformedReply(svc, request.routeOptions.url, request.ip, status === 413 ? 'too-large' : 'unreadable');
-      return isProtocol ? send(reply, malformed, flags) : reply.code(status).send('bad request');
+      return answer(malformedReply(svc, request.routeOptions.url, request.ip, status === 413 ? 'too-large' : 'unreadable'), status, 'bad request');
     }
     svc.log.error({ err, path: request.routeOptions.url }, 'unexpected error');
-    return isProtocol ? send(reply, codeReply('ERROR_INTERNAL_SERVER_ERROR'), flags) : reply.code(500).send('internal error');
+    return answer(codeReply('ERROR_INTERNAL_SERVER_ERROR'), 500, 'internal error');
   });
 
   return app;

@@ -3,7 +3,18 @@
  * docs/configuration.md are rendered from the tables the code itself runs on.
  * `npm run docs` writes them; a test fails when a committed file differs from its rendering.
  */
-import { COMMON_PARAMS, ERROR_CATALOG, METHODS, RES_ACTIONS, type CatalogEntry, type ParamSpec } from '@solvebox/protocol';
+import {
+  COMMON_PARAMS,
+  ERROR_CATALOG,
+  METHODS,
+  RES_ACTIONS,
+  V2_CODES,
+  V2_TASK_TYPES,
+  v2Mapping,
+  type CatalogEntry,
+  type ErrorCode,
+  type ParamSpec,
+} from '@solvebox/protocol';
 import { OPTIONS, envName } from '../config.js';
 import { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS } from '../solving/solvers/sandbox.js';
 
@@ -24,6 +35,11 @@ function retryText(entry: CatalogEntry): string {
   return `${entry.retry}${delay}`;
 }
 
+function v2Text(code: ErrorCode): string {
+  const mapped = v2Mapping(code);
+  return mapped === undefined ? '`status: "processing"`' : `${mapped.errorId} \`${mapped.errorCode}\``;
+}
+
 export function renderErrorsDoc(): string {
   const entries = Object.entries(ERROR_CATALOG) as [string, CatalogEntry][];
   const lines = [
@@ -42,9 +58,22 @@ export function renderErrorsDoc(): string {
     '- `task-failed`: the task is over and failed; submit a new one if you still need an answer.',
     '- `not-ready`: still solving; poll again after the delay.',
     '',
-    '| Code | Endpoints | Retry class | Solvebox answers it |',
-    '| --- | --- | --- | --- |',
-    ...entries.map(([code, e]) => `| [\`${code}\`](#${anchor(code)}) | ${e.endpoints.join(', ')} | ${retryText(e)} | ${e.served ? 'yes' : 'no'} |`),
+    '| Code | Endpoints | Retry class | Solvebox answers it | JSON API (`errorId` `errorCode`) |',
+    '| --- | --- | --- | --- | --- |',
+    ...entries.map(
+      ([code, e]) =>
+        `| [\`${code}\`](#${anchor(code)}) | ${e.endpoints.join(', ')} | ${retryText(e)} | ${e.served ? 'yes' : 'no'} | ${v2Text(code as ErrorCode)} |`,
+    ),
+    '',
+    "## The JSON API's own codes",
+    '',
+    'The createTask API answers HTTP 200 with `{"errorId": N, "errorCode": "...", "errorDescription": "..."}`, numbered as',
+    '2Captcha (v2) and Anti-Captcha number them. Every code above maps to one of these (the table above); a code without a',
+    'v2 equivalent keeps its own name with the nearest number.',
+    '',
+    '| `errorId` | `errorCode` | Meaning |',
+    '| ---: | --- | --- |',
+    ...Object.entries(V2_CODES).map(([code, e]) => `| ${e.errorId} | \`${code}\` | ${cell(e.errorDescription)} |`),
     '',
   ];
   for (const [code, e] of entries) {
@@ -58,6 +87,7 @@ export function renderErrorsDoc(): string {
       `- **Retry class:** \`${retryText(e)}\``,
       `- **Endpoints:** ${e.endpoints.join(', ')}`,
       `- **Documented by:** ${e.vendors.length > 0 ? e.vendors.join(', ') : 'no vendor (tolerated spelling)'}`,
+      `- **JSON API:** ${v2Text(code as ErrorCode)}`,
       '',
     );
   }
@@ -123,6 +153,24 @@ export function renderParametersDoc(): string {
       '',
     );
   }
+  lines.push(
+    '# The JSON createTask API',
+    '',
+    '`POST /createTask` with `{"clientKey": KEY, "task": {"type": TYPE, ...}, "callbackUrl"?, "softId"?}`, then',
+    '`POST /getTaskResult` with `{"clientKey": KEY, "taskId": ID}` (add `"wait": SECONDS` to long-poll). Each task type is',
+    'the v1 method below it in these tables, with its fields renamed; the same checks answer. Types without `Proxyless`',
+    'take `proxyType`, `proxyAddress`, `proxyPort`, `proxyLogin`, `proxyPassword` (or one `proxy` string).',
+    '',
+    '| Task type | v1 method | Fields (v2 → v1) | Answer |',
+    '| --- | --- | --- | --- |',
+    ...V2_TASK_TYPES.map((t) => {
+      const fields = Object.entries(t.fields)
+        .map(([v2, rule]) => (typeof rule === 'string' ? `\`${v2}\`→\`${rule}\`` : `\`${v2}\``))
+        .join(', ');
+      return `| \`${t.type}\` | \`${t.fixed.method}\` | ${cell(fields)} | ${cell(t.summary)} |`;
+    }),
+    '',
+  );
   lines.push('# res.php actions', '', '| `action` | Answer |', '| --- | --- |');
   for (const [action, doc] of Object.entries(RES_ACTIONS)) lines.push(`| \`${action}\` | ${cell(doc)} |`);
   lines.push('');

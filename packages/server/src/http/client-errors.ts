@@ -20,7 +20,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { codeReply, LONG_POLL_HEADER, renderReply, type ErrorCode, type Reply } from '@solvebox/protocol';
+import { codeReply, JSON_CONTENT_TYPE, LONG_POLL_HEADER, renderReply, v2ErrorFor, type ErrorCode, type Reply } from '@solvebox/protocol';
 import type { Services } from '../services.js';
 import { LONG_POLL } from './fast-poll.js';
 import { DRAIN_BYTES } from './body.js';
@@ -67,8 +67,10 @@ function pathOf(target: string): string {
 const DRAIN_IDLE_MS = 5000;
 const DRAIN_MAX_MS = 30_000;
 
-/** `protocolPaths`: the endpoints whose malformed requests get protocol answers (the app's own list). */
-export function clientErrorHandler(svc: Services, inflight: InflightRequests, protocolPaths: ReadonlySet<string>, clientIp: (socket: Socket) => string) {
+/** The endpoints whose malformed requests get protocol answers, and in which dialect (the app's own lists). */
+export type ProtocolPaths = ReadonlyMap<string, 'v1' | 'v2'>;
+
+export function clientErrorHandler(svc: Services, inflight: InflightRequests, protocolPaths: ProtocolPaths, clientIp: (socket: Socket) => string) {
   const answered = new WeakSet<Socket>();
   return (error: Error, socket: Socket): void => {
     // Node adds these to the errors of its HTTP parser.
@@ -131,7 +133,7 @@ export function malformedReply(svc: Services, path: string | undefined, ip: stri
   return codeReply(code, WHY[malformation]);
 }
 
-function rawAnswer(svc: Services, protocolPaths: ReadonlySet<string>, err: { code?: string }, target: string | undefined, ip: string): string {
+function rawAnswer(svc: Services, protocolPaths: ProtocolPaths, err: { code?: string }, target: string | undefined, ip: string): string {
   const malformation: Malformation = err.code === 'HPE_HEADER_OVERFLOW' ? 'too-large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'timeout' : 'unreadable';
   // A request line that overflows after its first packet has lost its path by now; only a submit
   // carries an image in its query, so an overflow is answered as in.php would answer it.
@@ -143,7 +145,11 @@ function rawAnswer(svc: Services, protocolPaths: ReadonlySet<string>, err: { cod
     return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
   }
   const flags = flagsFromQuery(target ?? '', svc.config.jsonByDefault);
-  const { body, contentType } = renderReply(malformedReply(svc, path, ip, malformation), flags.json);
+  const reply = malformedReply(svc, path, ip, malformation);
+  const { body, contentType } =
+    path !== undefined && protocolPaths.get(path) === 'v2'
+      ? { body: JSON.stringify(v2ErrorFor(String(reply.json.request), reply.json.error_text as string | undefined)), contentType: JSON_CONTENT_TYPE }
+      : renderReply(reply, flags.json);
   const headers = [`Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`, `${LONG_POLL_HEADER}: ${LONG_POLL}`];
   if (flags.acao) headers.push('Access-Control-Allow-Origin: *');
   return `HTTP/1.1 200 OK\r\n${headers.join('\r\n')}\r\nConnection: close\r\n\r\n${body}`;

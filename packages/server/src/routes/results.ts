@@ -48,16 +48,23 @@ async function findTask(id: string | undefined, account: Account, svc: Services)
 async function getOne(req: ProtocolRequest, account: Account, svc: Services, withPrice: boolean): Promise<Reply> {
   const checked = checkId(req.fields.get('id'));
   if (!checked.ok) return checked.reply;
-  const waitMs = waitMillis(req.fields.get(WAIT_PARAM));
+  return taskReply(await readTask(checked.id, account, svc, waitMillis(req.fields.get(WAIT_PARAM)), req.signal), withPrice);
+}
+
+/**
+ * A task as its account sees it; with `waitMs`, waits up to that long for an unfinished task to
+ * end (the long-poll both dialects offer). Undefined when the account has no such task.
+ */
+export async function readTask(id: string | undefined, account: Account, svc: Services, waitMs: number, signal: AbortSignal): Promise<TaskView | undefined> {
   // Listening starts before the read, so that a task ending between the two still wakes the wait.
-  const waiter = waitMs > 0 && checked.id !== undefined ? svc.waiters.register(checked.id) : undefined;
+  const waiter = waitMs > 0 && id !== undefined ? svc.waiters.register(id) : undefined;
   try {
-    let task = await findTask(checked.id, account, svc);
+    let task = await findTask(id, account, svc);
     if (waiter && task !== undefined && !isFinished(task)) {
-      await waiter.until(waitMs, req.signal);
-      task = await findTask(checked.id, account, svc);
+      await waiter.until(waitMs, signal);
+      task = await findTask(id, account, svc);
     }
-    return taskReply(task, withPrice);
+    return task;
   } finally {
     waiter?.cancel(); // also when a read failed: the waiter must not outlive its request
   }

@@ -327,6 +327,7 @@ function holdsThread(t: TaskRow, now: number): boolean {
 }
 
 function viewOf(t: TaskRow, now: number): TaskView {
+  const times = { createdAt: t.createdAt, attempts: t.attempts };
   if (holdsThread(t, now) || t.state === 'solved' || t.state === 'failed') {
     return {
       id: t.id,
@@ -335,7 +336,9 @@ function viewOf(t: TaskRow, now: number): TaskView {
       ...(t.solution ? { solution: t.solution } : {}),
       ...(t.errorCode ? { errorCode: t.errorCode } : {}),
       ...(t.priceMicros !== undefined ? { priceMicros: t.priceMicros } : {}),
+      ...times,
+      ...(t.expiresAt !== undefined ? { expiresAt: t.expiresAt } : {}),
     };
   }
-  return { id: t.id, type: t.spec.type, state: 'failed', errorCode: OVERDUE_CODE };
+  return { id: t.id, type: t.spec.type, state: 'failed', errorCode: OVERDUE_CODE, ...times };
 }

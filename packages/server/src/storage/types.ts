@@ -54,6 +54,12 @@ export interface TaskView {
   readonly solution?: Solution;
   readonly errorCode?: string;
   readonly priceMicros?: number;
+  /** When the task was accepted (epoch ms). */
+  readonly createdAt?: number;
+  /** Solver attempts so far. */
+  readonly attempts?: number;
+  /** When a finished task stops being readable (epoch ms): the result TTL after it finished. */
+  readonly expiresAt?: number;
 }
 
 /** A task handed to one worker; `leaseId` proves ownership when the outcome is written. */

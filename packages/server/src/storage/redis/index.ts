@@ -271,20 +271,22 @@ export class RedisStorage implements Storage {
     if (ids.length === 0) return found;
     const rows = await this.call('read tasks', async (c) => {
       const pipeline = c.pipeline();
-      for (const id of ids) pipeline.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires');
+      for (const id of ids)
+        pipeline.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires', 'created', 'attempts');
       return ((await pipeline.exec()) ?? []).map(([err, row]) => {
         if (err) throw err;
         return row as (string | null)[];
       });
     });
     rows.forEach((row, i) => {
-      const [account, type, state, deadline, solution, error, price, expires] = row;
+      const [account, type, state, deadline, solution, error, price, expires, created, attempts] = row;
       if (typeof account !== 'string' || Number(account) !== accountId) return;
       if (typeof expires === 'string' && Number(expires) <= now) return;
       const id = ids[i]!;
+      const times = { createdAt: Number(created), attempts: Number(attempts ?? 0) };
       const unfinished = state === 'queued' || state === 'active';
       if (unfinished && Number(deadline) <= now) {
-        found.set(id, { id, type: type as TaskType, state: 'failed', errorCode: OVERDUE_CODE });
+        found.set(id, { id, type: type as TaskType, state: 'failed', errorCode: OVERDUE_CODE, ...times });
         return;
       }
       found.set(id, {
@@ -294,6 +296,8 @@ export class RedisStorage implements Storage {
         ...(typeof solution === 'string' ? { solution: decodeJson<Solution>(solution) } : {}),
         ...(typeof error === 'string' ? { errorCode: error } : {}),
         ...(typeof price === 'string' ? { priceMicros: Number(price) } : {}),
+        ...times,
+        ...(typeof expires === 'string' ? { expiresAt: Number(expires) } : {}),
       });
     });
     return found;

@@ -64,6 +64,8 @@ interface TaskRow {
   id: number;
   type: TaskType;
   state: TaskState;
+  created_at: number;
+  attempts: number;
   deadline_at: number;
   expires_at: number | null;
   solution: string | null;
@@ -85,6 +87,8 @@ interface LeasedRow {
 interface FinishedRow {
   account_id: number;
   type: TaskType;
+  created_at: number;
+  attempts: number;
   deadline_at: number;
 }
 
@@ -200,7 +204,8 @@ export class SqliteStorage implements Storage {
       // Into the cache at once, with nothing in between: while the fsync runs, a worker may lease,
       // solve and cache a task, and a later "queued" would hide its answer.
       batch.forEach(({ task }, i) => {
-        if (outcomes[i]?.kind === 'admitted') this.cache.remember(task.accountId, { id: task.id, type: task.spec.type, state: 'queued' }, task.deadlineAt);
+        if (outcomes[i]?.kind === 'admitted')
+          this.cache.remember(task.accountId, { id: task.id, type: task.spec.type, state: 'queued', createdAt: task.createdAt, attempts: 0 }, task.deadlineAt);
       });
       // A replayed task may be one whose own admission is still waiting for the disk.
       const stored = outcomes.filter((o) => o.kind === 'admitted' || o.kind === 'replayed').length;
@@ -329,7 +334,12 @@ export class SqliteStorage implements Storage {
       if (!row) return false;
       if (priceMicros !== 0) this.statements.debit.run(priceMicros, row.account_id);
       this.statements.countStat.solved.run(solver);
-      this.cache.remember(row.account_id, { id: lease.id, type: row.type, state: 'solved', solution, priceMicros }, row.deadline_at, expiresAt);
+      this.cache.remember(
+        row.account_id,
+        { id: lease.id, type: row.type, state: 'solved', solution, priceMicros, createdAt: row.created_at, attempts: row.attempts, expiresAt },
+        row.deadline_at,
+        expiresAt,
+      );
       return true;
     });
     if (completed) {
@@ -349,7 +359,20 @@ export class SqliteStorage implements Storage {
       const row = this.statements.fail.get(outcome.code, outcome.expiresAt, outcome.solver ?? null, Number(lease.id), lease.leaseId) as FinishedRow | undefined;
       if (!row) return 'lease-lost';
       if (outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
-      this.cache.remember(row.account_id, { id: lease.id, type: row.type, state: 'failed', errorCode: outcome.code }, row.deadline_at, outcome.expiresAt);
+      this.cache.remember(
+        row.account_id,
+        {
+          id: lease.id,
+          type: row.type,
+          state: 'failed',
+          errorCode: outcome.code,
+          createdAt: row.created_at,
+          attempts: row.attempts,
+          expiresAt: outcome.expiresAt,
+        },
+        row.deadline_at,
+        outcome.expiresAt,
+      );
       return 'failed';
     });
     if (result === 'failed') {
@@ -497,7 +520,8 @@ function accountOf(row: AccountRow): Account {
 
 function viewOf(row: TaskRow, now: number): TaskView {
   const unfinished = row.state === 'queued' || row.state === 'active';
-  if (unfinished && row.deadline_at <= now) return { id: String(row.id), type: row.type, state: 'failed', errorCode: OVERDUE_CODE };
+  const times = { createdAt: row.created_at, attempts: row.attempts };
+  if (unfinished && row.deadline_at <= now) return { id: String(row.id), type: row.type, state: 'failed', errorCode: OVERDUE_CODE, ...times };
   return {
     id: String(row.id),
     type: row.type,
@@ -505,5 +529,7 @@ function viewOf(row: TaskRow, now: number): TaskView {
     ...(row.solution ? { solution: decodeJson<Solution>(row.solution) } : {}),
     ...(row.error_code ? { errorCode: row.error_code } : {}),
     ...(row.price_micros !== null ? { priceMicros: row.price_micros } : {}),
+    ...times,
+    ...(row.expires_at !== null ? { expiresAt: row.expires_at } : {}),
   };
 }

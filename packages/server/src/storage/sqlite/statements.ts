@@ -82,16 +82,16 @@ export function prepareStatements(db: Database.Database): Statements {
     insertSpec: prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
     specOf: prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
     getTask: prepare(
-      `SELECT id, type, state, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
+      `SELECT id, type, state, created_at, attempts, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
        WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
     ),
     complete: prepare(
       `UPDATE tasks SET state = 'solved', solution = ?, price_micros = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-       WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
+       WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, created_at, attempts, deadline_at`,
     ),
     fail: prepare(
       `UPDATE tasks SET state = 'failed', error_code = ?, expires_at = ?, solver = ?, lease_id = NULL, lease_until = NULL
-       WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, deadline_at`,
+       WHERE id = ? AND state = 'active' AND lease_id = ? RETURNING account_id, type, created_at, attempts, deadline_at`,
     ),
     requeue: prepare(
       `UPDATE tasks SET state = 'queued', available_at = ?, lease_id = NULL, lease_until = NULL WHERE id = ? AND state = 'active' AND lease_id = ?`,
