@@ -108,7 +108,10 @@ describe('the task runner', () => {
     const human = solver('human', async () => TOKEN);
     const h = await harness([ocr, human]);
     const id = await h.submit();
-    assert.deepEqual(await h.task(id), { id, type: 'turnstile', state: 'solved', solution: TOKEN, priceMicros: 0 });
+    const { createdAt, attempts, expiresAt, ...view } = (await h.task(id)) ?? {};
+    assert.deepEqual(view, { id, type: 'turnstile', state: 'solved', solution: TOKEN, priceMicros: 0 });
+    assert.equal(attempts, 1, 'one lease: the declining solver and the next ran in the same attempt');
+    assert.ok(createdAt !== undefined && expiresAt !== undefined && expiresAt > createdAt);
     assert.equal(ocr.calls, 1);
     assert.equal(human.calls, 1);
     const stats = await h.storage.solverStats();

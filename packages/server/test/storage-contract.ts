@@ -146,7 +146,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(task(a.id), 1, T0 + 999), NO_THREAD);
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 999)).get(t.id)?.state, 'queued');
         const late = (await s.getTasks(a.id, [t.id], T0 + 1_000)).get(t.id);
-        assert.deepEqual(late, { id: t.id, type: 'turnstile', state: 'failed', errorCode: 'ERROR_CAPTCHA_UNSOLVABLE' });
+        assert.deepEqual(late, { id: t.id, type: 'turnstile', state: 'failed', errorCode: 'ERROR_CAPTCHA_UNSOLVABLE', createdAt: T0, attempts: 0 });
         assert.equal(await s.leaseTask(['turnstile'], T0 + 1_000, LEASE), undefined, 'overdue tasks are not leased');
         assert.deepEqual(await s.admitTask(task(a.id), 1, T0 + 1_000), ADMITTED);
         const swept = await s.sweep(T0 + 1_001, SWEEP);
@@ -173,6 +173,9 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
           state: 'solved',
           solution: TOKEN,
           priceMicros: 1_500,
+          createdAt: T0,
+          attempts: 1,
+          expiresAt: T0 + 500,
         });
         assert.equal((await s.getTasks(a.id, [t.id], T0 + 500)).size, 0);
         assert.equal((await s.sweep(T0 + 501, SWEEP)).expired, 1);
