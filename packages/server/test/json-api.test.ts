@@ -53,6 +53,8 @@ const EXAMPLES: Record<string, Json> = {
   RotateTask: { body: b64(png()), angle: 60 },
   TextCaptchaTask: { comment: 'If tomorrow is Saturday, what day is today?' },
   AudioTask: { body: b64(MP3), lang: 'en' },
+  'CustomTask:DataDome': { websiteURL: PAGE, userAgent: 'Mozilla/5.0', metadata: { captchaUrl: 'https://geo.captcha-delivery.com/captcha/?initialCid=A' } },
+  'CustomTask:TenDI': { websiteURL: PAGE, websiteKey: '190014885' },
 };
 
 /** The solution fields each type is answered with. */
@@ -75,6 +77,8 @@ const SOLUTION_FIELDS: Record<string, readonly string[]> = {
   RotateTask: ['rotate'],
   TextCaptchaTask: ['text'],
   AudioTask: ['text'],
+  'CustomTask:DataDome': ['cookie'],
+  'CustomTask:TenDI': ['appid', 'ret', 'ticket', 'randstr'],
 };
 
 describe('the JSON createTask API', () => {
@@ -110,7 +114,8 @@ describe('the JSON createTask API', () => {
   for (const spec of V2_TASK_TYPES) {
     test(`${spec.type}: created, then ready with its documented solution`, async () => {
       const base = (EXAMPLES[spec.type] ?? EXAMPLES[spec.type.replace(/Proxyless$/, '')]) as Json;
-      const task = { type: spec.type, ...base, ...(spec.proxy === 'required' ? PROXY : {}) };
+      const [type, custom] = spec.type.split(':');
+      const task = { type, ...(custom ? { class: custom } : {}), ...base, ...(spec.proxy === 'required' ? PROXY : {}) };
       const created = await create(task);
       assert.equal(created.errorId, 0, JSON.stringify(created));
       assert.equal(typeof created.taskId, 'number', 'task ids are integers');
@@ -138,6 +143,12 @@ describe('the JSON createTask API', () => {
     const coordinates = await getResult((await create({ type: 'CoordinatesTask', ...EXAMPLES.CoordinatesTask })).taskId);
     const point = ((coordinates.solution as Json).coordinates as Json[])[0] as Json;
     assert.equal(typeof point.x, 'number');
+  });
+
+  test('types without Proxyless take the proxy when sent, and go without one when not (as CapMonster sends them)', async () => {
+    assert.equal((await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask })).errorId, 0);
+    assert.equal((await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask, ...PROXY })).errorId, 0);
+    assert.equal((await create({ type: 'turnstiletaskproxyless', ...EXAMPLES.TurnstileTask })).errorId, 0, 'type names ignore case');
   });
 
   test('a task made in one dialect is read in the other', async () => {
@@ -177,7 +188,9 @@ describe('the JSON createTask API', () => {
     expect(await call('/getTaskResult', { clientKey: t.key, taskId: 'abc' }), 16, 'ERROR_NO_SUCH_CAPCHA_ID');
     expect(await call('/createTask', { clientKey: t.key }), 22, 'ERROR_TASK_ABSENT');
     expect(await create({ type: 'RecaptchaV9Task' }), 23, 'ERROR_TASK_NOT_SUPPORTED');
-    expect(await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask }), 110, 'ERROR_BAD_PARAMETERS', /proxyType/);
+    expect(await create({ type: 'DataDomeSliderTask', ...EXAMPLES.DataDomeSliderTask }), 110, 'ERROR_BAD_PARAMETERS', /proxyType/);
+    expect(await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask, proxyAddress: '10.0.0.1' }), 110, 'ERROR_BAD_PARAMETERS', /proxyPort/);
+    expect(await create({ type: 'CustomTask', class: 'Basilisk', websiteURL: PAGE }), 23, 'ERROR_TASK_NOT_SUPPORTED', /Basilisk/);
     expect(await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask, ...PROXY, proxyPort: 99999 }), 130, 'ERROR_BAD_PROXY');
     expect(await create({ type: 'FunCaptchaTaskProxyless', ...EXAMPLES.FunCaptchaTask, data: '{not json' }), 110, 'ERROR_BAD_PARAMETERS', /JSON/);
     expect(JSON.parse((await postRaw(t.url, '/createTask', '{"clientKey": ', 'application/json')).body), 110, 'ERROR_BAD_PARAMETERS');

@@ -17,8 +17,11 @@ export interface V2TaskType {
   readonly fixed: Readonly<Record<string, string>>;
   /** Its fields by v2 name. */
   readonly fields: Readonly<Record<string, FieldRule>>;
-  /** Whether the task names a proxy: types without `Proxyless` do. */
-  readonly proxy: 'required' | 'none';
+  /**
+   * `optional`: the type without `Proxyless`, where the proxy fields are read when sent (CapMonster
+   * sends these names without a proxy too); `required`: the answer is bound to a proxy; `none`.
+   */
+  readonly proxy: 'required' | 'optional' | 'none';
   readonly summary: string;
 }
 
@@ -69,10 +72,13 @@ const IMAGE_FIELDS: Record<string, FieldRule> = { body: 'body', comment: 'textin
 /** Each type, with and without a proxy where the vendors offer both. */
 function both(type: string, fixed: Record<string, string>, fields: Record<string, FieldRule>, summary: string): V2TaskType[] {
   return [
-    { type, fixed, fields, proxy: 'required', summary },
+    { type, fixed, fields, proxy: 'optional', summary },
     { type: `${type}Proxyless`, fixed, fields, proxy: 'none', summary },
   ];
 }
+
+/** CapMonster's `CustomTask`: the widget is named by `class`; its table entry is `CustomTask:<class>`. */
+const CUSTOM_TASK = 'customtask';
 
 const RECAPTCHA_V2_FIELDS: Record<string, FieldRule> = {
   ...COMMON_TOKEN,
@@ -180,7 +186,7 @@ export const V2_TASK_TYPES: readonly V2TaskType[] = [
     'AmazonTask',
     { method: 'amazon_waf' },
     { ...COMMON_TOKEN, websiteKey: 'sitekey', iv: 'iv', context: 'context', challengeScript: 'challenge_script', captchaScript: 'captcha_script' },
-    'Amazon WAF; solution `{ captcha_voucher, existing_token }`.',
+    'Amazon WAF; solution `{ captcha_voucher, existing_token, token }` (`token`: the `aws-waf-token`, as Anti-Captcha names it).',
   ),
   ...both('MtCaptchaTask', { method: 'mt_captcha' }, { ...COMMON_TOKEN, websiteKey: 'sitekey' }, 'MTCaptcha; solution `{ token }`.'),
   ...both('CutCaptchaTask', { method: 'cutcaptcha' }, { ...COMMON_TOKEN, miseryKey: 'misery_key', apiKey: 'api_key' }, 'CutCaptcha; solution `{ token }`.'),
@@ -202,6 +208,28 @@ export const V2_TASK_TYPES: readonly V2TaskType[] = [
     fields: { ...COMMON_TOKEN, websiteKey: 'sitekey' },
     proxy: 'required',
     summary: 'CaptchaFox; solution `{ token }`. A proxy is required.',
+  },
+  {
+    type: 'CustomTask:DataDome',
+    fixed: { method: 'datadome' },
+    fields: {
+      ...COMMON_TOKEN,
+      metadata: (value, out) => {
+        const url = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).captchaUrl : undefined;
+        if (typeof url !== 'string') return '`metadata.captchaUrl` is required';
+        out.set('captcha_url', url);
+        return undefined;
+      },
+    },
+    proxy: 'required',
+    summary: 'CapMonster\'s DataDome (`CustomTask`, `class: "DataDome"`); solution `{ cookie }`.',
+  },
+  {
+    type: 'CustomTask:TenDI',
+    fixed: { method: 'tencent' },
+    fields: { ...COMMON_TOKEN, websiteKey: 'app_id' },
+    proxy: 'optional',
+    summary: 'CapMonster\'s Tencent (`CustomTask`, `class: "TenDI"`); solution `{ appid, ret, ticket, randstr }`.',
   },
   {
     type: 'GridTask',
@@ -246,7 +274,8 @@ function proxyFields(task: Record<string, unknown>, out: Map<string, string>): s
     out.set('proxytype', String(type ?? 'HTTP').toUpperCase());
     return undefined;
   }
-  if (type === undefined || address === undefined || port === undefined) return 'this task type needs `proxyType`, `proxyAddress` and `proxyPort`';
+  if (type === undefined && address === undefined && port === undefined) return 'missing';
+  if (type === undefined || address === undefined || port === undefined) return 'a proxy needs `proxyType`, `proxyAddress` and `proxyPort`';
   const login = task.proxyLogin ?? task.proxylogin;
   const password = task.proxyPassword ?? task.proxypassword;
   const credentials = login !== undefined && login !== '' ? `${String(login)}:${String(password ?? '')}@` : '';
@@ -264,13 +293,18 @@ export function toV1Fields(task: unknown): { ok: true; fields: Map<string, strin
   if (typeof task !== 'object' || Array.isArray(task)) return { ok: false, error: v2Error('ERROR_TASK_ABSENT', '`task` must be an object') };
   const object = task as Record<string, unknown>;
   if (typeof object.type !== 'string' || object.type === '') return { ok: false, error: v2Error('ERROR_TASK_ABSENT', '`task.type` is missing') };
-  // Type names are matched without regard to case: CapSolver's clients write `HCaptchaTaskProxyLess`.
-  const spec = BY_TYPE.get(object.type.toLowerCase());
-  if (spec === undefined) return { ok: false, error: v2Error('ERROR_TASK_NOT_SUPPORTED', `unknown task type \`${object.type}\``) };
+  // Type names are matched without regard to case: CapMonster writes `MTCaptchaTask`, CapSolver `...ProxyLess`.
+  const name = object.type.toLowerCase() === CUSTOM_TASK ? `${CUSTOM_TASK}:${String(object.class).toLowerCase()}` : object.type.toLowerCase();
+  const spec = BY_TYPE.get(name);
+  if (spec === undefined) {
+    const what = name.startsWith(`${CUSTOM_TASK}:`) ? `\`CustomTask\` of class \`${String(object.class)}\`` : `task type \`${object.type}\``;
+    return { ok: false, error: v2Error('ERROR_TASK_NOT_SUPPORTED', `unknown ${what}`) };
+  }
   const out = new Map<string, string>(Object.entries(spec.fixed));
   for (const [name, rule] of Object.entries(spec.fields)) {
     const value = object[name];
-    if (value === undefined || value === null) continue;
+    // Clients send fields they have no value for as null or '' (Anti-Captcha's FunCaptcha `data: ''`): absent.
+    if (value === undefined || value === null || value === '') continue;
     if (typeof rule === 'string') {
       out.set(rule, typeof value === 'boolean' ? (value ? '1' : '0') : typeof value === 'object' ? JSON.stringify(value) : String(value));
       continue;
@@ -278,9 +312,14 @@ export function toV1Fields(task: unknown): { ok: true; fields: Map<string, strin
     const problem = rule(value, out);
     if (problem) return { ok: false, error: v2Error('ERROR_BAD_PARAMETERS', problem) };
   }
-  if (spec.proxy === 'required') {
+  // Anti-Captcha names GeeTest v4's captcha_id `gt`; 2Captcha sends it in `initParameters`.
+  if (out.get('method') === 'geetest_v4' && !out.has('captcha_id') && out.has('gt')) out.set('captcha_id', out.get('gt') as string);
+  if (spec.proxy !== 'none') {
     const problem = proxyFields(object, out);
-    if (problem) return { ok: false, error: v2Error('ERROR_BAD_PARAMETERS', problem) };
+    if (problem === 'missing' && spec.proxy === 'required') {
+      return { ok: false, error: v2Error('ERROR_BAD_PARAMETERS', 'this task type needs `proxyType`, `proxyAddress` and `proxyPort`') };
+    }
+    if (problem !== undefined && problem !== 'missing') return { ok: false, error: v2Error('ERROR_BAD_PARAMETERS', problem) };
   }
   return { ok: true, fields: out, type: spec };
 }
@@ -311,7 +350,8 @@ export function v2Solution(type: TaskType, solution: Solution): Record<string, u
     case 'clearance':
       return { cf_clearance: solution.cookie, userAgent: solution.userAgent };
     case 'object':
-      return { ...solution.fields };
+      // Anti-Captcha answers Amazon WAF with the `aws-waf-token` value as `token`; 2Captcha with the two fields.
+      return type === 'amazon_waf' ? { ...solution.fields, token: solution.fields.existing_token } : { ...solution.fields };
     case 'points':
       return { coordinates: solution.points.map(({ x, y }) => ({ x, y })) };
     case 'text':
