@@ -27,6 +27,8 @@ export interface ServerConfig {
   /** Whether to believe X-Forwarded-For: false, true, a hop count, or a list of proxy addresses. */
   readonly trustProxy: boolean | number | string;
   readonly jsonByDefault: boolean;
+  /** Whose meanings v1 answers follow where CaptchaAI and 2Captcha disagree (docs/protocol.md, "Dialects"). */
+  readonly dialect: 'captchaai' | '2captcha';
   readonly jsonIds: 'captchaai' | 'string';
   readonly imageMinBytes: number;
   readonly imageMaxBytes: number;
@@ -259,13 +261,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     'false',
     'Take the client IP (for bans) from X-Forwarded-For: `false`, `true`, a hop count, or comma-separated proxy addresses/CIDRs.',
   ),
+  choice(
+    'dialect',
+    'dialect',
+    ['captchaai', '2captcha'],
+    'captchaai',
+    "Where CaptchaAI and 2Captcha disagree, whose meanings v1 answers follow. `captchaai`: accounts have threads, and all busy answers ERROR_ZERO_BALANCE; prices are charged but the balance does not gate submits. `2captcha`: a balance below the task's price answers ERROR_ZERO_BALANCE, all threads busy ERROR_NO_SLOT_AVAILABLE, JSON ids are strings (unless `--json-ids` says otherwise), and 2Captcha's request limits apply (MAX_USER_TURN, `ERROR: 1001`, `ERROR: 1002`).",
+  ),
   yesNo('json-default', 'jsonByDefault', false, 'Answer JSON when a request has no `json` parameter (2Captcha: 0; CaptchaAI documents 1).'),
   choice(
     'json-ids',
     'jsonIds',
     ['captchaai', 'string'],
     'captchaai',
-    'Task ids in JSON in.php answers: `captchaai` sends a number for userrecaptcha and a string otherwise (as CaptchaAI does); `string` always sends a string (as 2Captcha does).',
+    'Task ids in JSON in.php answers: `captchaai` sends a number for userrecaptcha and a string otherwise (as CaptchaAI does); `string` always sends a string (as 2Captcha does). Default: the dialect’s.',
   ),
   bytes('image-min-bytes', 'imageMinBytes', 100, 'Smaller images answer ERROR_ZERO_CAPTCHA_FILESIZE.'),
   bytes('image-max-bytes', 'imageMaxBytes', 102400, 'Larger images answer ERROR_TOO_BIG_CAPTCHA_FILESIZE.', 1),
@@ -383,6 +392,8 @@ export function loadConfig(values: Readonly<Record<string, string | undefined>> 
     if (!OPTIONS.some((o) => o.flag === flag)) throw new ConfigError(`unknown option --${flag}`);
   }
   if (config.imageMinBytes > config.imageMaxBytes) throw new ConfigError('--image-min-bytes is larger than --image-max-bytes');
+  // The dialect sets the id format unless it was chosen itself.
+  if (config.dialect === '2captcha' && (values['json-ids'] ?? env[envName('json-ids')]) === undefined) config.jsonIds = 'string';
   if (config.redisUrl !== '') {
     if (values.storage !== undefined && config.storage !== 'redis') throw new ConfigError(`--redis and --storage ${config.storage} contradict each other`);
     config.storage = 'redis';

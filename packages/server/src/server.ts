@@ -11,6 +11,7 @@ import { REMOTE_SOLVERS, type Services } from './services.js';
 import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving/index.js';
 import { createStorage } from './storage/index.js';
 import { TaskWaiters } from './waiters.js';
+import { RequestLimits } from './request-limits.js';
 
 export type StartOptions = ProcessOptions;
 
@@ -49,6 +50,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     clock,
     log,
     waiters: new TaskWaiters(storage),
+    ...(config.dialect === '2captcha' ? { limits: new RequestLimits() } : {}),
   };
   const app = buildApp(services);
   const stopSweeper = startSweeper(storage, config, clock, log);

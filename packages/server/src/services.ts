@@ -2,6 +2,7 @@
 import type { ServerConfig } from './config.js';
 import type { Gatekeeper } from './gatekeeper.js';
 import type { Logger } from './logger.js';
+import type { RequestLimits } from './request-limits.js';
 import type { TaskType } from '@solvebox/protocol';
 import type { Storage } from './storage/types.js';
 import type { TaskWaiters } from './waiters.js';
@@ -17,6 +18,8 @@ export interface Services {
   readonly log: Logger;
   /** Long-polls waiting for tasks to end. */
   readonly waiters: TaskWaiters;
+  /** 2Captcha's request limits, under the `2captcha` dialect only. */
+  readonly limits?: RequestLimits;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * in.php: submit a task. Checks run in a fixed, documented order and the first problem answers:
- * ban, body readable, key format, key existence, parameters and image bytes, image dimensions
- * (image tasks) or a known-bad sitekey/pageurl pair (token tasks), proxy, solver availability,
- * threads.
+ * ban, body readable, key format, key existence, request limits (2captcha dialect), parameters and
+ * image bytes, image dimensions (image tasks) or a known-bad sitekey/pageurl pair (token tasks),
+ * proxy, solver availability, balance (2captcha dialect), threads.
  */
 import { codeReply, imagesOf, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTask, type Proxy, type Reply, type TaskSpec } from '@solvebox/protocol';
 import { imageSize } from '../http/image-header.js';
@@ -10,6 +10,7 @@ import type { ProtocolRequest } from '../http/request.js';
 import { newTaskId } from '../identity.js';
 import { pingbackUrlProblem } from '../solving/pingback.js';
 import type { Services } from '../services.js';
+import { formatMicros } from '../money.js';
 
 const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
 
@@ -22,9 +23,14 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
   if (req.problem === 'too-large') return codeReply('ERROR_TOO_BIG_CAPTCHA_FILESIZE', `the request body is larger than ${config.bodyLimitBytes} bytes`);
   if (req.problem === 'unreadable') return codeReply('ERROR_UPLOAD', 'the request body could not be read');
 
-  const auth = await gate.authenticate(req.fields.get('key'), ip);
+  // Under the 2captcha dialect the balance gates submits, so it is read as stored now.
+  const auth = await gate.authenticate(req.fields.get('key'), ip, { fresh: config.dialect === '2captcha' });
   if (!auth.ok) return codeReply(auth.code);
   const account = auth.account;
+  if (svc.limits) {
+    const limited = svc.limits.blocked(account.id, clock()) ?? svc.limits.record(account.id, 'submits', clock());
+    if (limited) return codeReply(limited);
+  }
 
   const parsed = parseSubmission(req, { limits: { minBytes: config.imageMinBytes, maxBytes: config.imageMaxBytes }, decodeBase64 });
   if (!parsed.ok) return codeReply(parsed.code, parsed.message);
@@ -55,6 +61,14 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     return codeReply('ERROR_INTERNAL_SERVER_ERROR', 'the solver for this task type is failing; retry later');
   }
 
+  if (config.dialect === '2captcha') {
+    const price = config.pricesMicros[spec.type];
+    if (price > 0 && account.balanceMicros < price) {
+      const limited = svc.limits?.record(account.id, 'zeroBalance', now);
+      return limited ? codeReply(limited) : codeReply('ERROR_ZERO_BALANCE', `the balance is below this task's price, ${formatMicros(price)}`);
+    }
+  }
+
   const deadlineAt = now + (isTokenTask(spec.type) ? config.tokenDeadlineMs : config.imageDeadlineMs);
   for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
     const id = newTaskId();
@@ -73,7 +87,11 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
       account.threads,
       now,
     );
-    if (outcome.kind === 'no-free-thread') return codeReply('ERROR_ZERO_BALANCE');
+    if (outcome.kind === 'no-free-thread') {
+      if (config.dialect === 'captchaai') return codeReply('ERROR_ZERO_BALANCE');
+      const limited = svc.limits?.record(account.id, 'noSlot', now);
+      return codeReply(limited ?? 'ERROR_NO_SLOT_AVAILABLE', limited ? undefined : "every thread of this key's plan is busy");
+    }
     if (outcome.kind === 'replayed') return idReply(outcome.id, spec.type, config);
     if (outcome.kind === 'admitted') {
       dispatch.notify(spec.type);

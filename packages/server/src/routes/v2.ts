@@ -63,6 +63,8 @@ export const createTask: V2Handler = async (req, ip, svc) => {
   const reply = await submitTask({ ...req, fields, files: req.files }, ip, svc);
   const json = reply.json as { status: number; request: unknown; error_text?: string };
   if (json.status === 1) return { errorId: 0, taskId: Number(json.request) };
+  // Under the 2captcha dialect ERROR_ZERO_BALANCE is about money, as the JSON API's own code is.
+  if (json.request === 'ERROR_ZERO_BALANCE' && svc.config.dialect === '2captcha') return failure(v2Error('ERROR_ZERO_BALANCE'));
   return failure(v2ErrorForTask(String(json.request), json.error_text, translated.type));
 };
 
