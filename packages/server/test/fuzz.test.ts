@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { ERROR_CATALOG, isKnownCode, METHODS } from '@solvebox/protocol';
+import { ERROR_CATALOG, isKnownCode, METHODS, V2_TASK_TYPES } from '@solvebox/protocol';
 import { FUZZ_BODY_LIMIT, fuzzRaw, prng, type FuzzCounts } from '../src/testing/raw-fuzz.js';
 import { redisServerMissing, startRedisServer } from '../src/testing/redis-server.js';
 import { b64, bmp, gif, jpeg, PAGE, png, RECAPTCHA_KEY, startTestServer } from './helpers.js';
@@ -64,6 +64,7 @@ const NAMES = [
 // Every method in.php knows, with its parameters' names (from the table that validates them), and junk.
 const METHOD_NAMES = [...METHODS.map((m) => m.method), 'POST', 'nope', ''];
 const ACTIONS = ['get', 'get2', 'getbalance', 'reportgood', 'reportbad', 'GET', 'add_pingback', ''];
+const V2_PATHS = ['/createTask', '/getTaskResult', '/getBalance', '/reportCorrect', '/reportIncorrectImageCaptcha', '/getQueueStats'];
 
 function valuePool(key: string): readonly (() => string)[] {
   return [
@@ -138,6 +139,22 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
     () => ({ key: t.key, action: pick(ACTIONS), id: ids.length > 0 ? pick(ids) : '1234567890123456' }),
     () => ({ key: t.key, action: 'get', ids: ids.slice(-5).join(',') }),
   ];
+
+  /** A JSON API body: a real task type with its fields shuffled among the pool's values, or junk. */
+  function randomV2Body(): Record<string, unknown> {
+    const type = pick(V2_TASK_TYPES);
+    const task: Record<string, unknown> = { type: random() < 0.9 ? type.type.split(':')[0] : pick(values)() };
+    if (type.type.includes(':')) task.class = type.type.split(':')[1];
+    for (const field of Object.keys(type.fields)) if (random() < 0.7) task[field] = random() < 0.6 ? pick(values)() : pick([0, -1, true, null, [], {}, 1e309]);
+    if (random() < 0.3) Object.assign(task, { proxyType: pick(['http', 'SOCKS5', '']), proxyAddress: pick(values)(), proxyPort: pick([80, '99999', 'x']) });
+    return {
+      ...(random() < 0.9 ? { clientKey: random() < 0.85 ? t.key : pick(values)() } : {}),
+      ...(random() < 0.9 ? { task: random() < 0.9 ? task : pick(values)() } : {}),
+      ...(random() < 0.4 ? { taskId: ids.length > 0 && random() < 0.7 ? Number(pick(ids)) : pick(values)() } : {}),
+      ...(random() < 0.1 ? { callbackUrl: pick(values)(), wait: pick(['0.01', '-1', 'x']) } : {}),
+      ...(random() < 0.1 ? { queueId: pick([1, 5, 999, 'x']) } : {}),
+    };
+  }
 
   function randomParams(): Record<string, unknown> {
     if (random() < 0.4) {
@@ -214,6 +231,17 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
 
   function check(path: string, status: number, body: string, label: string, multi: boolean): void {
     assert.equal(status, 200, `${label}: HTTP ${status} ${body.slice(0, 200)}`);
+    if (V2_PATHS.includes(path)) {
+      const answer = JSON.parse(body) as { errorId: unknown; errorCode?: unknown; errorDescription?: unknown };
+      assert.equal(typeof answer.errorId, 'number', `${label}: ${body.slice(0, 200)}`);
+      if (answer.errorId !== 0) {
+        assert.ok(typeof answer.errorCode === 'string' && typeof answer.errorDescription === 'string', `${label}: ${body.slice(0, 200)}`);
+        assert.ok(!['ERROR_INTERNAL_SERVER_ERROR', 'ERROR_SERVER_ERROR'].includes(answer.errorCode as string), `${label}: a fault: ${body}`);
+      }
+      assert.ok(!/\bat .*\.js:\d+/.test(body), `${label}: stack trace leaked`);
+      assert.ok(!body.includes(t.key), `${label}: the key was echoed`);
+      return;
+    }
     let parsed: { status: number; request: unknown } | undefined;
     try {
       parsed = body.startsWith('{') ? (JSON.parse(body) as { status: number; request: unknown }) : undefined;
@@ -237,8 +265,8 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
   async function worker(): Promise<void> {
     while (next < REQUESTS) {
       const n = next++;
-      const path = random() < 0.03 ? pick(['/in.php/', '/IN.PHP']) : pick(['/in.php', '/res.php', '/res.php?']);
-      const params = randomParams();
+      const path = random() < 0.03 ? pick(['/in.php/', '/IN.PHP']) : random() < 0.3 ? pick(V2_PATHS) : pick(['/in.php', '/res.php', '/res.php?']);
+      const params = V2_PATHS.includes(path) ? randomV2Body() : randomParams();
       const label = `request ${n} (seed ${SEED})`;
       const usePost = random() < 0.6;
       const { body, headers } = usePost ? randomBody(params) : {};
@@ -246,7 +274,7 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
       try {
         const res = await fetch(url, { method: usePost ? 'POST' : 'GET', ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
         const text = await res.text();
-        const id = /^OK\|([0-9]{16})$/.exec(text)?.[1];
+        const id = /^OK\|([0-9]{16})$/.exec(text)?.[1] ?? /"taskId":([0-9]{16})/.exec(text)?.[1];
         if (id !== undefined) ids.push(id);
         if (path === '/in.php/' || path === '/IN.PHP') assert.equal(res.status, 404, `${label}: ${path}`);
         else check(path, res.status, text, label, 'ids' in params);

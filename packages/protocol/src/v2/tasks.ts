@@ -285,6 +285,14 @@ function proxyFields(task: Record<string, unknown>, out: Map<string, string>): s
 }
 
 /**
+ * A value named back in an error, when it is a plain name; never anything of an API key's length,
+ * so that a key pasted into the wrong field does not travel back in an answer.
+ */
+function echo(value: unknown): string {
+  return typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,40}$/.test(value) && value.length !== 32 ? ` \`${value}\`` : '';
+}
+
+/**
  * The in.php fields of a v2 task object, or the v2 error that refuses it. Values are sent as v1
  * text (`true` becomes `1`); unknown fields are ignored, as the vendors ignore them.
  */
@@ -297,7 +305,7 @@ export function toV1Fields(task: unknown): { ok: true; fields: Map<string, strin
   const name = object.type.toLowerCase() === CUSTOM_TASK ? `${CUSTOM_TASK}:${String(object.class).toLowerCase()}` : object.type.toLowerCase();
   const spec = BY_TYPE.get(name);
   if (spec === undefined) {
-    const what = name.startsWith(`${CUSTOM_TASK}:`) ? `\`CustomTask\` of class \`${String(object.class)}\`` : `task type \`${object.type}\``;
+    const what = name.startsWith(`${CUSTOM_TASK}:`) ? `\`CustomTask\` class${echo(object.class)}` : `task type${echo(object.type)}`;
     return { ok: false, error: v2Error('ERROR_TASK_NOT_SUPPORTED', `unknown ${what}`) };
   }
   const out = new Map<string, string>(Object.entries(spec.fixed));

@@ -35,12 +35,20 @@ const CLIENT_CODES: ReadonlySet<string> = new Set(
     .map(([code]) => code),
 );
 
-/** Whether a response is a protocol answer: HTTP 200, and a plain or JSON in.php/res.php answer. */
+/**
+ * Whether a response is a protocol answer: HTTP 200, and a plain or JSON in.php/res.php answer, or
+ * a JSON API answer (`errorId` 0, or a number with `errorCode` and `errorDescription`).
+ */
 export function isProtocolAnswer(status: number, body: string): boolean {
   if (status !== 200) return false;
   if (body.startsWith('{')) {
     try {
-      const parsed = JSON.parse(body) as { status?: unknown; request?: unknown };
+      const parsed = JSON.parse(body) as { status?: unknown; request?: unknown; errorId?: unknown; errorCode?: unknown; errorDescription?: unknown };
+      if ('errorId' in parsed) {
+        return (
+          parsed.errorId === 0 || (typeof parsed.errorId === 'number' && typeof parsed.errorCode === 'string' && typeof parsed.errorDescription === 'string')
+        );
+      }
       if (parsed.status === 1) return parsed.request !== undefined;
       return parsed.status === 0 && typeof parsed.request === 'string' && isKnownCode(parsed.request) && CLIENT_CODES.has(parsed.request);
     } catch {
@@ -51,7 +59,7 @@ export function isProtocolAnswer(status: number, body: string): boolean {
 }
 
 const CRLF = '\r\n';
-const PATHS = ['/in.php', '/res.php', '/in.php?json=1', '/res.php?json=1', '/in.php?json=1&header_acao=1'];
+const PATHS = ['/in.php', '/res.php', '/in.php?json=1', '/res.php?json=1', '/in.php?json=1&header_acao=1', '/createTask', '/getTaskResult', '/getBalance'];
 
 /** A well-formed image: enough for in.php to take a submit to admission. */
 const PNG = Buffer.from(
@@ -90,6 +98,9 @@ export class RawCaseGenerator {
       { key, method: 'funcaptcha', publickey: 'SANDBOX-KEY', pageurl: 'https://example.com/', 'data[blob]': 'x' },
       { key, method: 'base64', recaptcha: '1', textinstructions: 'trees', body: PNG.toString('base64') },
       { key, textcaptcha: 'What is two plus two?' },
+      { clientKey: key, task: JSON.stringify({ type: 'ImageToTextTask', body: PNG.toString('base64') }) },
+      { clientKey: key, task: JSON.stringify({ type: 'HCaptchaTaskProxyless', websiteURL: 'https://example.com/', websiteKey: 'k' }) },
+      { clientKey: key, taskId: '1234567890123456' },
     ]);
   }
 
