@@ -145,7 +145,8 @@ test(`fuzz: ${REQUESTS} random and malformed requests all get a documented answe
     const type = pick(V2_TASK_TYPES);
     const task: Record<string, unknown> = { type: random() < 0.9 ? type.type.split(':')[0] : pick(values)() };
     if (type.type.includes(':')) task.class = type.type.split(':')[1];
-    for (const field of Object.keys(type.fields)) if (random() < 0.7) task[field] = random() < 0.6 ? pick(values)() : pick([0, -1, true, null, [], {}, 2 ** 64]);
+    for (const field of Object.keys(type.fields))
+      if (random() < 0.7) task[field] = random() < 0.6 ? pick(values)() : pick([0, -1, true, null, [], {}, 2 ** 64]);
     if (random() < 0.3) Object.assign(task, { proxyType: pick(['http', 'SOCKS5', '']), proxyAddress: pick(values)(), proxyPort: pick([80, '99999', 'x']) });
     return {
       ...(random() < 0.9 ? { clientKey: random() < 0.85 ? t.key : pick(values)() } : {}),
