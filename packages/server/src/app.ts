@@ -107,6 +107,30 @@ export function buildApp(svc: Services): FastifyInstance {
     return reply.send(body);
   };
 
+  /** A long-poll stops waiting when its client goes away (a close before the answer was sent). */
+  const clientGone = (request: FastifyRequest, reply: FastifyReply): AbortSignal => {
+    const gone = new AbortController();
+    const abort = (): void => void (reply.raw.writableFinished || gone.abort());
+    reply.raw.on('close', abort);
+    // Half-open connections are allowed (see serverFactory), so a client that closes shows as the
+    // end of its side, not a close; a long-poll client never half-closes on purpose.
+    const socket = request.raw.socket;
+    socket.once('end', abort);
+    reply.raw.once('finish', () => socket.off('end', abort));
+    return gone.signal;
+  };
+  /** Browsers send a preflight before cross-origin JSON or multipart posts. */
+  const preflight = (path: string): void => {
+    app.options(path, async (_request, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-origin', '*')
+        .header('access-control-allow-methods', 'GET, POST')
+        .header('access-control-allow-headers', 'content-type')
+        .send(),
+    );
+  };
+
   for (const [path, handler] of ENDPOINTS) {
     app.route({
       method: ['GET', 'POST'],
@@ -115,18 +139,7 @@ export function buildApp(svc: Services): FastifyInstance {
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let req = protocolRequest(request.url, request.body as ParsedBody | undefined, config.jsonByDefault, NEVER_ABORTED);
-        if (req.fields.has(WAIT_PARAM)) {
-          // A long-poll stops waiting when its client goes away (a close before the answer was sent).
-          const gone = new AbortController();
-          const abort = (): void => void (reply.raw.writableFinished || gone.abort());
-          reply.raw.on('close', abort);
-          // Half-open connections are allowed (see serverFactory), so a client that closes shows as the
-          // end of its side, not a close; a long-poll client never half-closes on purpose.
-          const socket = request.raw.socket;
-          socket.once('end', abort);
-          reply.raw.once('finish', () => socket.off('end', abort));
-          req = { ...req, signal: gone.signal };
-        }
+        if (req.fields.has(WAIT_PARAM)) req = { ...req, signal: clientGone(request, reply) };
         // Tells clients that sent an idempotency key that this server honours it (see the protocol package).
         if (req.fields.has(IDEMPOTENCY_PARAM)) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return send(reply, await handler(req, request.ip, svc), req);
@@ -139,15 +152,7 @@ export function buildApp(svc: Services): FastifyInstance {
       handler: async (request: FastifyRequest, reply: FastifyReply) =>
         send(reply, codeReply('ERROR_BAD_PARAMETERS', 'use GET or POST'), flagsFromQuery(request.url, config.jsonByDefault)),
     });
-    // Browsers send a preflight before cross-origin JSON or multipart posts.
-    app.options(path, async (_request, reply) =>
-      reply
-        .code(204)
-        .header('access-control-allow-origin', '*')
-        .header('access-control-allow-methods', 'GET, POST')
-        .header('access-control-allow-headers', 'content-type')
-        .send(),
-    );
+    preflight(path);
   }
 
   /** JSON API answers: always HTTP 200, errors in the body, as the vendors answer. */
@@ -163,11 +168,7 @@ export function buildApp(svc: Services): FastifyInstance {
       exposeHeadRoute: false,
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let req = protocolRequest(request.url, request.body as ParsedBody | undefined, true, NEVER_ABORTED);
-        if (req.fields.has(WAIT_PARAM)) {
-          const gone = new AbortController();
-          reply.raw.on('close', () => void (reply.raw.writableFinished || gone.abort()));
-          req = { ...req, signal: gone.signal };
-        }
+        if (req.fields.has(WAIT_PARAM)) req = { ...req, signal: clientGone(request, reply) };
         return sendV2(reply, await handler(req, request.ip, svc));
       },
     });
@@ -176,14 +177,7 @@ export function buildApp(svc: Services): FastifyInstance {
       url: path,
       handler: async (_request: FastifyRequest, reply: FastifyReply) => sendV2(reply, v2Error('ERROR_NO_SUCH_METHOD', 'use POST with a JSON body')),
     });
-    app.options(path, async (_request, reply) =>
-      reply
-        .code(204)
-        .header('access-control-allow-origin', '*')
-        .header('access-control-allow-methods', 'GET, POST')
-        .header('access-control-allow-headers', 'content-type')
-        .send(),
-    );
+    preflight(path);
   }
 
   // Liveness: the process answers.
