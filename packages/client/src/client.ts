@@ -28,6 +28,13 @@ export interface SolveboxOptions {
   readonly apiKey: string;
   /** @defaultValue 'http://127.0.0.1:8080' (a local Solvebox); CaptchaAI is 'https://ocr.captchaai.com', 2Captcha 'https://2captcha.com'. */
   readonly baseUrl?: string;
+  /**
+   * `v1`: `in.php` / `res.php`. `v2`: the JSON createTask API, for Solvebox, 2Captcha
+   * (`https://api.2captcha.com`), Anti-Captcha (`https://api.anti-captcha.com`), CapMonster Cloud
+   * and their clones. The same helpers, results, errors and retry rules either way; BLS, Cloudflare
+   * challenge pages and several ids in one poll are v1 only. @defaultValue 'v1'
+   */
+  readonly protocol?: 'v1' | 'v2';
   /** @defaultValue globalThis.fetch */
   readonly fetch?: typeof fetch;
   /** Between polls of a task that is not ready. @defaultValue 5000 */
@@ -130,6 +137,7 @@ const LONG_POLL_MARGIN_MS = 5_000;
 const OPTION_NAMES = new Set([
   'apiKey',
   'baseUrl',
+  'protocol',
   'fetch',
   'pollIntervalMs',
   'firstPollDelayMs',
@@ -177,6 +185,7 @@ export class Solvebox {
       fetch: fetchImpl,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
       secret: options.apiKey,
+      protocol: options.protocol ?? 'v1',
     };
     this.#limiter = new TaskLimiter(options.concurrency ?? 'auto');
   }
@@ -288,6 +297,11 @@ export class Solvebox {
     const deadline = this.#callDeadline(options);
     const results = new Map<string, ResultState>();
     if (list.length === 0) return results;
+    // The JSON API reads one task per call.
+    if (this.#transport.protocol === 'v2') {
+      for (const id of list) results.set(id, await this.#resultState(id, options));
+      return results;
+    }
     const answer = await this.#request('res.php', { action: 'get', ids: list.join(',') }, deadline);
     if (answer.kind === 'code') throw codeError(answer, 'res.php', deadline);
     const parts = String(answer.value).split('|');

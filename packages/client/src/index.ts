@@ -1,5 +1,6 @@
 /**
- * @solvebox/client: a client for Solvebox, CaptchaAI and 2Captcha (the in.php / res.php protocol).
+ * @solvebox/client: a client for Solvebox, CaptchaAI and 2Captcha (the in.php / res.php protocol), and
+ * with `protocol: 'v2'` for the JSON createTask API of 2Captcha, Anti-Captcha and CapMonster Cloud.
  * No runtime dependencies besides @solvebox/protocol; runs in Node 20+ and browsers.
  * @module
  */
@@ -39,6 +40,7 @@ export {
   type TaskKind,
 } from './tasks.js';
 export type { ImageInput } from './images.js';
+export { UnsupportedCallError } from './transport.js';
 /** Verifies the signature of a Solvebox pingback (see docs/protocol.md, "Pingback"). */
 export { verifyPingback, PINGBACK_SIGNATURE_HEADER } from '@solvebox/protocol';
 export const VERSION = '0.1.0';

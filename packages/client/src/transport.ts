@@ -2,7 +2,7 @@
  * One HTTP exchange with in.php or res.php, and the decision whether a failed one may have reached
  * the service. Nothing here retries; the client's policy does.
  */
-import { IDEMPOTENCY_HEADER, LONG_POLL_HEADER, parseAnswer, type ParsedAnswer } from '@solvebox/protocol';
+import { IDEMPOTENCY_HEADER, LONG_POLL_HEADER, parseAnswer, parseV2Answer, v2CallFor, type ParsedAnswer } from '@solvebox/protocol';
 import { AbortError, TimeoutError, TransportError, type Endpoint } from './errors.js';
 import type { Deadline } from './time.js';
 
@@ -12,6 +12,13 @@ export interface TransportOptions {
   readonly requestTimeoutMs: number;
   /** Removed from every error message, in case a runtime puts the URL (with the key) into one. */
   readonly secret: string;
+  /** `v1`: in.php / res.php; `v2`: the JSON createTask API, each call translated (protocol's v2/client-wire.ts). */
+  readonly protocol: 'v1' | 'v2';
+}
+
+/** A call the JSON API has no equivalent for (BLS, Cloudflare challenge pages, several ids at once). */
+export class UnsupportedCallError extends Error {
+  override readonly name = 'UnsupportedCallError';
 }
 
 export interface Exchange {
@@ -51,11 +58,20 @@ export async function exchange(options: TransportOptions, endpoint: Endpoint, pa
   const onAbort = (): void => controller.abort();
   deadline.signal?.addEventListener('abort', onAbort, { once: true });
   const url = `${options.baseUrl}/${endpoint}`;
+  const v2 = options.protocol === 'v2' ? v2CallFor(endpoint, params) : undefined;
+  if (options.protocol === 'v2' && v2 === undefined) {
+    clearTimeout(timer);
+    deadline.signal?.removeEventListener('abort', onAbort);
+    throw new UnsupportedCallError(`the JSON API has no equivalent of this ${endpoint} call (${params.method ?? params.action}); use protocol 'v1'`);
+  }
   // Submits are POSTed (images do not fit a URL, and the key stays out of access logs); results are
-  // read with GET, the form every vendor documents.
-  const init: RequestInit =
-    endpoint === 'in.php' ? { method: 'POST', body: new URLSearchParams(params), signal: controller.signal } : { method: 'GET', signal: controller.signal };
-  const target = endpoint === 'in.php' ? url : `${url}?${new URLSearchParams(params)}`;
+  // read with GET, the form every vendor documents. The JSON API takes JSON POSTs only.
+  const init: RequestInit = v2
+    ? { method: 'POST', body: JSON.stringify(v2.body), headers: { 'content-type': 'application/json' }, signal: controller.signal }
+    : endpoint === 'in.php'
+      ? { method: 'POST', body: new URLSearchParams(params), signal: controller.signal }
+      : { method: 'GET', signal: controller.signal };
+  const target = v2 ? `${options.baseUrl}${v2.path}` : endpoint === 'in.php' ? url : `${url}?${new URLSearchParams(params)}`;
   try {
     let response: Response;
     try {
@@ -80,7 +96,7 @@ export async function exchange(options: TransportOptions, endpoint: Endpoint, pa
     if (response.status !== 200) {
       throw new TransportError(`HTTP ${response.status}`, true, deadline.context({ endpoint }), { status: response.status });
     }
-    const answer = parseAnswer(body);
+    const answer = v2 ? parseV2Answer(v2.path, body) : parseAnswer(body);
     if (answer.kind === 'garbled') throw new TransportError(`the answer is ${answer.reason}`, true, deadline.context({ endpoint }));
     const longPoll = Number(response.headers.get(LONG_POLL_HEADER) ?? '');
     return { answer, idempotent: response.headers.get(IDEMPOTENCY_HEADER) === 'honoured', longPollSeconds: longPoll > 0 ? longPoll : undefined };

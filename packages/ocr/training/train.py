@@ -179,8 +179,9 @@ def evaluate(model, device, val):
     with torch.no_grad():
         for source, (pixels, labels) in val.items():
             predictions = []
-            for i in range(0, len(pixels), 256):
-                batch = torch.from_numpy(pixels[i:i + 256]).float().unsqueeze(1).to(device)
+            # Batches of 32: the pretrained model's activations at 256 outgrow the CPU's caches (10 times slower).
+            for i in range(0, len(pixels), 32):
+                batch = torch.from_numpy(pixels[i:i + 32]).float().unsqueeze(1).to(device)
                 predictions += greedy(model(batch))
             exact = sum(p == t for p, t in zip(predictions, labels)) / len(labels)
             folded = sum(p.lower() == t.lower() for p, t in zip(predictions, labels)) / len(labels)
@@ -215,6 +216,10 @@ def main():
                         help="share of each batch moved, scaled, tilted and sheared a little (jitter_geometry)")
     parser.add_argument("--keep-evals", action="store_true",
                         help="also save every evaluated checkpoint as DATA/step-N.pt (to compare or average them later)")
+    parser.add_argument("--arch", choices=["small", "ppocr"], default="small",
+                        help="small: our own CaptchaNet; ppocr: PaddleOCR's PP-OCRv4 recogniser, pretrained (pretrained.py)")
+    parser.add_argument("--freeze", type=int, default=0,
+                        help="with --arch ppocr: leave this many of its first convolutions as they are (faster on a CPU)")
     parser.add_argument("--weights", default="",
                         help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
@@ -242,11 +247,17 @@ def main():
     encoded = {s: [encode(t) for t in train[s][1]] for s in sources}
     print("training on", {s: len(train[s][1]) for s in sources}, "device", device, flush=True)
 
-    model = CaptchaNet(len(CHARSET) + 1).to(device)
-    if args.init:
-        load_init(model, args.init, device)
+    if args.arch == "ppocr":
+        from pretrained import PretrainedNet
+        model = PretrainedNet(CHARSET, frozen_convs=args.freeze).to(device)
+        if args.init:
+            model.load_state_dict(torch.load(args.init, map_location=device))
+    else:
+        model = CaptchaNet(len(CHARSET) + 1).to(device)
+        if args.init:
+            load_init(model, args.init, device)
     print("parameters", sum(p.numel() for p in model.parameters()), flush=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     started = time.time()
     best_score, best_state = -1.0, None
@@ -320,9 +331,12 @@ def export(model, args, seconds, report):
     dummy = torch.zeros(1, 1, INPUT_HEIGHT, INPUT_WIDTH)
     path = os.path.join(args.out, "ocr.onnx")
     kwargs = {"dynamo": False} if int(torch.__version__.split(".")[0]) >= 2 else {}
+    # The server reads one image at a time. The pretrained graph computes its reshapes from shapes,
+    # which tracing records as constants: so its export reads batches of one only.
+    dynamic = {} if args.arch == "ppocr" else {"pixels": {0: "batch"}, "logprobs": {0: "batch"}}
     torch.onnx.export(
         model, dummy, path, opset_version=13, input_names=["pixels"], output_names=["logprobs"],
-        dynamic_axes={"pixels": {0: "batch"}, "logprobs": {0: "batch"}}, **kwargs,
+        dynamic_axes=dynamic, **kwargs,
     )
     meta = {
         "charset": CHARSET,
@@ -330,6 +344,7 @@ def export(model, args, seconds, report):
         "inputWidth": INPUT_WIDTH,
         "blank": 0,
         "training": {
+            "architecture": args.arch,
             "steps": args.steps,
             "batch": args.batch,
             "seconds": round(seconds),

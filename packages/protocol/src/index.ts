@@ -108,3 +108,4 @@ export {
 } from './extensions.js';
 export { V2_CODES, v2Error, v2ErrorFor, v2Mapping, type V2Code, type V2Error } from './errors/v2.js';
 export { V2_TASK_TYPES, toV1Fields, v2ErrorForTask, v2Solution, type V2TaskType } from './v2/tasks.js';
+export { parseV2Answer, v2CallFor, v2TaskFromV1, type V2Call } from './v2/client-wire.js';

@@ -157,7 +157,7 @@ export function buildApp(svc: Services): FastifyInstance {
 
   /** JSON API answers: always HTTP 200, errors in the body, as the vendors answer. */
   const sendV2 = (reply: FastifyReply, body: V2Reply): FastifyReply => {
-    reply.code(200).header('content-type', JSON_CONTENT_TYPE).header('access-control-allow-origin', '*');
+    reply.code(200).header('content-type', JSON_CONTENT_TYPE).header('access-control-allow-origin', '*').header(LONG_POLL_HEADER, LONG_POLL);
     if (!reply.request.raw.complete) reply.header('connection', 'close');
     return reply.send(JSON.stringify(body));
   };
@@ -169,6 +169,7 @@ export function buildApp(svc: Services): FastifyInstance {
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         let req = protocolRequest(request.url, request.body as ParsedBody | undefined, true, NEVER_ABORTED);
         if (req.fields.has(WAIT_PARAM)) req = { ...req, signal: clientGone(request, reply) };
+        if (req.fields.has('idempotencyKey')) reply.header(IDEMPOTENCY_HEADER, 'honoured');
         return sendV2(reply, await handler(req, request.ip, svc));
       },
     });
