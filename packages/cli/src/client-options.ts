@@ -8,6 +8,7 @@ import { UsageError } from './command.js';
 export const CLIENT_FLAGS = {
   url: { type: 'string' },
   key: { type: 'string' },
+  protocol: { type: 'string' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
   'poll-interval': { type: 'string' },
@@ -22,6 +23,7 @@ export const CLIENT_FLAGS = {
 export const CLIENT_FLAGS_HELP = `connection and timing (every command):
   --url URL                 server; default $SOLVEBOX_URL, else http://127.0.0.1:8080
   --key KEY                 API key; default $SOLVEBOX_KEY
+  --protocol v1|v2          in.php/res.php (v1, default) or the JSON createTask API (v2)
   --json                    machine-readable output on stdout
   --timeout SECONDS         overall deadline (default: 180 for images, 360 for tokens)
   --poll-interval SECONDS   between polls (default 5)
@@ -52,9 +54,12 @@ export function clientFromFlags(values: Values, env: NodeJS.ProcessEnv, onProgre
   if (!apiKey) throw new UsageError('no API key: pass --key or set SOLVEBOX_KEY');
   const onBan = values['on-ban'];
   if (onBan !== undefined && onBan !== 'fail' && onBan !== 'wait') throw new UsageError('--on-ban must be fail or wait');
+  const protocol = values.protocol ?? env.SOLVEBOX_PROTOCOL;
+  if (protocol !== undefined && protocol !== 'v1' && protocol !== 'v2') throw new UsageError('--protocol must be v1 or v2');
   const options: Record<string, unknown> = {
     apiKey,
     baseUrl: values.url ?? env.SOLVEBOX_URL ?? 'http://127.0.0.1:8080',
+    protocol,
     timeoutMs: seconds('timeout', values.timeout),
     pollIntervalMs: seconds('poll-interval', values['poll-interval']),
     firstPollDelayMs: seconds('first-poll-delay', values['first-poll-delay']),

@@ -10,7 +10,8 @@ export function printAnswer(answer: unknown, json: boolean, details: Record<stri
     process.stdout.write(`${JSON.stringify({ ...details, answer })}\n`);
     return;
   }
-  if (Array.isArray(answer)) process.stdout.write(`[${answer.join(', ')}]\n`);
+  // Lists of numbers (BLS, grid cells) as `[1, 4, 7]`, as CaptchaAI writes them; anything else structured as JSON.
+  if (Array.isArray(answer) && answer.every((a) => typeof a === 'number')) process.stdout.write(`[${answer.join(', ')}]\n`);
   else process.stdout.write(`${typeof answer === 'string' ? answer : JSON.stringify(answer)}\n`);
 }
 

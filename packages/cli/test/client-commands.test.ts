@@ -103,6 +103,36 @@ describe('client commands', () => {
     }
   });
 
+  test('solve, for the rest of the v1 method list, over both protocols', async () => {
+    const mp3 = join(dir, 'captcha.mp3');
+    writeFileSync(mp3, Buffer.concat([Buffer.from('ID3'), Buffer.alloc(400)]));
+    const runs: Array<[string[], RegExp]> = [
+      [
+        ['solve', 'hcaptcha', '--sitekey', '10000000-ffff-ffff-ffff-000000000001', '--pageurl', 'https://example.com/'],
+        /^10000000-aaaa-bbbb-cccc-000000000001\n$/,
+      ],
+      [['solve', 'funcaptcha', '--publickey', '69A21A01-CC7B', '--pageurl', 'https://example.com/', '--data', 'blob=abc'], /\|r=eu-west-1\|/],
+      [['solve', 'geetest-v4', '--captcha-id', 'e392e1d7fd421dc63325744d5a2b9c73', '--pageurl', 'https://example.com/'], /"pass_token":"\w+"/],
+      [['solve', 'widget', '--method', 'tencent', '--pageurl', 'https://example.com/', '--param', 'app_id=190014885'], /"appid":"190014885"/],
+      [['solve', 'widget', '--method', 'mt_captcha', '--pageurl', 'https://example.com/', '--param', 'sitekey=MTPublic-x'], /^SANDBOX_\w+\n$/],
+      [['solve', 'grid', png, '--instructions', 'cars', '--rows', '3', '--columns', '3'], /^\[[1-9](, ?[1-9])*\]\n$/],
+      [['solve', 'coordinates', png, '--instructions', 'the ghost'], /"x":\d+,"y":\d+/],
+      [['solve', 'rotate', png, '--angle', '30'], /^(0|[1-9][0-9]*)\n$/],
+      [['solve', 'text', 'What colour is the sky? sandbox=answer:blue'], /^blue\n$/],
+      [['solve', 'audio', mp3, '--lang', 'en'], /^[0-9]{6}\n$/],
+    ];
+    for (const protocol of ['v1', 'v2']) {
+      for (const [args, expected] of runs) {
+        const run = await cli([...args, '--protocol', protocol, ...FAST], env);
+        assert.equal(run.status, 0, `${args[1]} (${protocol}): ${run.stderr}`);
+        assert.match(run.stdout, expected, `${args[1]} (${protocol})`);
+      }
+    }
+    const wrong = await cli(['solve', 'widget', '--method', 'recaptcha', '--pageurl', 'https://example.com/', ...FAST], env);
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--method must be one of hcaptcha/);
+  });
+
   test('--json: the answer with its task id; errors as JSON with their fix', async () => {
     const ok = await cli(['solve', 'turnstile', '--sitekey', '1x00000000000000000000AA', '--pageurl', 'https://example.com/', '--json', ...FAST], env);
     const parsed = JSON.parse(ok.stdout) as { taskId: string; answer: string; type: string; tasks: number };

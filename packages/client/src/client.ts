@@ -226,6 +226,53 @@ export class Solvebox {
     return (await this.solve({ type: 'bls', instructions, cells }, options)).answer;
   }
 
+  async hcaptcha(params: Omit<Extract<TaskInput, { type: 'hcaptcha' }>, 'type'>, options?: CallOptions): Promise<string> {
+    return (await this.solve({ type: 'hcaptcha', ...params }, options)).answer;
+  }
+
+  async funcaptcha(params: Omit<Extract<TaskInput, { type: 'funcaptcha' }>, 'type'>, options?: CallOptions): Promise<string> {
+    return (await this.solve({ type: 'funcaptcha', ...params }, options)).answer;
+  }
+
+  /** GeeTest v4: the fields its `validate` call wants (`captcha_id`, `lot_number`, `pass_token`, `gen_time`, `captcha_output`). */
+  async geetestV4(params: Omit<Extract<TaskInput, { type: 'geetestV4' }>, 'type'>, options?: CallOptions): Promise<Readonly<Record<string, string>>> {
+    return (await this.solve({ type: 'geetestV4', ...params }, options)).answer;
+  }
+
+  /**
+   * Any other widget of the v1 method list (`keycaptcha`, `capy`, `lemin`, `amazon_waf`, `mt_captcha`,
+   * `cutcaptcha`, `friendly_captcha`, `tencent`, `atb_captcha`, `datadome`, `cybersiara`, `prosopo`,
+   * `captchafox`), with its parameters by their v1 names: a token, or the vendor's object.
+   */
+  async widget(task: Omit<Extract<TaskInput, { type: 'widget' }>, 'type'>, options?: CallOptions): Promise<string | Readonly<Record<string, string>>> {
+    return (await this.solve({ type: 'widget', ...task }, options)).answer;
+  }
+
+  /** A grid to click: the cells, numbered from 1 left to right, top to bottom (empty when none match and `canSkip`). */
+  async grid(image: ImageInput, params: Omit<Extract<TaskInput, { type: 'grid' }>, 'type' | 'image'> = {}, options?: CallOptions): Promise<number[]> {
+    return (await this.solve({ type: 'grid', image, ...params }, options)).answer;
+  }
+
+  /** Points to click on an image, in its pixels from the top left. */
+  async coordinates(image: ImageInput, instructions?: string, options?: CallOptions): Promise<{ x: number; y: number }[]> {
+    return (await this.solve({ type: 'coordinates', image, ...(instructions === undefined ? {} : { instructions }) }, options)).answer;
+  }
+
+  /** An image to turn upright: the angle in degrees, clockwise (`angle`: degrees per step of the widget). */
+  async rotate(image: ImageInput, angle?: number, options?: CallOptions): Promise<number> {
+    return (await this.solve({ type: 'rotate', image, ...(angle === undefined ? {} : { angle }) }, options)).answer;
+  }
+
+  /** A question in text ("If tomorrow is Saturday, what day is today?"). */
+  async textQuestion(question: string, lang?: string, options?: CallOptions): Promise<string> {
+    return (await this.solve({ type: 'textQuestion', question, ...(lang === undefined ? {} : { lang }) }, options)).answer;
+  }
+
+  /** A spoken captcha (MP3 bytes or a file path): the words or digits said. */
+  async audio(audio: ImageInput, lang: Extract<TaskInput, { type: 'audio' }>['lang'], options?: CallOptions): Promise<string> {
+    return (await this.solve({ type: 'audio', audio, lang }, options)).answer;
+  }
+
   /**
    * Submits a task and waits for its answer: waits for a free slot of the concurrency limiter,
    * submits (retrying what is safe to retry), polls, and resubmits unsolvable tasks if configured.

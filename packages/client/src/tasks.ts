@@ -2,7 +2,7 @@
  * The task types the client offers, how each becomes in.php parameters, how long to wait before
  * its first poll, and how its answer is decoded into a typed result.
  */
-import { isTokenTask, sniffImageFormat, TASK_TYPES, type TaskType } from '@solvebox/protocol';
+import { isTokenTask, sniffImageFormat, TASK_TYPES, type TaskType, type WidgetType } from '@solvebox/protocol';
 import { toBytes, toBase64, type ImageInput } from './images.js';
 
 /** `login:password@host:port` or `host:port` with its type, or the parts. */
@@ -80,7 +80,49 @@ export type TaskInput =
       readonly userAgent?: string;
       readonly proxy?: ProxyInput;
     } & Common)
-  | ({ readonly type: 'bls'; readonly instructions: string; readonly cells: readonly ImageInput[] } & Common);
+  | ({ readonly type: 'bls'; readonly instructions: string; readonly cells: readonly ImageInput[] } & Common)
+  | ({
+      readonly type: 'hcaptcha';
+      readonly sitekey: string;
+      readonly pageurl: string;
+      readonly invisible?: boolean;
+      /** The `rqdata` some sites pass. */
+      readonly data?: string;
+      readonly userAgent?: string;
+      readonly proxy?: ProxyInput;
+    } & Common)
+  | ({
+      readonly type: 'funcaptcha';
+      readonly publickey: string;
+      readonly pageurl: string;
+      readonly surl?: string;
+      /** Custom data fields, e.g. `{ blob: '...' }`, sent as `data[blob]`. */
+      readonly data?: Readonly<Record<string, string>>;
+      readonly userAgent?: string;
+      readonly proxy?: ProxyInput;
+    } & Common)
+  | ({ readonly type: 'geetestV4'; readonly captchaId: string; readonly pageurl: string; readonly riskType?: string; readonly proxy?: ProxyInput } & Common)
+  | ({
+      /** Any other widget of the v1 list, by its method name and its parameters (docs/parameters.md). */
+      readonly type: 'widget';
+      readonly method: WidgetType;
+      readonly pageurl: string;
+      readonly params: Readonly<Record<string, string>>;
+      readonly proxy?: ProxyInput;
+    } & Common)
+  | ({
+      readonly type: 'grid';
+      readonly image: ImageInput;
+      readonly instructions?: string;
+      readonly rows?: number;
+      readonly columns?: number;
+      /** There may be no matching cell: the answer is then an empty list. */
+      readonly canSkip?: boolean;
+    } & Common)
+  | ({ readonly type: 'coordinates'; readonly image: ImageInput; readonly instructions?: string } & Common)
+  | ({ readonly type: 'rotate'; readonly image: ImageInput; readonly angle?: number } & Common)
+  | ({ readonly type: 'textQuestion'; readonly question: string; readonly lang?: string } & Common)
+  | ({ readonly type: 'audio'; readonly audio: ImageInput; readonly lang: 'en' | 'ru' | 'de' | 'el' | 'pt' | 'fr' } & Common);
 
 export type TaskKind = TaskInput['type'];
 
@@ -106,6 +148,19 @@ export interface AnswerOf {
   cloudflareChallenge: ClearanceAnswer;
   geetest: GeetestAnswer;
   bls: number[];
+  hcaptcha: string;
+  funcaptcha: string;
+  /** GeeTest v4's fields as its `validate` call wants them: `captcha_id`, `lot_number`, `pass_token`, `gen_time`, `captcha_output`. */
+  geetestV4: Readonly<Record<string, string>>;
+  /** A token, or the vendor's object (Capy, Lemin, Amazon WAF, Tencent). */
+  widget: string | Readonly<Record<string, string>>;
+  /** The cells to click, numbered from 1 left to right, top to bottom. */
+  grid: number[];
+  coordinates: { x: number; y: number }[];
+  /** Degrees, clockwise. */
+  rotate: number;
+  textQuestion: string;
+  audio: string;
 }
 
 const PROTOCOL_TYPE: Record<TaskKind, TaskType> = {
@@ -116,6 +171,16 @@ const PROTOCOL_TYPE: Record<TaskKind, TaskType> = {
   cloudflareChallenge: 'cloudflare_challenge',
   geetest: 'geetest',
   bls: 'bls',
+  hcaptcha: 'hcaptcha',
+  funcaptcha: 'funcaptcha',
+  geetestV4: 'geetest_v4',
+  // Every widget is a token task: its timing is hCaptcha's.
+  widget: 'hcaptcha',
+  grid: 'grid',
+  coordinates: 'coordinates',
+  rotate: 'rotate',
+  textQuestion: 'textcaptcha',
+  audio: 'audio',
 };
 
 export function protocolType(kind: TaskKind): TaskType {
@@ -224,6 +289,56 @@ export async function taskParams(task: TaskInput): Promise<Record<string, string
       for (const [i, cell] of cells.entries()) params[`image_base64_${i + 1}`] = cell;
       break;
     }
+    case 'hcaptcha':
+      params = {
+        method: 'hcaptcha',
+        sitekey: task.sitekey,
+        pageurl: task.pageurl,
+        invisible: flag(task.invisible),
+        data: task.data,
+        userAgent: task.userAgent,
+        ...proxyParams(task.proxy),
+      };
+      break;
+    case 'funcaptcha':
+      params = {
+        method: 'funcaptcha',
+        publickey: task.publickey,
+        pageurl: task.pageurl,
+        surl: task.surl,
+        userAgent: task.userAgent,
+        ...proxyParams(task.proxy),
+      };
+      for (const [name, value] of Object.entries(task.data ?? {})) params[`data[${name}]`] = value;
+      break;
+    case 'geetestV4':
+      params = { method: 'geetest_v4', captcha_id: task.captchaId, pageurl: task.pageurl, risk_type: task.riskType, ...proxyParams(task.proxy) };
+      break;
+    case 'widget':
+      params = { ...task.params, method: task.method, pageurl: task.pageurl, ...proxyParams(task.proxy) };
+      break;
+    case 'grid':
+      params = {
+        method: 'grid',
+        body: toBase64(await toBytes(task.image)),
+        textinstructions: task.instructions,
+        recaptcharows: task.rows === undefined ? undefined : String(task.rows),
+        recaptchacols: task.columns === undefined ? undefined : String(task.columns),
+        can_no_answer: flag(task.canSkip),
+      };
+      break;
+    case 'coordinates':
+      params = { method: 'coordinates', body: toBase64(await toBytes(task.image)), textinstructions: task.instructions };
+      break;
+    case 'rotate':
+      params = { method: 'rotatecaptcha', body: toBase64(await toBytes(task.image)), angle: task.angle === undefined ? undefined : String(task.angle) };
+      break;
+    case 'textQuestion':
+      params = { method: 'textcaptcha', textcaptcha: task.question, lang: task.lang };
+      break;
+    case 'audio':
+      params = { method: 'audio', body: toBase64(await toBytes(task.audio)), lang: task.lang };
+      break;
   }
   return Object.fromEntries(Object.entries({ ...params, ...common }).filter((e): e is [string, string] => e[1] !== undefined));
 }
@@ -286,7 +401,53 @@ export function decodeAnswer<K extends TaskKind>(kind: K, value: unknown, extra:
       if (typeof agent !== 'string') throw new AnswerFormatError('the Cloudflare answer has no user agent');
       return { token: asText(value), userAgent: agent } as AnswerOf[K];
     }
+    case 'geetestV4':
+      return objectAnswer(value, 'GeeTest v4') as AnswerOf[K];
+    case 'widget':
+      return (value !== null && typeof value === 'object' ? objectAnswer(value, 'widget') : asText(value)) as AnswerOf[K];
+    case 'grid':
+      return gridAnswer(value) as AnswerOf[K];
+    case 'coordinates':
+      return pointsAnswer(value) as AnswerOf[K];
+    case 'rotate': {
+      const degrees = Number(asText(value));
+      if (!Number.isFinite(degrees)) throw new AnswerFormatError('the rotate answer is not a number');
+      return degrees as AnswerOf[K];
+    }
     default:
       return asText(value) as AnswerOf[K];
   }
+}
+
+/** An object answer, as an object or its JSON text, with text values. */
+function objectAnswer(value: unknown, what: string): Record<string, string> {
+  let object = value;
+  if (typeof value === 'string') {
+    try {
+      object = JSON.parse(value);
+    } catch {
+      throw new AnswerFormatError(`the ${what} answer is not JSON`);
+    }
+  }
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) throw new AnswerFormatError(`the ${what} answer is not an object`);
+  return Object.fromEntries(Object.entries(object).map(([k, v]) => [k, String(v)]));
+}
+
+/** `click:3/6/8`, or `No_matching_images` (an empty list). */
+function gridAnswer(value: unknown): number[] {
+  const text = asText(value);
+  if (text === 'No_matching_images') return [];
+  const match = /^click:([0-9]+(?:\/[0-9]+)*)$/.exec(text);
+  if (!match) throw new AnswerFormatError(`the grid answer is not click:N/N: ${text.slice(0, 50)}`);
+  return (match[1] as string).split('/').map(Number);
+}
+
+/** `coordinates:x=39,y=59;x=252,y=72`, or (JSON) a list of `{"x":"39","y":"59"}`. */
+function pointsAnswer(value: unknown): { x: number; y: number }[] {
+  const points = Array.isArray(value)
+    ? value.map((p: { x?: unknown; y?: unknown }) => ({ x: Number(p?.x), y: Number(p?.y) }))
+    : [...asText(value).matchAll(/x=(-?[0-9]+),y=(-?[0-9]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+  if (points.length === 0 || points.some((p) => !Number.isFinite(p.x) || !Number.isFinite(p.y)))
+    throw new AnswerFormatError('the coordinates answer has no points');
+  return points;
 }

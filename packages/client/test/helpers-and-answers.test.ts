@@ -94,3 +94,40 @@ describe('typed helpers', () => {
     assert.throws(() => new Solvebox({ apiKey: 'k', pollInterval: 5 } as never), /unknown Solvebox options: pollInterval/);
   });
 });
+
+/** The helpers of the whole v1 method list, over both protocols: the same answers either way. */
+for (const protocol of ['v1', 'v2'] as const) {
+  describe(`typed helpers of the other methods (protocol ${protocol})`, () => {
+    let t: TestServer;
+    let client: Solvebox;
+    before(async () => {
+      t = await startTestServer();
+      client = new Solvebox({ apiKey: await t.newKey(10), baseUrl: t.url, protocol, ...FAST });
+    });
+    after(() => t.close());
+
+    test("hcaptcha (its test key's token), funcaptcha with data fields, geetestV4", async () => {
+      assert.equal(await client.hcaptcha({ sitekey: '10000000-ffff-ffff-ffff-000000000001', pageurl: PAGE }), '10000000-aaaa-bbbb-cccc-000000000001');
+      assert.match(await client.funcaptcha({ publickey: '69A21A01-CC7B-B9C6-0F9A-E7FA06677FFC', pageurl: PAGE, data: { blob: 'abc' } }), /\|r=eu-west-1\|/);
+      const v4 = await client.geetestV4({ captchaId: 'e392e1d7fd421dc63325744d5a2b9c73', pageurl: PAGE });
+      assert.equal(v4.captcha_id, 'e392e1d7fd421dc63325744d5a2b9c73');
+      assert.ok(v4.pass_token && v4.lot_number && v4.gen_time && v4.captcha_output);
+    });
+
+    test('widget: a token, or the vendor object', async () => {
+      assert.match(String(await client.widget({ method: 'mt_captcha', pageurl: PAGE, params: { sitekey: 'MTPublic-KzqLY1cKH' } })), /^SANDBOX_/);
+      const tencent = await client.widget({ method: 'tencent', pageurl: PAGE, params: { app_id: '190014885' } });
+      assert.equal(typeof tencent === 'object' && tencent.appid, '190014885');
+    });
+
+    test('grid, coordinates, rotate, a text question and audio', async () => {
+      const cells = await client.grid(pngBytes(), { instructions: 'cars', rows: 4, columns: 4 });
+      assert.ok(cells.length > 0 && cells.every((c) => Number.isInteger(c) && c >= 1 && c <= 16));
+      const points = await client.coordinates(pngBytes(), 'the ghost');
+      assert.ok(points.length > 0 && points.every((p) => Number.isInteger(p.x) && Number.isInteger(p.y)));
+      assert.equal((await client.rotate(pngBytes(), 30)) % 30, 0);
+      assert.equal(await client.textQuestion('What colour is the sky? sandbox=answer:blue'), 'blue');
+      assert.match(await client.audio(new Uint8Array([0x49, 0x44, 0x33, 4, ...new Array<number>(400).fill(0)]), 'en'), /^[0-9]{6}$/);
+    });
+  });
+}

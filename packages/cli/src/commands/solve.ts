@@ -1,6 +1,7 @@
 /** `solvebox solve <type> ...`: submit a captcha and wait for its answer. */
 import { parseArgs } from 'node:util';
 import type { ProxyInput, TaskInput } from '@solvebox/client';
+import { isWidgetType, WIDGET_TYPES } from '@solvebox/protocol';
 import { CLIENT_FLAGS, CLIENT_FLAGS_HELP, clientFromFlags } from '../client-options.js';
 import { EXIT } from '../exit-codes.js';
 import { Progress, abortOnInterrupt, printAnswer, reportError } from '../output.js';
@@ -11,7 +12,7 @@ type Flags = Record<string, string | boolean | undefined>;
 interface SolveKind {
   readonly name: string;
   readonly usage: string;
-  readonly flags: Readonly<Record<string, { type: 'string' | 'boolean' }>>;
+  readonly flags: Readonly<Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>>;
   build(flags: Flags, positionals: readonly string[]): TaskInput;
 }
 
@@ -44,6 +45,25 @@ function proxy(flags: Flags, need = false): ProxyInput | undefined {
   const type = (optional(flags, 'proxy-type') ?? 'HTTP').toUpperCase();
   if (type !== 'HTTP' && type !== 'HTTPS' && type !== 'SOCKS4' && type !== 'SOCKS5') throw new UsageError('--proxy-type must be HTTP, HTTPS, SOCKS4 or SOCKS5');
   return { type, address };
+}
+
+/** `--data blob=abc --data x=y` as an object; undefined when none was given. */
+function pairs(flags: Flags, name: string): Record<string, string> | undefined {
+  const values = flags[name] as unknown as string[] | undefined;
+  if (values === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of values) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${name} takes NAME=VALUE, not ${JSON.stringify(item)}`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+function oneFile(positionals: readonly string[]): string {
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0) throw new UsageError('name one image file');
+  return file;
 }
 
 /** Drops undefined values, so that optional task fields stay absent. */
@@ -149,6 +169,104 @@ const KINDS: readonly SolveKind[] = [
         userAgent: optional(flags, 'user-agent'),
         proxy: proxy(flags),
       }),
+  },
+  {
+    name: 'hcaptcha',
+    usage: 'hcaptcha --sitekey KEY --pageurl URL [--invisible] [--data RQDATA] [--user-agent UA] [--proxy P --proxy-type T]',
+    flags: { sitekey: str, pageurl: str, invisible: bool, data: str, 'user-agent': str, ...PROXY_FLAGS },
+    build: (flags) =>
+      defined({
+        type: 'hcaptcha',
+        sitekey: required(flags, 'sitekey'),
+        pageurl: required(flags, 'pageurl'),
+        invisible: flags.invisible === true || undefined,
+        data: optional(flags, 'data'),
+        userAgent: optional(flags, 'user-agent'),
+        proxy: proxy(flags),
+      }),
+  },
+  {
+    name: 'funcaptcha',
+    usage: 'funcaptcha --publickey KEY --pageurl URL [--surl URL] [--data NAME=VALUE ...] [--user-agent UA] [--proxy P --proxy-type T]',
+    flags: { publickey: str, pageurl: str, surl: str, data: { type: 'string', multiple: true }, 'user-agent': str, ...PROXY_FLAGS },
+    build: (flags) =>
+      defined({
+        type: 'funcaptcha',
+        publickey: required(flags, 'publickey'),
+        pageurl: required(flags, 'pageurl'),
+        surl: optional(flags, 'surl'),
+        data: pairs(flags, 'data'),
+        userAgent: optional(flags, 'user-agent'),
+        proxy: proxy(flags),
+      }),
+  },
+  {
+    name: 'geetest-v4',
+    usage: 'geetest-v4 --captcha-id ID --pageurl URL [--risk-type T] [--proxy P --proxy-type T]',
+    flags: { 'captcha-id': str, pageurl: str, 'risk-type': str, ...PROXY_FLAGS },
+    build: (flags) =>
+      defined({
+        type: 'geetestV4',
+        captchaId: required(flags, 'captcha-id'),
+        pageurl: required(flags, 'pageurl'),
+        riskType: optional(flags, 'risk-type'),
+        proxy: proxy(flags),
+      }),
+  },
+  {
+    name: 'widget',
+    usage: `widget --method ${WIDGET_TYPES.filter((t) => !['hcaptcha', 'funcaptcha', 'geetest_v4'].includes(t)).join('|')} --pageurl URL --param NAME=VALUE ... [--proxy P --proxy-type T]   (parameters: docs/parameters.md)`,
+    flags: { method: str, pageurl: str, param: { type: 'string', multiple: true }, ...PROXY_FLAGS },
+    build(flags) {
+      const method = required(flags, 'method');
+      if (!isWidgetType(method)) throw new UsageError(`--method must be one of ${WIDGET_TYPES.join(', ')}`);
+      return defined({ type: 'widget', method, pageurl: required(flags, 'pageurl'), params: pairs(flags, 'param') ?? {}, proxy: proxy(flags) });
+    },
+  },
+  {
+    name: 'grid',
+    usage: 'grid FILE [--instructions TEXT] [--rows N] [--columns N] [--can-skip]',
+    flags: { instructions: str, rows: str, columns: str, 'can-skip': bool },
+    build: (flags, positionals) =>
+      defined({
+        type: 'grid',
+        image: oneFile(positionals),
+        instructions: optional(flags, 'instructions'),
+        rows: integer(flags, 'rows', 1, 10),
+        columns: integer(flags, 'columns', 1, 10),
+        canSkip: flags['can-skip'] === true || undefined,
+      }),
+  },
+  {
+    name: 'coordinates',
+    usage: 'coordinates FILE [--instructions TEXT]',
+    flags: { instructions: str },
+    build: (flags, positionals) => defined({ type: 'coordinates', image: oneFile(positionals), instructions: optional(flags, 'instructions') }),
+  },
+  {
+    name: 'rotate',
+    usage: 'rotate FILE [--angle DEGREES]',
+    flags: { angle: str },
+    build: (flags, positionals) => defined({ type: 'rotate', image: oneFile(positionals), angle: integer(flags, 'angle', 1, 360) }),
+  },
+  {
+    name: 'text',
+    usage: 'text QUESTION [--lang CODE]',
+    flags: { lang: str },
+    build(flags, positionals) {
+      if (positionals.length !== 1) throw new UsageError('give the question as one argument (quote it)');
+      return defined({ type: 'textQuestion', question: positionals[0] as string, lang: optional(flags, 'lang') });
+    },
+  },
+  {
+    name: 'audio',
+    usage: 'audio FILE.mp3 --lang en|ru|de|el|pt|fr',
+    flags: { lang: str },
+    build(flags, positionals) {
+      const lang = required(flags, 'lang');
+      if (!['en', 'ru', 'de', 'el', 'pt', 'fr'].includes(lang)) throw new UsageError('--lang must be en, ru, de, el, pt or fr');
+      return { type: 'audio', audio: oneFile(positionals), lang: lang as 'en' };
+    },
   },
   {
     name: 'bls',
