@@ -196,6 +196,26 @@ describe('the JSON createTask API', () => {
     expect(JSON.parse((await postRaw(t.url, '/createTask', '{"clientKey": ', 'application/json')).body), 110, 'ERROR_BAD_PARAMETERS');
   });
 
+  test('ERROR_IP_BLOCKED (21) after repeated bad keys, as v1 answers IP_BANNED, and for every call', async () => {
+    const strict = await startTestServer({ banFailures: 2, solvers: perType('sandbox') });
+    try {
+      const answers: Json[] = [];
+      for (let i = 0; i < 3; i++) answers.push(JSON.parse((await postJson(strict.url, '/getBalance', { clientKey: 'x'.repeat(32) })).body) as Json);
+      assert.deepEqual(
+        answers.map((a) => a.errorId),
+        [1, 1, 21],
+      );
+      const banned = JSON.parse(
+        (await postJson(strict.url, '/createTask', { clientKey: strict.key, task: { type: 'ImageToTextTask', body: b64(png()) } })).body,
+      );
+      assert.deepEqual([banned.errorId, banned.errorCode], [21, 'ERROR_IP_BLOCKED']);
+      assert.equal((await fetch(`${strict.url}/res.php?key=${strict.key}&action=getbalance`)).status, 200);
+      assert.equal(await (await fetch(`${strict.url}/res.php?key=${strict.key}&action=getbalance`)).text(), 'IP_BANNED', 'one ban for both dialects');
+    } finally {
+      await strict.close();
+    }
+  });
+
   test('ERROR_NO_SLOT_AVAILABLE when every thread of the account is busy, as v1 answers ERROR_ZERO_BALANCE', async () => {
     const key = await t.newKey({ threads: 1 });
     const busy = { type: 'TurnstileTaskProxyless', websiteURL: `${PAGE}?sandbox=delay:2`, websiteKey: '1x00000000000000000000AA' };
