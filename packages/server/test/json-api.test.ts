@@ -194,6 +194,16 @@ describe('the JSON createTask API', () => {
     expect(await create({ type: 'TurnstileTask', ...EXAMPLES.TurnstileTask, ...PROXY, proxyPort: 99999 }), 130, 'ERROR_BAD_PROXY');
     expect(await create({ type: 'FunCaptchaTaskProxyless', ...EXAMPLES.FunCaptchaTask, data: '{not json' }), 110, 'ERROR_BAD_PARAMETERS', /JSON/);
     expect(JSON.parse((await postRaw(t.url, '/createTask', '{"clientKey": ', 'application/json')).body), 110, 'ERROR_BAD_PARAMETERS');
+    expect(await create({ type: 'ImageToTextTask', body: b64(png(110 * 1024)) }), 4, 'ERROR_TOO_BIG_CAPTCHA_FILESIZE');
+    expect(JSON.parse(await (await fetch(`${t.url}/createTask`, { method: 'PUT', body: '{}' })).text()), 14, 'ERROR_NO_SUCH_METHOD');
+    const proxyFails = {
+      type: 'TurnstileTask',
+      websiteURL: `${PAGE}?sandbox=proxy-fail`,
+      websiteKey: '1x00000000000000000000AA',
+      ...PROXY,
+      proxyAddress: '10.9.9.9',
+    };
+    expect(await getResult((await create(proxyFails)).taskId), 25, 'ERROR_PROXY_CONNECT_REFUSED');
   });
 
   test('ERROR_IP_BLOCKED (21) after repeated bad keys, as v1 answers IP_BANNED, and for every call', async () => {
