@@ -309,8 +309,8 @@ export function toV1Fields(task: unknown): { ok: true; fields: Map<string, strin
     return { ok: false, error: v2Error('ERROR_TASK_NOT_SUPPORTED', `unknown ${what}`) };
   }
   const out = new Map<string, string>(Object.entries(spec.fixed));
-  for (const [name, rule] of Object.entries(spec.fields)) {
-    const value = object[name];
+  for (const [field, rule] of Object.entries(spec.fields)) {
+    const value = object[field];
     // Clients send fields they have no value for as null or '' (Anti-Captcha's FunCaptcha `data: ''`): absent.
     if (value === undefined || value === null || value === '') continue;
     if (typeof rule === 'string') {
