@@ -111,6 +111,10 @@ describe('request encodings and answer formats', () => {
       /^OK\|\d{16}$/,
     );
     assert.match(await postBytes('/in.php', new URLSearchParams(task).toString(), { 'content-type': 'multipart/form-data' }), /^OK\|\d{16}$/);
+    // A JSON object labelled as a form (`curl -d '{...}'`), in both dialects.
+    assert.match(await postBytes('/in.php', JSON.stringify(task), { 'content-type': 'application/x-www-form-urlencoded' }), /^OK\|\d{16}$/);
+    const v2 = await postBytes('/getBalance', JSON.stringify({ clientKey: t.key }), { 'content-type': 'application/x-www-form-urlencoded' });
+    assert.deepEqual(JSON.parse(v2), { errorId: 0, balance: 0 });
     // text/plain that is not JSON is still ignored (its query string counts), as before.
     assert.equal(await postBytes('/res.php', `key=${t.key}&action=getbalance`, { 'content-type': 'text/plain' }), 'ERROR_WRONG_USER_KEY');
   });

@@ -114,8 +114,12 @@ async function parseWith(payload: Readable, limits: BodyLimits, parse: (raw: Buf
   return parse(read.bytes);
 }
 
+/**
+ * A form body, or a JSON object labelled as a form: what `curl -d '{...}'` sends, and clients that
+ * keep a form Content-Type for JSON. No form body starts with `{`.
+ */
 export function parseUrlencoded(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
-  return parseWith(payload, limits, urlencodedFields);
+  return parseWith(payload, limits, (raw) => (looksLikeJson(raw) ? jsonFields(raw) : urlencodedFields(raw)));
 }
 
 export function parseJson(payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
