@@ -130,6 +130,25 @@ function client(key: string): Client {
 }
 
 /** Runs `total` tasks through `lanes` concurrent clients, submitting round-robin across the nodes and polling on the next one. */
+/**
+ * SIGKILLs a worker while it holds leases, so that the test always sees some leased again: it is
+ * frozen (SIGSTOP) past the lease length, and if tasks that were active then got a second attempt
+ * meanwhile, the frozen worker held them; otherwise it runs on a moment and is tried again. A plain
+ * kill at a random moment found the worker between tasks when the machine was loaded.
+ */
+async function killHoldingLeases(worker: ChildProcessWithoutNullStreams, redis: Redis, keys: string): Promise<void> {
+  for (let tries = 0; tries < 50; tries++) {
+    worker.kill('SIGSTOP');
+    const leased = await redis.zrange(`${keys}active`, '0', '-1');
+    await sleep(1000); // past the 0.6 s lease: what the frozen worker held, the other leases again
+    const attempts = await Promise.all(leased.map((id) => redis.hget(`${keys}task:${id}`, 'attempts')));
+    if (attempts.some((n) => Number(n) > 1)) break;
+    worker.kill('SIGCONT');
+    await sleep(30 + tries * 7);
+  }
+  worker.kill('SIGKILL');
+}
+
 async function drive(c: Client, nodes: readonly string[], total: number, lanes: number, onDone?: (n: number) => void): Promise<Map<string, string>> {
   const answers = new Map<string, string>();
   let next = 0;
@@ -178,6 +197,7 @@ describe('scale-out on Redis', { skip: redisServerMissing() }, () => {
 
       const c = client(key);
       let killedAt = 0;
+      let killing: Promise<void> | undefined;
       const answers = await drive(
         c,
         nodes.map((n) => n.url!),
@@ -186,10 +206,11 @@ describe('scale-out on Redis', { skip: redisServerMissing() }, () => {
         (done) => {
           if (done === 300 && killedAt === 0) {
             killedAt = done;
-            workers[0]!.child.kill('SIGKILL');
+            killing = killHoldingLeases(workers[0]!.child, sampler, `${prefix}{v1}:`);
           }
         },
       );
+      await killing;
       sampling = false;
       await sampling$;
 
