@@ -15,6 +15,7 @@ const IMAGE_PARAM: ParamSpec = {
   name: 'file or body',
   type: { kind: 'image', encoding: 'multipart' },
   required: true,
+  missingCode: 'ERROR_UPLOAD',
   doc: 'The image (JPEG, PNG or GIF): a multipart file part named `file`, or base64 in `body`.',
 };
 
@@ -155,7 +156,13 @@ export const MEDIA_METHODS: readonly MethodSpec[] = [
     summary: 'A spoken captcha in MP3; answers the words or digits said.',
     proxyRequired: false,
     params: [
-      { name: 'body', type: { kind: 'image', encoding: 'base64' }, required: true, doc: `The MP3 as base64, at most ${MAX_AUDIO_BYTES / 1024} kB.` },
+      {
+        name: 'body',
+        type: { kind: 'image', encoding: 'base64' },
+        required: true,
+        missingCode: 'ERROR_UPLOAD',
+        doc: `The MP3 as base64, at most ${MAX_AUDIO_BYTES / 1024} kB.`,
+      },
       { name: 'lang', type: { kind: 'choice', values: AUDIO_LANGUAGES }, required: true, doc: `Language spoken: ${AUDIO_LANGUAGES.join(', ')}.` },
     ],
     build(values, ctx) {

@@ -6,7 +6,7 @@
  * task made in one dialect is read in the other. Answers are JSON with HTTP 200, errors as
  * `errorId`/`errorCode`/`errorDescription` (protocol/src/errors/v2.ts).
  */
-import { toV1Fields, v2Error, v2ErrorFor, v2ErrorForTask, v2Solution, waitMillis, WAIT_PARAM, type V2Error } from '@solvebox/protocol';
+import { toV1Fields, v2Error, v2ErrorFor, v2ErrorForTask, v2Solution, waitMillis, WAIT_PARAM, type TaskType } from '@solvebox/protocol';
 import type { ProtocolRequest } from '../http/request.js';
 import { formatMicros } from '../money.js';
 import type { Services } from '../services.js';
@@ -18,8 +18,6 @@ import { checkId } from './task-reply.js';
 export type V2Reply = object;
 type V2Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<V2Reply>;
 
-const failure = (error: V2Error): V2Reply => error;
-
 /** Ban, readable body, then the key: the first checks of every call, in v1's order. */
 async function authenticate(
   req: ProtocolRequest,
@@ -27,11 +25,11 @@ async function authenticate(
   svc: Services,
   fresh = false,
 ): Promise<{ ok: true; account: Account } | { ok: false; reply: V2Reply }> {
-  if (await svc.gate.isBanned(ip)) return { ok: false, reply: failure(v2ErrorFor('IP_BANNED')) };
-  if (req.problem === 'too-large') return { ok: false, reply: failure(v2ErrorFor('ERROR_TOO_BIG_CAPTCHA_FILESIZE', 'the request body is too large')) };
-  if (req.problem === 'unreadable') return { ok: false, reply: failure(v2Error('ERROR_BAD_PARAMETERS', 'the request body is not a JSON object')) };
+  if (await svc.gate.isBanned(ip)) return { ok: false, reply: v2ErrorFor('IP_BANNED') };
+  if (req.problem === 'too-large') return { ok: false, reply: v2ErrorFor('ERROR_TOO_BIG_CAPTCHA_FILESIZE', 'the request body is too large') };
+  if (req.problem === 'unreadable') return { ok: false, reply: v2Error('ERROR_BAD_PARAMETERS', 'the request body is not a JSON object') };
   const auth = await svc.gate.authenticate(req.fields.get('clientKey'), ip, { fresh });
-  return auth.ok ? { ok: true, account: auth.account } : { ok: false, reply: failure(v2ErrorFor(auth.code)) };
+  return auth.ok ? { ok: true, account: auth.account } : { ok: false, reply: v2ErrorFor(auth.code) };
 }
 
 /** The body's `task`: the JSON parser keeps nested objects as their JSON text. */
@@ -45,10 +43,12 @@ function taskObject(text: string | undefined): unknown {
 }
 
 export const createTask: V2Handler = async (req, ip, svc) => {
-  const auth = await authenticate(req, ip, svc);
-  if (!auth.ok) return auth.reply;
   const translated = toV1Fields(taskObject(req.fields.get('task')));
-  if (!translated.ok) return failure(translated.error);
+  if (!translated.ok) {
+    // The ban and the key answer first, as in v1; a task that translates gets them from submitTask.
+    const auth = await authenticate(req, ip, svc);
+    return auth.ok ? translated.error : auth.reply;
+  }
   const fields = new Map(translated.fields);
   fields.set('key', req.fields.get('clientKey') as string);
   const extra: [string, string][] = [
@@ -64,19 +64,19 @@ export const createTask: V2Handler = async (req, ip, svc) => {
   const json = reply.json as { status: number; request: unknown; error_text?: string };
   if (json.status === 1) return { errorId: 0, taskId: Number(json.request) };
   // Under the 2captcha dialect ERROR_ZERO_BALANCE is about money, as the JSON API's own code is.
-  if (json.request === 'ERROR_ZERO_BALANCE' && svc.config.dialect === '2captcha') return failure(v2Error('ERROR_ZERO_BALANCE'));
-  return failure(v2ErrorForTask(String(json.request), json.error_text, translated.type));
+  if (json.request === 'ERROR_ZERO_BALANCE' && svc.config.dialect === '2captcha') return v2Error('ERROR_ZERO_BALANCE');
+  return v2ErrorForTask(String(json.request), json.error_text, translated.type);
 };
 
 export const getTaskResult: V2Handler = async (req, ip, svc) => {
   const auth = await authenticate(req, ip, svc);
   if (!auth.ok) return auth.reply;
   const checked = checkId(req.fields.get('taskId'));
-  if (!checked.ok) return failure(v2ErrorFor('ERROR_WRONG_ID_FORMAT', '`taskId` must be the number createTask answered'));
+  if (!checked.ok) return v2ErrorFor('ERROR_WRONG_ID_FORMAT', '`taskId` must be the number createTask answered');
   const task = await readTask(checked.id, auth.account, svc, waitMillis(req.fields.get(WAIT_PARAM)), req.signal);
-  if (task === undefined) return failure(v2ErrorFor('ERROR_WRONG_CAPTCHA_ID'));
+  if (task === undefined) return v2ErrorFor('ERROR_WRONG_CAPTCHA_ID');
   if (task.state === 'queued' || task.state === 'active') return { errorId: 0, status: 'processing' };
-  if (task.state === 'failed' || task.solution === undefined) return failure(v2ErrorFor(task.errorCode ?? 'ERROR_CAPTCHA_UNSOLVABLE'));
+  if (task.state === 'failed' || task.solution === undefined) return v2ErrorFor(task.errorCode ?? 'ERROR_CAPTCHA_UNSOLVABLE');
   const ended = task.expiresAt === undefined ? svc.clock() : task.expiresAt - svc.config.resultTtlMs;
   return {
     errorId: 0,
@@ -102,23 +102,23 @@ function report(verdict: 'good' | 'bad'): V2Handler {
     const auth = await authenticate(req, ip, svc, true);
     if (!auth.ok) return auth.reply;
     const checked = checkId(req.fields.get('taskId'));
-    if (!checked.ok || checked.id === undefined) return failure(v2ErrorFor('ERROR_WRONG_CAPTCHA_ID'));
+    if (!checked.ok || checked.id === undefined) return v2ErrorFor('ERROR_WRONG_CAPTCHA_ID');
     const outcome = await svc.storage.recordReport(auth.account.id, checked.id, verdict, svc.clock());
     switch (outcome) {
       case 'recorded':
         return { errorId: 0, status: 'success' };
       case 'duplicate':
-        return failure(v2ErrorFor('ERROR_DUPLICATE_REPORT'));
+        return v2ErrorFor('ERROR_DUPLICATE_REPORT');
       case 'not-solved':
-        return failure(v2ErrorFor('ERROR_REPORT_NOT_RECORDED'));
+        return v2ErrorFor('ERROR_REPORT_NOT_RECORDED');
       case 'not-found':
-        return failure(v2ErrorFor('ERROR_WRONG_CAPTCHA_ID'));
+        return v2ErrorFor('ERROR_WRONG_CAPTCHA_ID');
     }
   };
 }
 
 /** Anti-Captcha's queue ids and the task types they stand for. */
-const QUEUES: Readonly<Record<number, string>> = {
+const QUEUES: Readonly<Record<number, TaskType>> = {
   1: 'image',
   2: 'image',
   5: 'userrecaptcha',
@@ -145,9 +145,9 @@ const QUEUES: Readonly<Record<number, string>> = {
  */
 export const getQueueStats: V2Handler = async (req, _ip, svc) => {
   const type = QUEUES[Number(req.fields.get('queueId'))];
-  if (type === undefined) return failure(v2Error('ERROR_BAD_PARAMETERS', `\`queueId\` must be one of ${Object.keys(QUEUES).join(', ')}`));
-  const available = svc.dispatch.isAvailable(type as never, svc.clock());
-  const bid = Number(formatMicros(svc.config.pricesMicros[type as keyof typeof svc.config.pricesMicros] ?? 0));
+  if (type === undefined) return v2Error('ERROR_BAD_PARAMETERS', `\`queueId\` must be one of ${Object.keys(QUEUES).join(', ')}`);
+  const available = svc.dispatch.isAvailable(type, svc.clock());
+  const bid = Number(formatMicros(svc.config.pricesMicros[type]));
   return { errorId: 0, waiting: available ? 1 : 0, load: 0, bid, speed: 0, total: 1 };
 };
 
