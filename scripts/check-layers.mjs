@@ -1,5 +1,5 @@
 // The packages' layering, checked by `npm test`: each package may import only the packages below it.
-//   protocol ← client ← cli,   protocol ← server ← cli,   protocol ← ocr ← server
+//   protocol ← client ← cli,   protocol ← server ← cli,   protocol ← ocr ← server,   protocol ← console-ui ← server
 // A package's source, tests, benchmarks and training scripts are all checked, both the
 // `@solvebox/*` imports and relative paths that climb out of the package. Its dependencies may
 // name only the packages it may import. Tests alone may also import a package's devDependencies
@@ -14,7 +14,8 @@ export const ALLOWED = {
   protocol: [],
   client: ['protocol'],
   ocr: ['protocol'],
-  server: ['protocol', 'ocr'],
+  'console-ui': ['protocol'],
+  server: ['protocol', 'ocr', 'console-ui'],
   cli: ['protocol', 'client', 'server'],
   compat: [],
 };

@@ -48,7 +48,10 @@ export function pickTool(prefer) {
 export function launch(command, args, env = {}) {
   [command, args] = onServerCore(command, args);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SOLVEBOX_LOG_LEVEL: 'error', ...env } });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SOLVEBOX_LOG_LEVEL: 'error', SOLVEBOX_CONSOLE_PORT: '0', ...env },
+    });
     children.push(child);
     let out = '';
     child.stdout.on('data', (chunk) => {

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'ocr', 'test', 'fixtures');
 const OCR_FIXTURE = (JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'), 'utf8')) as { file: string; answer: string; caseSensitive: boolean }[])[0]!;
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
+// No SOLVEBOX_* settings of the caller's; the console on a free port, since test files run at once.
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
 
 function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: ENV });
@@ -22,6 +23,7 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
 interface Served {
   readonly child: ChildProcessWithoutNullStreams;
   readonly url: string;
+  readonly consoleUrl: string;
   readonly stdout: () => string;
   readonly stderr: () => string;
 }
@@ -36,14 +38,16 @@ async function serve(args: string[]): Promise<Served> {
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
       const match = /^listening on (http:\/\/\S+)$/m.exec(stdout);
-      if (match) {
+      // The console's line comes right after (ENV puts it on a free port).
+      if (match && /^console on http:\/\/\S+$/m.test(stdout)) {
         clearTimeout(timer);
         resolve(match[1]!);
       }
     });
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
-  return { child, url, stdout: () => stdout, stderr: () => stderr };
+  const consoleUrl = /^console on (http:\/\/\S+)$/m.exec(stdout)?.[1] as string;
+  return { child, url, consoleUrl, stdout: () => stdout, stderr: () => stderr };
 }
 
 async function stop(served: Served, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
@@ -89,6 +93,38 @@ describe('solvebox keys', () => {
       const missing = run(['keys', 'disable', 'f'.repeat(32), '--db', db]);
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /no such key/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('operators: create prints the generated password and nothing else; list hides it; disable and enable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'solvebox-cli-'));
+    try {
+      const db = join(dir, 'operators.db');
+      const created = run(['operators', 'create', 'ana', '--role', 'admin', '--db', db]);
+      assert.equal(created.status, 0, created.stderr);
+      assert.match(created.stdout, /^[A-Za-z0-9_-]{20}\n$/);
+      assert.equal(run(['operators', 'create', 'ben', '--db', db]).status, 0);
+      const again = run(['operators', 'create', 'ana', '--db', db]);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /exists already/);
+      assert.equal(run(['operators', 'create', 'bad name', '--db', db]).status, 2);
+      assert.equal(run(['operators', 'create', 'x', '--role', 'root', '--db', db]).status, 2);
+
+      const listed = JSON.parse(run(['operators', 'list', '--json', '--db', db]).stdout) as { name: string; role: string; disabled: boolean }[];
+      assert.deepEqual(
+        listed.map((o) => [o.name, o.role, o.disabled]),
+        [
+          ['ana', 'admin', false],
+          ['ben', 'solver', false],
+        ],
+      );
+      assert.ok(!run(['operators', 'list', '--db', db]).stdout.includes('scrypt'), 'no password hash is shown');
+      assert.equal(run(['operators', 'disable', 'ben', '--db', db]).status, 0);
+      assert.equal((JSON.parse(run(['operators', 'list', '--json', '--db', db]).stdout) as { disabled: boolean }[])[1]?.disabled, true);
+      assert.equal(run(['operators', 'enable', 'ben', '--db', db]).status, 0);
+      assert.equal(run(['operators', 'disable', 'nobody', '--db', db]).status, 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -157,6 +193,17 @@ describe('solvebox serve', () => {
         ],
       );
 
+      // The console's first operator: its password, printed once, logs in; it never reaches the log.
+      const password = /^created the console operator "admin" \(admin\); its password is\n(\S+)$/m.exec(first.stdout())?.[1];
+      assert.ok(password, first.stdout());
+      const login = await fetch(`${first.consoleUrl}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'admin', password }),
+      });
+      assert.equal(login.status, 200);
+      assert.ok(!first.stderr().includes(password), 'passwords never reach the log');
+
       // Keys changed by the CLI apply to the running server.
       assert.equal(run(['keys', 'disable', key, '--db', db]).status, 0);
       assert.equal(await text(`${first.url}/res.php?key=${key}&action=getbalance`), 'ERROR_KEY_DOES_NOT_EXIST');
@@ -168,6 +215,7 @@ describe('solvebox serve', () => {
 
       const second = await serve(['--db', db]);
       assert.doesNotMatch(second.stdout(), /API key/, 'only an empty database gets a first account');
+      assert.doesNotMatch(second.stdout(), /password/, 'nor a first operator');
       assert.equal(await stop(second, 'SIGINT'), 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ import { createAccount } from '@solvebox/server';
 import { SqliteStorage } from '@solvebox/server/storage/sqlite';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
+// No SOLVEBOX_* settings of the caller's; the console on a free port, since test files run at once.
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
 const CLIENTS = 32;
 
 async function serve(db: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {

@@ -18,7 +18,8 @@ import { RedisStorage } from '@solvebox/server/storage/redis';
 import { redisServerMissing, startRedisServer, type RedisServerProcess } from '@solvebox/server/testing';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
-const ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
+// No SOLVEBOX_* settings of the caller's; the console on a free port, since test files run at once.
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
 /** Short leases and sweeps, so that a killed worker's tasks come back within about a second. */
 const TIMING = ['--lease', '0.6', '--sweep-interval', '100', '--log-level', 'error'];
 /** The sandbox answers turnstile tasks after this delay: long enough that a kill lands mid-task. */

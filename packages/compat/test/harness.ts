@@ -31,7 +31,7 @@ export async function startSolvebox(): Promise<Solvebox> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_')));
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
-    [BIN, 'serve', '--port', '0', '--db', join(dir, 'solvebox.db'), '--solvers', '*=sandbox', '--ban-failures', '1000'],
+    [BIN, 'serve', '--port', '0', '--console-port', '0', '--db', join(dir, 'solvebox.db'), '--solvers', '*=sandbox', '--ban-failures', '1000'],
     { env },
   );
   let stdout = '';

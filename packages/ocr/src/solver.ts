@@ -45,6 +45,7 @@ export class OcrSolver implements Solver {
     if ('reason' in recognition) {
       throw new SolverDeclined(recognition.reason === 'unsupported-language' ? 'the model reads Latin letters and digits only' : 'no reading fits the hints');
     }
+    ctx.confidence?.(recognition.confidence);
     if (recognition.confidence < this.minConfidence) {
       throw new SolverDeclined(`the best reading has probability ${recognition.confidence.toFixed(3)}, below ${this.minConfidence}`);
     }

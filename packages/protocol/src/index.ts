@@ -3,6 +3,7 @@
  * server, the client and the CLI. Zero runtime dependencies; runs in Node and browsers.
  * @module
  */
+export { answerProblem } from './answer-check.js';
 export {
   ERROR_CATALOG,
   catalogEntry,

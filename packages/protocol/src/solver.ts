@@ -8,6 +8,13 @@ import type { Solution, Task, TaskType } from './tasks.js';
 export interface SolveContext {
   /** Aborted when the task's deadline passes or the server shuts down; stop work and reject. */
   readonly signal: AbortSignal;
+  /**
+   * Names who answered, when the solver answers on someone's behalf (the human solver: the
+   * operator). Statistics and clients' reports then count for them rather than for the solver.
+   */
+  readonly credit?: (who: string) => void;
+  /** Reports how likely the solver judged its reading (0 to 1), accepted or declined, for metrics. */
+  readonly confidence?: (probability: number) => void;
 }
 
 export interface Solver {

@@ -2,7 +2,7 @@
  * The HTTP application: /in.php and /res.php, answering every protocol outcome with HTTP 200.
  * buildApp never listens, so tests and embedders choose how to serve it.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
@@ -27,6 +27,7 @@ import { submitTask } from './routes/submit.js';
 import { V2_ENDPOINTS, type V2Reply } from './routes/v2.js';
 import { checkHealth } from './health.js';
 import type { Services } from './services.js';
+import type { Metrics } from './metrics.js';
 import { isStorageError } from './storage/types.js';
 
 type Handler = (req: ProtocolRequest, ip: string, svc: Services) => Promise<Reply>;
@@ -57,6 +58,14 @@ const PROTOCOL_PATHS = new Map<string, 'v1' | 'v2'>([
   ...V2_ENDPOINTS.map(([path]) => [path, 'v2'] as const),
 ]);
 
+/** Observes the request's duration, by endpoint, when its answer is sent. */
+function timeRequest(metrics: Metrics, req: IncomingMessage, res: ServerResponse): void {
+  const started = process.hrtime.bigint();
+  const path = (req.url ?? '').split('?', 1)[0] as string;
+  const endpoint = PROTOCOL_PATHS.has(path) || path === '/health' ? path : 'other';
+  res.once('finish', () => metrics.httpRequest(endpoint, Number(process.hrtime.bigint() - started) / 1e9));
+}
+
 export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
   const trust = trustFunction(config.trustProxy);
@@ -73,6 +82,7 @@ export function buildApp(svc: Services): FastifyInstance {
       // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.
       const server = createServer({ maxHeaderSize: maxHeaderBytes(config.imageMaxBytes), requireHostHeader: false }, (req, res) => {
         inflight.track(req, res);
+        if (svc.metrics) timeRequest(svc.metrics, req, res);
         const fast = fastPolls.answer(req);
         if (fast) res.writeHead(200, fast.headers as string[]).end(fast.body);
         else handler(req, res);

@@ -29,4 +29,9 @@ export class BoundedMap<K, V> {
   clear(): void {
     this.map.clear();
   }
+
+  /** Deletes the entries whose value passes `test`; a scan, for rare administrative changes. */
+  deleteWhere(test: (value: V) => boolean): void {
+    for (const [key, value] of this.map) if (test(value)) this.map.delete(key);
+  }
 }

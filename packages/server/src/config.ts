@@ -7,8 +7,8 @@ import { DEFAULT_MIN_CONFIDENCE, DEFAULT_SECOND_LOOK } from '@solvebox/ocr/defau
 import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
 import { DEFAULT_LEASE_MS } from './solving/runner.js';
 
-export type SolverBackend = 'ocr' | 'sandbox' | 'none';
-export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'sandbox', 'none'];
+export type SolverBackend = 'ocr' | 'human' | 'sandbox' | 'none';
+export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'human', 'sandbox', 'none'];
 
 export interface ServerConfig {
   readonly host: string;
@@ -66,6 +66,18 @@ export interface ServerConfig {
   /** Deliver pingbacks to loopback and private addresses too (off: such URLs are refused at submit). */
   readonly pingbackPrivate: boolean;
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Serve the operators' console (and /metrics) on a listener of its own. */
+  readonly console: boolean;
+  readonly consoleHost: string;
+  readonly consolePort: number;
+  /** How long a console login lasts. */
+  readonly consoleSessionMs: number;
+  /** How long an operator holds a task before it goes back to the queue for others. */
+  readonly operatorLeaseMs: number;
+  /** How long a task waits for an operator before the human solver declines it; 0 = until its deadline. */
+  readonly humanWaitMs: number;
+  /** A bearer token that may read /metrics without a console login; empty: admin logins only. */
+  readonly metricsToken: string;
 }
 
 /** One option: its flag, how it reads, its default and its documentation, said once. */
@@ -324,8 +336,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     'fallbacks',
     'fallbacks',
     (b) => parseChoice('fallbacks', b, SOLVER_BACKENDS),
-    '*=none',
-    'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE.',
+    '*=none,image=human',
+    'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. `human` hands it to the operators in the console; with none of them online it is declined at once.',
+  ),
+  seconds(
+    'human-wait',
+    'humanWaitMs',
+    0,
+    "Seconds a task waits for an operator before the `human` solver declines it (its fallback, if any, gets the rest of its time); 0 waits until the task's deadline.",
+    { min: 0 },
   ),
   count('ocr-workers', 'ocrWorkers', 0, 'OCR worker threads, each with its own model session; 0 means one per CPU.', 0, 256),
   probability(
@@ -369,6 +388,25 @@ export const OPTIONS: readonly OptionSpec[] = [
     'Allow pingbacks to loopback, private and link-local addresses. Off, such URLs answer ERROR_BAD_PARAMETERS at submit, and a host that resolves to one is not contacted (no SSRF into your network).',
   ),
   choice('log-level', 'logLevel', LOG_LEVELS, 'warn', 'Log verbosity on stderr. API keys are never logged.'),
+  yesNo('console', 'console', true, "Serve the operators' console and `/metrics` on a listener of their own (`--console-host`, `--console-port`)."),
+  text(
+    'console-host',
+    'consoleHost',
+    '127.0.0.1',
+    'Address the console listens on. The default keeps it off the network; put it behind a TLS proxy before you widen it.',
+  ),
+  count('console-port', 'consolePort', 8081, 'Port of the console; 0 picks a free one.', 0, 65535, 'port'),
+  seconds('console-session', 'consoleSessionMs', 12 * 3600, 'Seconds a console login lasts.', { min: 60, max: 30 * 86400 }),
+  seconds('operator-lease', 'operatorLeaseMs', 60, 'Seconds an operator holds a task; unanswered, it goes back to the queue for others.', {
+    min: 5,
+    max: 3600,
+  }),
+  text(
+    'metrics-token',
+    'metricsToken',
+    '',
+    'A bearer token with which Prometheus may read `/metrics` on the console listener; empty: only admins logged in to the console may.',
+  ),
 ];
 
 export function envName(flag: string): string {
@@ -409,7 +447,8 @@ export function loadConfig(values: Readonly<Record<string, string | undefined>> 
   });
 }
 
-/** A configuration for tests and embedding: defaults plus typed overrides. */
+/** A configuration for tests and embedding: defaults plus typed overrides, with the console off unless asked. */
 export function configWith(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return Object.freeze({ ...loadConfig(), ...overrides });
+  // Off unless asked: processes in a test run would compete for its default port.
+  return Object.freeze({ ...loadConfig(), console: false, ...overrides });
 }

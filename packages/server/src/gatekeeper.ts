@@ -29,6 +29,8 @@ export class Gatekeeper {
   private readonly bans = new BoundedMap<string, number>(CACHE_ENTRIES);
   private readonly cacheBans: boolean;
   private readonly authCacheMs: number;
+  /** Called when a failure bans an IP (metrics). */
+  onBan: (() => void) | undefined;
 
   constructor(
     private readonly storage: AccountStore & Guards & Pick<Storage, 'shared'>,
@@ -81,9 +83,22 @@ export class Gatekeeper {
     return usable(account) ? { ok: true, account } : { ok: false, code: 'ERROR_KEY_DOES_NOT_EXIST' };
   }
 
+  /** Forgets an account this process remembers (an admin changed it), so the change applies at once. */
+  forgetAccount(accountId: number): void {
+    this.accounts.deleteWhere((cached) => cached.account.id === accountId);
+  }
+
+  /** Forgets what this process knows of an IP's ban (an admin lifted it). */
+  forgetBan(ip: string): void {
+    this.bans.delete(ip);
+  }
+
   private async recordFailure(ip: string): Promise<void> {
     const bannedUntil = await this.storage.recordAuthFailure(ip, this.clock(), this.policy);
-    if (bannedUntil !== undefined && this.cacheBans) this.bans.set(ip, bannedUntil);
+    if (bannedUntil !== undefined) {
+      if (this.cacheBans) this.bans.set(ip, bannedUntil);
+      this.onBan?.();
+    }
   }
 }
 

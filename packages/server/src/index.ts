@@ -10,8 +10,9 @@ export { startServer, type RunningServer, type StartOptions } from './server.js'
 export { startWorker, type RunningWorker, type WorkerOptions } from './worker.js';
 export { buildApp } from './app.js';
 export { ConfigError, OPTIONS, SOLVER_BACKENDS, configWith, envName, loadConfig, type ServerConfig, type SolverBackend } from './config.js';
-export { createStorage, StorageError, redactUrl, type Account, type SolverStats, type Storage } from './storage/index.js';
+export { createStorage, StorageError, redactUrl, type Account, type Operator, type OperatorRole, type SolverStats, type Storage } from './storage/index.js';
 export { createAccount, type CreatedAccount } from './accounts.js';
+export { createOperator, OPERATOR_NAME, type CreatedOperator } from './console/operators.js';
 export { hashApiKey, newApiKey } from './identity.js';
 export { formatMicros, parseMicros } from './money.js';
 export { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS, SandboxSolver } from './solving/solvers/sandbox.js';

@@ -12,12 +12,17 @@ import { startSolving, startSweeper, type ProcessOptions, type Solving } from '.
 import { createStorage } from './storage/index.js';
 import { TaskWaiters } from './waiters.js';
 import { RequestLimits } from './request-limits.js';
+import { Metrics, timedStorage } from './metrics.js';
+import { startConsole, type RunningConsole } from './console/index.js';
+import { HUMAN_TYPES } from './solving/solvers/human.js';
 
 export type StartOptions = ProcessOptions;
 
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
+  /** The console's `http://host:port`, when it is on (`--console`). */
+  readonly consoleUrl?: string;
   readonly services: Services;
   readonly app: FastifyInstance;
   /** Stops accepting requests, returns in-flight tasks to the queue, and closes storage. */
@@ -27,7 +32,11 @@ export interface RunningServer {
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const log = options.log ?? createLogger(config.logLevel);
   const clock = options.clock ?? Date.now;
-  const storage = options.storage ?? (await createStorage(config));
+  const stored = options.storage ?? (await createStorage(config));
+  // One desk per process: the human solver posts to it, the console's operators take from it.
+  const desk = stored.openDesk();
+  const metrics = config.console ? new Metrics(stored, desk, clock) : undefined;
+  const storage = metrics ? timedStorage(stored, metrics) : stored;
   let solving: Solving | undefined;
   try {
     // Alone on its storage, this process knows that every lease is its dead predecessor's. On shared
@@ -36,8 +45,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       const recovered = await storage.recoverInFlight();
       if (recovered > 0) log.warn({ recovered }, 'requeued tasks that were being solved when the server stopped');
     }
-    if (config.runSolvers) solving = await startSolving(config, storage, { ...options, clock, log });
+    if (config.runSolvers) solving = await startSolving(config, storage, { ...options, clock, log, desk, ...(metrics ? { metrics } : {}) });
   } catch (err) {
+    await desk.close();
     await storage.close();
     throw err;
   }
@@ -51,17 +61,23 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     log,
     waiters: new TaskWaiters(storage),
     ...(config.dialect === '2captcha' ? { limits: new RequestLimits() } : {}),
+    ...(metrics ? { metrics } : {}),
   };
+  if (metrics) services.gate.onBan = () => metrics.banImposed();
   const app = buildApp(services);
   const stopSweeper = startSweeper(storage, config, clock, log);
 
   let address: string;
+  let consoleServer: RunningConsole | undefined;
   try {
     address = await app.listen({ host: config.host, port: config.port });
+    if (metrics) consoleServer = await startConsole(services, desk, metrics, HUMAN_TYPES);
   } catch (err) {
     stopSweeper();
     services.waiters.close();
+    await app.close();
     await solving?.stop();
+    await desk.close();
     await storage.close();
     throw err;
   }
@@ -69,6 +85,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   let closing: Promise<void> | undefined;
   return {
     url: address,
+    ...(consoleServer ? { consoleUrl: consoleServer.url } : {}),
     services,
     app,
     close: () =>
@@ -76,8 +93,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         stopSweeper();
         // Long-polls answer now rather than holding the shutdown for up to their wait.
         services.waiters.close();
+        await consoleServer?.close();
         await app.close();
         await solving?.stop();
+        await desk.close();
         await storage.close();
       })()),
   };

@@ -6,6 +6,7 @@ import type { RequestLimits } from './request-limits.js';
 import type { TaskType } from '@solvebox/protocol';
 import type { Storage } from './storage/types.js';
 import type { TaskWaiters } from './waiters.js';
+import type { Metrics } from './metrics.js';
 
 export interface Services {
   readonly config: ServerConfig;
@@ -20,6 +21,8 @@ export interface Services {
   readonly waiters: TaskWaiters;
   /** 2Captcha's request limits, under the `2captcha` dialect only. */
   readonly limits?: RequestLimits;
+  /** Prometheus metrics, when the console (which serves them) is on. */
+  readonly metrics?: Metrics;
 }
 
 /**

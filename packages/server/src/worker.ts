@@ -29,11 +29,14 @@ export async function startWorker(config: ServerConfig, options: WorkerOptions =
     await storage.close();
     throw new ConfigError(`a worker needs storage it shares with the API nodes (--redis URL), not ${storage.kind}`);
   }
+  // The shared desk: a worker's human solver posts tasks that operators on any API node take.
+  const desk = storage.openDesk();
   let solving: Solving;
   try {
-    solving = await startSolving(config, storage, { ...options, clock, log });
+    solving = await startSolving(config, storage, { ...options, clock, log, desk });
     if (solving.types.length === 0) throw new ConfigError(`no task type is routed to ${options.only?.join(', ') ?? 'any backend'} (see --solvers)`);
   } catch (err) {
+    await desk.close();
     await storage.close();
     throw err;
   }
@@ -47,6 +50,7 @@ export async function startWorker(config: ServerConfig, options: WorkerOptions =
       (closing ??= (async () => {
         stopSweeper();
         await solving.stop();
+        await desk.close();
         await storage.close();
       })()),
   };

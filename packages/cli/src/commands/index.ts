@@ -24,6 +24,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Manage API keys (accounts)',
     load: async () => (await import('./keys.js')).keysCommand,
   },
+  {
+    name: 'operators',
+    usage: 'operators create|list|disable|enable ...',
+    summary: 'Manage console operators (the people who solve and run the service)',
+    load: async () => (await import('./operators.js')).operatorsCommand,
+  },
   { name: 'stats', usage: 'stats [--json]', summary: 'Per-solver counts and reported accuracy', load: async () => (await import('./stats.js')).statsCommand },
   {
     name: 'solve',

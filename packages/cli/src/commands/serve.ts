@@ -4,6 +4,8 @@ import { configFrom, optionsHelp, parseServerArgs, untilSignal } from '../server
 
 /** The account `npm start` creates on an empty database, so that a new user can submit at once. */
 const FIRST_ACCOUNT = { threads: 5, balanceMicros: 0, proxiesAllowed: true };
+/** The console operator `npm start` creates when there is none. */
+const FIRST_OPERATOR = 'admin';
 
 export const serveCommand: Command = {
   async run(argv) {
@@ -15,7 +17,7 @@ export const serveCommand: Command = {
       return 0;
     }
     const config = configFrom(values);
-    const { createAccount, createLogger, installLastResort, redactUrl, startServer } = await import('@solvebox/server');
+    const { createAccount, createLogger, createOperator, installLastResort, redactUrl, startServer } = await import('@solvebox/server');
     const log = createLogger(config.logLevel);
     const server = await startServer(config, { log });
     // From here on, a fault no handler caught is logged, and the server goes on serving.
@@ -29,11 +31,19 @@ export const serveCommand: Command = {
           `try: curl '${server.url}/in.php?key=${key}&method=turnstile&sitekey=1x00000000000000000000AA&pageurl=https://example.com/'\n`,
       );
     }
+    // Likewise a first console operator, so that the console can be opened at once.
+    if (server.consoleUrl && !storage.shared && (await storage.listOperators()).length === 0) {
+      const created = await createOperator(storage, FIRST_OPERATOR, 'admin');
+      if (created) {
+        process.stdout.write(`created the console operator "${FIRST_OPERATOR}" (admin); its password is\n${created.password}\n`);
+      }
+    }
     const stopped = untilSignal(() => server.close());
     if (storage.shared) {
       process.stdout.write(`state in ${redactUrl(config.redisUrl)}${config.runSolvers ? '' : '; solving is left to workers'}\n`);
     }
     process.stdout.write(`listening on ${server.url}\n`);
+    if (server.consoleUrl) process.stdout.write(`console on ${server.consoleUrl}\n`);
     return stopped;
   },
 };

@@ -1,6 +1,6 @@
 /**
- * Generated documentation: docs/errors.md, docs/parameters.md, docs/sandbox.md and
- * docs/configuration.md are rendered from the tables the code itself runs on.
+ * Generated documentation: docs/errors.md, docs/parameters.md, docs/sandbox.md,
+ * docs/configuration.md and docs/operations.md are rendered from the tables the code itself runs on.
  * `npm run docs` writes them; a test fails when a committed file differs from its rendering.
  */
 import {
@@ -17,6 +17,9 @@ import {
 } from '@solvebox/protocol';
 import { OPTIONS, envName } from '../config.js';
 import { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS } from '../solving/solvers/sandbox.js';
+import { HUMAN_TYPES } from '../solving/solvers/human.js';
+import { Metrics } from '../metrics.js';
+import type { Storage } from '../storage/types.js';
 
 const GENERATED = (source: string): string =>
   `<!-- Generated from ${source} by \`npm run docs\`. Do not edit by hand: a test compares this file with its source. -->`;
@@ -240,9 +243,142 @@ export function renderConfigurationDoc(): string {
   ].join('\n');
 }
 
+/** The metrics Solvebox defines (not prom-client's process metrics), as the registry holds them. */
+function metricRows(): string[] {
+  // Nothing is read from storage until a scrape, which this does not do.
+  const metrics = new Metrics({} as Storage, undefined);
+  return metrics.registry
+    .getMetricsAsArray()
+    .filter((m) => !m.name.startsWith('solvebox_process_'))
+    .map((m) => {
+      const { name, help, type } = m as unknown as { name: string; help: string; type: string };
+      const labels = (m as unknown as { labelNames?: string[] }).labelNames ?? [];
+      return `| \`${name}\` | ${type} | ${labels.map((l) => `\`${l}\``).join(', ')} | ${cell(help)} |`;
+    });
+}
+
+export function renderOperationsDoc(): string {
+  return [
+    GENERATED('packages/server/src/metrics.ts and this renderer'),
+    '',
+    '# Operations: the console, people at the desk, metrics',
+    '',
+    '## The console',
+    '',
+    "`solvebox serve` serves the operators' console on a listener of its own: `--console-host` (default `127.0.0.1`, so that",
+    'the public API never exposes it) and `--console-port` (default 8081; `0` picks a free one). Once it accepts requests',
+    'the server prints `console on http://HOST:PORT` next to `listening on ...`. `--console 0` turns it off.',
+    'Put it behind a TLS-terminating proxy before you bind it to anything but loopback: its cookies are not marked',
+    '`Secure`, because on loopback there is no TLS.',
+    '',
+    '- **Operators** are people: `solvebox operators create NAME [--role admin|solver]` prints a generated password,',
+    '  and nothing else, on stdout (`list`, `disable`, `enable` too; `--db FILE` or `--redis URL`). On an empty',
+    '  database `npm start` creates `admin` (role admin) and prints its password once. `solver` operators see the solve',
+    '  view; `admin` operators also see the dashboard.',
+    '- **Passwords** are stored as scrypt hashes (N=16384, r=8, p=1). **Sessions** are random 256-bit ids in an',
+    '  httpOnly, SameSite=Strict cookie that expires (`--console-session`, 12 hours); they live in the memory of the',
+    "  console process, so a restart logs everyone out. Every state change must carry the session's CSRF token in",
+    '  the `x-csrf-token` header. Five failed logins within five minutes, per address or per operator name, refuse',
+    '  further logins for that address or name until the window has passed (HTTP 429 with `Retry-After`).',
+    '- Every response carries a strict Content-Security-Policy (scripts, styles, images and connections from the',
+    '  console itself only, no inline script, no frames). Text from clients (instructions, questions) is rendered',
+    '  as text. Captcha images are served only to the operator who holds the task.',
+    '- The app is bundled at build time (`packages/console-ui`: Preact, htm and uPlot, by esbuild) and served by the',
+    '  server; nothing loads from a CDN.',
+    '',
+    '## People at the desk: the `human` backend',
+    '',
+    `A person can answer these task types: ${HUMAN_TYPES.map((t) => `\`${t}\``).join(', ')}. Route them to people`,
+    'with `--solvers` (`--solvers grid=human,bls=human`) or as the fallback of a declined reading',
+    "(`--fallbacks image=human`, the default: the OCR model's doubtful readings go to people).",
+    '',
+    '- A task waits on the desk until an operator answers it. Each operator holds one task at a time, for',
+    '  `--operator-lease` seconds (60). Each task is offered to each operator once: an operator who skips it (Esc),',
+    '  lets the lease run out or goes away does not see it again, and it goes to the next operator.',
+    '- With no operator online (no solve view open on any node), the `human` solver declines at once: the task',
+    '  goes to its next fallback, or the client gets `ERROR_CAPTCHA_UNSOLVABLE` without waiting for the deadline.',
+    '  `--human-wait` bounds how long a task waits for a person (0: until its deadline).',
+    '- An operator may mark a task unreadable (F2): the solver declines it.',
+    "- Answers must keep the task's hints (`numeric`, `min_len`, `max_len`, `phrase`, `calc`, `language`); the",
+    '  console checks them as the operator types and again on the server.',
+    "- An answer reaches `res.php`, long-polls and pingbacks at once. Statistics and clients' `reportgood` /",
+    '  `reportbad` count for the operator, as the solver `human:NAME` (`solvebox stats`, the dashboard).',
+    '- On Redis the desk is shared: an operator on any node gets tasks submitted on any node and solved by any',
+    '  process (a `solvebox worker` runs the human solver too).',
+    '',
+    '## The dashboard',
+    '',
+    'Admins see, refreshed every two seconds: tasks solved and failed per minute over the last 15 minutes (a chart),',
+    'solve latency p50 and p95, the OCR decline rate, operators online, queue depth per task type with its solver and',
+    "fallback, accuracy per solver and per operator from clients' reports, accounts (create, disable, threads,",
+    'credit), banned addresses (lift), storage and solver health, and the audit log. The per-minute figures, latency',
+    'and decline rate are those of the node that serves the console; queues, accounts, bans, accuracy and the desk',
+    'are shared. Every admin action (and `solvebox operators disable|enable`) is appended to the audit log, which',
+    'nothing can change or delete (SQLite refuses updates and deletes of it).',
+    '',
+    '## Metrics',
+    '',
+    '`GET /metrics` on the console listener, in the Prometheus text format (prom-client). Admins logged in to the',
+    'console may read it; Prometheus reads it with the bearer token of `--metrics-token`. Gauges of shared state',
+    '(queues, bans, the desk, operators online) are read from storage at each scrape, so every node of a Redis',
+    "deployment reports the same figures for them; counters and histograms are the node's own. prom-client's",
+    'process metrics (`solvebox_process_*`: CPU, memory, event-loop lag, GC) come too.',
+    '',
+    '| Metric | Type | Labels | Meaning |',
+    '| --- | --- | --- | --- |',
+    ...metricRows(),
+    '',
+    '### Scrape configuration',
+    '',
+    '```yaml',
+    'scrape_configs:',
+    '  - job_name: solvebox',
+    '    scrape_interval: 15s',
+    '    authorization:',
+    '      type: Bearer',
+    '      credentials_file: /etc/prometheus/solvebox-token   # the value of --metrics-token',
+    '    static_configs:',
+    '      - targets: ["127.0.0.1:8081"]                      # each node\'s --console-host:--console-port',
+    '```',
+    '',
+    '### Alert rules',
+    '',
+    '```yaml',
+    'groups:',
+    '  - name: solvebox',
+    '    rules:',
+    '      - alert: SolveboxStorageUnreachable',
+    '        expr: solvebox_scrape_storage_ok == 0',
+    '        for: 1m',
+    '        annotations: { summary: "Solvebox cannot read its storage (SQLite file or Redis)" }',
+    '      - alert: SolveboxQueueBacklog',
+    '        expr: sum by (type) (solvebox_queue_depth{state="queued"}) > 100',
+    '        for: 5m',
+    '        annotations: { summary: "{{ $labels.type }} tasks are queueing faster than they are solved" }',
+    '      - alert: SolveboxTasksFailing',
+    '        expr: sum(rate(solvebox_tasks_settled_total{outcome="failed"}[10m])) / sum(rate(solvebox_tasks_settled_total[10m])) > 0.5',
+    '        for: 10m',
+    '        annotations: { summary: "More than half of the tasks end in an error" }',
+    '      - alert: SolveboxDeskUnattended',
+    '        expr: sum(solvebox_desk_waiting) > 0 and solvebox_operators_online == 0',
+    '        for: 2m',
+    '        annotations: { summary: "Tasks wait for a person and no operator is online" }',
+    '      - alert: SolveboxSlowApi',
+    '        expr: histogram_quantile(0.95, sum by (le) (rate(solvebox_http_request_duration_seconds_bucket{endpoint="/res.php"}[5m]))) > 0.05',
+    '        for: 10m',
+    '        annotations: { summary: "res.php p95 above 50 ms" }',
+    '      - alert: SolveboxBanWave',
+    '        expr: increase(solvebox_bans_total[10m]) > 20',
+    '        annotations: { summary: "Many addresses banned for failed authentication: a client with a wrong key, or guessing" }',
+    '```',
+    '',
+  ].join('\n');
+}
+
 export const GENERATED_DOCS: ReadonlyArray<readonly [string, () => string]> = [
   ['docs/errors.md', renderErrorsDoc],
   ['docs/parameters.md', renderParametersDoc],
   ['docs/sandbox.md', renderSandboxDoc],
   ['docs/configuration.md', renderConfigurationDoc],
+  ['docs/operations.md', renderOperationsDoc],
 ];

@@ -95,6 +95,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
     if (outcome.kind === 'replayed') return idReply(outcome.id, spec.type, config);
     if (outcome.kind === 'admitted') {
       dispatch.notify(spec.type);
+      svc.metrics?.taskSubmitted(spec.type);
       return idReply(id, spec.type, config);
     }
   }

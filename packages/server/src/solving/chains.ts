@@ -7,6 +7,8 @@ import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
 import { ConfigError, type ServerConfig, type SolverBackend } from '../config.js';
 import { NoSolver } from './solvers/none.js';
 import { SandboxSolver } from './solvers/sandbox.js';
+import { HumanSolver } from './solvers/human.js';
+import type { HumanDesk } from '../storage/desk.js';
 
 /** Solver instances by backend name: started backends, or test doubles. */
 export type Backends = Partial<Record<SolverBackend, Solver>>;
@@ -24,7 +26,7 @@ export function resolveChains(
   const instances = new Map<SolverBackend, Solver>();
   const instance = (backend: SolverBackend): Solver => {
     let solver = instances.get(backend) ?? backends[backend];
-    if (!solver && backend === 'ocr') throw new ConfigError('the ocr backend must be started before routes are resolved');
+    if (!solver && (backend === 'ocr' || backend === 'human')) throw new ConfigError(`the ${backend} backend must be started before routes are resolved`);
     solver ??= backend === 'sandbox' ? new SandboxSolver() : new NoSolver();
     instances.set(backend, solver);
     return solver;
@@ -46,11 +48,24 @@ export function routedTypes(config: Pick<ServerConfig, 'solvers'>, only: readonl
   return TASK_TYPES.filter((type) => only.length === 0 || only.includes(config.solvers[type]));
 }
 
-/** The backends the routes use that need starting: the OCR worker pool. */
-export async function startBackends(config: ServerConfig, given: Backends = {}, only: readonly SolverBackend[] = []): Promise<Backends> {
+/**
+ * The backends the routes use that need starting: the OCR worker pool, and the human solver on
+ * this process's desk.
+ */
+export async function startBackends(
+  config: ServerConfig,
+  given: Backends = {},
+  only: readonly SolverBackend[] = [],
+  desk?: HumanDesk,
+  clock?: () => number,
+): Promise<Backends> {
   const used = new Set<SolverBackend>();
   for (const type of routedTypes(config, only)) {
     used.add(config.solvers[type]).add(config.fallbacks[type]);
+  }
+  if (used.has('human') && !given.human) {
+    if (!desk) throw new ConfigError('the human backend needs the desk of its storage');
+    given = { ...given, human: new HumanSolver({ desk, waitMs: config.humanWaitMs, ...(clock ? { clock } : {}) }) };
   }
   if (!used.has('ocr') || given.ocr) return given;
   // Loaded only here: onnxruntime and sharp stay out of processes whose routes name no ocr (an

@@ -7,9 +7,10 @@ import type { Solver, TaskType } from '@solvebox/protocol';
 import type { ServerConfig, SolverBackend } from '../config.js';
 import type { Logger } from '../logger.js';
 import { deliverPingback } from './pingback.js';
-import { TaskRunner } from './runner.js';
+import { TaskRunner, type RunnerObserver } from './runner.js';
 import { type Backends, resolveChains, startBackends } from './chains.js';
-import type { Storage } from '../storage/types.js';
+import type { HumanDesk, Storage } from '../storage/types.js';
+import type { Metrics } from '../metrics.js';
 
 /** What a server or worker process may be handed instead of what its configuration builds (tests, embedding). */
 export interface ProcessOptions {
@@ -22,6 +23,10 @@ export interface ProcessOptions {
 }
 
 export interface SolvingOptions extends Pick<ProcessOptions, 'backends'> {
+  /** Where the human solver posts tasks for operators (the storage's desk); needed when a route names `human`. */
+  readonly desk?: HumanDesk;
+  /** Told of every settlement, decline and OCR confidence, for /metrics and the dashboard. */
+  readonly metrics?: Metrics;
   /** Run only the task types routed to these backends (a worker's `--solvers ocr,sandbox`); default all. */
   readonly only?: readonly SolverBackend[];
   readonly clock: () => number;
@@ -38,7 +43,7 @@ export interface Solving {
 
 export async function startSolving(config: ServerConfig, storage: Storage, options: SolvingOptions): Promise<Solving> {
   const { clock, log } = options;
-  const backends = await startBackends(config, options.backends, options.only);
+  const backends = await startBackends(config, options.backends, options.only, options.desk, clock);
   let chains: Map<TaskType, Solver[]>;
   try {
     chains = resolveChains(config, backends, options.only);
@@ -53,6 +58,7 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
       log,
       chains,
       priceMicros: (type) => config.pricesMicros[type],
+      ...(options.metrics ? { observer: metricsObserver(options.metrics, clock) } : {}),
       onSettled: (task, settlement) => {
         if (config.pingback && task.pingback) {
           const url = task.pingback;
@@ -85,6 +91,14 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
       unwatch?.();
       await runner.stop();
     },
+  };
+}
+
+function metricsObserver(metrics: Metrics, clock: () => number): RunnerObserver {
+  return {
+    settled: (type, backend, outcome, seconds) => metrics.taskSettled(type, backend, outcome, seconds, clock()),
+    declined: (type, backend) => metrics.declined(type, backend, clock()),
+    confidence: (backend, p) => backend === 'ocr' && metrics.ocrConfidence(p),
   };
 }
 

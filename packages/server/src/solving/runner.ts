@@ -44,6 +44,15 @@ export interface RunnerDeps {
   readonly chains: ReadonlyMap<TaskType, readonly Solver[]>;
   readonly priceMicros: (type: TaskType) => number;
   readonly onSettled?: (task: LeasedTask, settlement: Settlement) => void;
+  /** Told of outcomes, declines and confidences as they happen (metrics). */
+  readonly observer?: RunnerObserver;
+}
+
+/** What metrics learn from the runner. `backend` is the solver's name, or whom it credited (`human:<operator>`). */
+export interface RunnerObserver {
+  settled(type: TaskType, backend: string, outcome: { solved: true } | { solved: false; code: string }, seconds: number): void;
+  declined(type: TaskType, backend: string): void;
+  confidence(backend: string, probability: number): void;
 }
 
 /** One solver and the task types routed to it. */
@@ -91,6 +100,8 @@ export class TaskRunner {
   private readonly stopping = stopSignal();
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
+  /** When each task's run began, for the solve latency of its outcome. */
+  private readonly startedAt = new WeakMap<LeasedTask, number>();
 
   constructor(
     private readonly deps: RunnerDeps,
@@ -168,6 +179,7 @@ export class TaskRunner {
 
   private async run(lane: Lane, task: LeasedTask): Promise<void> {
     const now = this.deps.clock();
+    this.startedAt.set(task, now);
     const abort = new TaskAbort(this.stopping.signal, task.deadlineAt - now);
     const renewal = this.keepLease(task, abort);
     try {
@@ -185,8 +197,13 @@ export class TaskRunner {
       const chain = this.chains.get(task.spec.type) ?? [lane.solver];
       for (const [index, solver] of chain.entries()) {
         let solution: Solution;
+        let answeredBy = solver.name;
         try {
-          solution = await solver.solve(solverTask, { signal: abort.signal });
+          solution = await solver.solve(solverTask, {
+            signal: abort.signal,
+            credit: (who) => void (answeredBy = who),
+            confidence: (p) => this.deps.observer?.confidence(solver.name, p),
+          });
         } catch (err) {
           if (isSolverDeclined(err)) {
             await this.countDecline(solver, task);
@@ -206,10 +223,13 @@ export class TaskRunner {
         const price = this.deps.priceMicros(task.spec.type);
         const stored = await this.deps.storage.completeTask(
           task,
-          { solution, priceMicros: price, expiresAt: done + this.options.resultTtlMs, solver: solver.name },
+          { solution, priceMicros: price, expiresAt: done + this.options.resultTtlMs, solver: answeredBy },
           done,
         );
-        if (stored) this.deps.onSettled?.(task, { outcome: 'solved', solution });
+        if (stored) {
+          this.deps.observer?.settled(task.spec.type, answeredBy, { solved: true }, this.secondsSince(task, done));
+          this.deps.onSettled?.(task, { outcome: 'solved', solution });
+        }
         return;
       }
     } catch (err) {
@@ -269,6 +289,7 @@ export class TaskRunner {
 
   /** Statistics only: a failure to count must not hold up the task, which goes on to its fallback or its end. */
   private async countDecline(solver: Solver, task: LeasedTask): Promise<void> {
+    this.deps.observer?.declined(task.spec.type, solver.name);
     try {
       await this.deps.storage.recordDecline(solver.name);
     } catch (err) {
@@ -294,7 +315,14 @@ export class TaskRunner {
   private async fail(task: LeasedTask, code: string, solver?: string): Promise<void> {
     const now = this.deps.clock();
     const outcome = await this.deps.storage.failTask(task, { code, expiresAt: now + this.options.resultTtlMs, ...(solver ? { solver } : {}) }, now);
-    if (outcome === 'failed') this.deps.onSettled?.(task, { outcome: 'failed', code });
+    if (outcome === 'failed') {
+      this.deps.observer?.settled(task.spec.type, solver ?? 'none', { solved: false, code }, this.secondsSince(task, now));
+      this.deps.onSettled?.(task, { outcome: 'failed', code });
+    }
+  }
+
+  private secondsSince(task: LeasedTask, now: number): number {
+    return Math.max(0, now - (this.startedAt.get(task) ?? now)) / 1000;
   }
 }
 

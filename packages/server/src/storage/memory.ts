@@ -22,7 +22,11 @@ import type {
   SweepResult,
   TaskState,
   TaskView,
+  AccountChanges,
+  AuditEntry,
+  Operator,
 } from './types.js';
+import { LocalDesk, type HumanDesk } from './desk.js';
 import { OVERDUE_CODE } from './shared.js';
 import { FinishedListeners } from './shared.js';
 import { markKey } from './marks.js';
@@ -60,6 +64,8 @@ export class MemoryStorage implements Storage {
   private readonly bans = new Map<string, number>();
   private readonly marks = new Map<string, number>();
   private readonly stats = new Map<string, SolverStats>();
+  private readonly operators = new Map<string, Operator>();
+  private readonly audit: AuditEntry[] = [];
   private nextAccountId = 1;
   private readonly finished = new FinishedListeners();
 
@@ -302,6 +308,72 @@ export class MemoryStorage implements Storage {
     for (const [ip, until] of this.bans) if (until <= now) this.bans.delete(ip);
     for (const [key, until] of this.marks) if (until <= now) this.marks.delete(key);
     return { overdue, expired, stalled };
+  }
+
+  async createOperator(operator: Operator): Promise<boolean> {
+    if (this.operators.has(operator.name)) return false;
+    this.operators.set(operator.name, operator);
+    return true;
+  }
+
+  async findOperator(name: string): Promise<Operator | undefined> {
+    return this.operators.get(name);
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    return [...this.operators.values()];
+  }
+
+  async setOperatorDisabled(name: string, disabled: boolean): Promise<boolean> {
+    const operator = this.operators.get(name);
+    if (!operator) return false;
+    this.operators.set(name, { ...operator, disabled });
+    return true;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.audit.push(entry);
+  }
+
+  async readAudit(limit: number): Promise<AuditEntry[]> {
+    return this.audit.slice(-limit).reverse();
+  }
+
+  async listBans(now: number): Promise<{ ip: string; until: number }[]> {
+    return [...this.bans]
+      .filter(([, until]) => until > now)
+      .map(([ip, until]) => ({ ip, until }))
+      .sort((a, b) => a.until - b.until);
+  }
+
+  async liftBan(ip: string): Promise<boolean> {
+    this.authFailures.delete(ip);
+    return this.bans.delete(ip);
+  }
+
+  async updateAccount(accountId: number, changes: AccountChanges): Promise<boolean> {
+    const row = this.accounts.get(accountId);
+    if (!row) return false;
+    this.accounts.set(accountId, {
+      ...row,
+      threads: changes.threads ?? row.threads,
+      balanceMicros: row.balanceMicros + (changes.creditMicros ?? 0),
+    });
+    return true;
+  }
+
+  async queueDepth(now: number): Promise<Partial<Record<TaskType, { queued: number; active: number }>>> {
+    const depth: Partial<Record<TaskType, { queued: number; active: number }>> = {};
+    for (const t of this.tasks.values()) {
+      if (!holdsThread(t, now)) continue;
+      const entry = depth[t.spec.type] ?? { queued: 0, active: 0 };
+      depth[t.spec.type] = t.state === 'queued' ? { ...entry, queued: entry.queued + 1 } : { ...entry, active: entry.active + 1 };
+    }
+    return depth;
+  }
+
+  openDesk(): HumanDesk {
+    return new LocalDesk();
   }
 
   async ping(): Promise<void> {}

@@ -5,6 +5,7 @@
  * surface as StorageError, which the HTTP layer answers with ERROR_SERVER_ERROR.
  */
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import type { HumanDesk } from './desk.js';
 
 export interface Account {
   readonly id: number;
@@ -107,6 +108,7 @@ export type AdmitOutcome =
 export type FailOutcome = 'failed' | 'requeued' | 'lease-lost';
 export type ReportOutcome = 'recorded' | 'duplicate' | 'not-solved' | 'not-found';
 export type { Mark, MarkKind } from './marks.js';
+export type { DeskItem, DeskVerdict, DeskCounts, HumanDesk } from './desk.js';
 import type { Mark } from './marks.js';
 
 export interface SweepPolicy {
@@ -226,8 +228,59 @@ export interface StatsStore {
   solverStats(): Promise<SolverStats[]>;
 }
 
+/** An operator of the console: a person who solves tasks (`solver`) or also runs the service (`admin`). */
+export interface Operator {
+  readonly name: string;
+  readonly role: OperatorRole;
+  /** scrypt, as `scrypt$N$r$p$salt$hash` (base64); see console/passwords.ts. */
+  readonly passwordHash: string;
+  readonly disabled: boolean;
+  readonly createdAt: number;
+}
+export type OperatorRole = 'admin' | 'solver';
+
+/** One admin action, as the append-only audit log keeps it. */
+export interface AuditEntry {
+  readonly at: number;
+  /** The operator who acted, or `cli`. */
+  readonly actor: string;
+  /** What was done: `account.create`, `account.disable`, `ban.lift`, ... */
+  readonly action: string;
+  /** What it was done to: an account id, an IP, an operator name. */
+  readonly target: string;
+  readonly detail?: string;
+}
+
+/** Changes an admin may make to an account. */
+export interface AccountChanges {
+  readonly threads?: number;
+  /** Added to the balance (negative: taken off). */
+  readonly creditMicros?: number;
+}
+
+/** The console's view of the service: operators, the audit log, bans and accounts to manage, queue depth. */
+export interface ConsoleStore {
+  /** False when an operator of that name exists. */
+  createOperator(operator: Operator): Promise<boolean>;
+  findOperator(name: string): Promise<Operator | undefined>;
+  listOperators(): Promise<Operator[]>;
+  setOperatorDisabled(name: string, disabled: boolean): Promise<boolean>;
+  /** Appends to the audit log; entries are never changed or removed. */
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** The newest `limit` entries, newest first. */
+  readAudit(limit: number): Promise<AuditEntry[]>;
+  /** IPs banned at `now`, with the end of each ban. */
+  listBans(now: number): Promise<{ readonly ip: string; readonly until: number }[]>;
+  /** Ends a ban now; false when the IP was not banned. */
+  liftBan(ip: string): Promise<boolean>;
+  /** Sets threads or credits the balance; false when no such account. */
+  updateAccount(accountId: number, changes: AccountChanges): Promise<boolean>;
+  /** Unfinished tasks per type: queued and being solved. */
+  queueDepth(now: number): Promise<Partial<Record<TaskType, { readonly queued: number; readonly active: number }>>>;
+}
+
 /** The whole contract one adapter fulfils; each part of the server depends on the roles it uses. */
-export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore {
+export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore, ConsoleStore {
   readonly kind: string;
   /**
    * True when other processes may use the same state at once (Redis): several API nodes and
@@ -239,6 +292,11 @@ export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore {
    * (`groupCommit: { syncs, writes }`: writes per fsync show it at work).
    */
   diagnostics?(): Readonly<Record<string, unknown>>;
+  /**
+   * The desk of tasks waiting for a person (the `human` solver and the console). One per process;
+   * shared between processes where the storage is (Redis).
+   */
+  openDesk(): HumanDesk;
   /** Throws StorageError when the store cannot be reached; for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

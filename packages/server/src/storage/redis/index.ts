@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import { TASK_TYPES, type Proxy, type Solution, type TaskSpec, type TaskType } from '@solvebox/protocol';
 import { decodeJson, encodeJson } from '../codec.js';
 import { FinishedListeners } from '../shared.js';
 import { OVERDUE_CODE } from '../shared.js';
@@ -36,9 +36,14 @@ import {
   type SweepResult,
   type TaskState,
   type TaskView,
+  type AccountChanges,
+  type AuditEntry,
+  type Operator,
 } from '../types.js';
 import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
+import type { HumanDesk } from '../desk.js';
+import { RedisDesk } from './desk.js';
 
 export interface RedisStorageOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -76,6 +81,9 @@ const SCRIPTS = [
   'find-account',
   'record-auth-failure',
   'mark-bad',
+  'desk-take',
+  'desk-settle',
+  'desk-release',
 ] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
@@ -220,6 +228,112 @@ export class RedisStorage implements Storage {
       [now, policy.maxFailures, policy.windowMs, policy.banMs, `${now}:${randomUUID()}`, GRACE_MS],
     );
     return until === null ? undefined : Number(until);
+  }
+
+  // ---- the console ----------------------------------------------------------------------------
+
+  async createOperator(operator: Operator): Promise<boolean> {
+    return this.call('create an operator', async (c) => {
+      const [[, created]] = (await c.multi().set(this.key('operator', operator.name), JSON.stringify(operator), 'NX').exec()) as [[unknown, unknown]];
+      if (created !== 'OK') return false;
+      await c.zadd(this.key('operators'), operator.createdAt, operator.name);
+      return true;
+    });
+  }
+
+  async findOperator(name: string): Promise<Operator | undefined> {
+    const stored = await this.call('read an operator', (c) => c.get(this.key('operator', name)));
+    return stored === null ? undefined : (JSON.parse(stored) as Operator);
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    const names = await this.call('list operators', (c) => c.zrange(this.key('operators'), '0', '-1'));
+    const found = await Promise.all(names.map((name) => this.findOperator(name)));
+    return found.filter((o): o is Operator => o !== undefined);
+  }
+
+  async setOperatorDisabled(name: string, disabled: boolean): Promise<boolean> {
+    const operator = await this.findOperator(name);
+    if (!operator) return false;
+    await this.call('update an operator', (c) => c.set(this.key('operator', name), JSON.stringify({ ...operator, disabled })));
+    return true;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.call('write the audit log', (c) => c.rpush(this.key('audit'), JSON.stringify(entry)));
+  }
+
+  async readAudit(limit: number): Promise<AuditEntry[]> {
+    const entries = await this.call('read the audit log', (c) => c.lrange(this.key('audit'), -limit, -1));
+    return entries.map((e) => JSON.parse(e) as AuditEntry).reverse();
+  }
+
+  async listBans(now: number): Promise<{ ip: string; until: number }[]> {
+    return this.call('list bans', async (c) => {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await c.scan(cursor, 'MATCH', `${this.key('ban')}:*`, 'COUNT', 500);
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+      const untils = keys.length === 0 ? [] : await c.mget(...keys);
+      return keys
+        .map((key, i) => ({ ip: key.slice(this.key('ban').length + 1), until: Number(untils[i]) }))
+        .filter((ban) => ban.until > now)
+        .sort((a, b) => a.until - b.until);
+    });
+  }
+
+  async liftBan(ip: string): Promise<boolean> {
+    const [[, deleted]] = (await this.call('lift a ban', (c) => c.multi().del(this.key('ban', ip)).del(this.key('authfail', ip)).exec())) as [
+      [unknown, number],
+    ];
+    return deleted === 1;
+  }
+
+  async updateAccount(accountId: number, changes: AccountChanges): Promise<boolean> {
+    return this.call('update an account', async (c) => {
+      const key = this.key('account', accountId);
+      if ((await c.exists(key)) === 0) return false;
+      const tx = c.multi();
+      if (changes.threads !== undefined) tx.hset(key, 'threads', changes.threads);
+      if (changes.creditMicros !== undefined) tx.hincrby(key, 'balance', changes.creditMicros);
+      await tx.exec();
+      return true;
+    });
+  }
+
+  async queueDepth(_now: number): Promise<Partial<Record<TaskType, { queued: number; active: number }>>> {
+    return this.call('count queues', async (c) => {
+      const depth: Partial<Record<TaskType, { queued: number; active: number }>> = {};
+      const queued = await Promise.all(TASK_TYPES.map((type) => c.zcard(this.key('queue', type))));
+      TASK_TYPES.forEach((type, i) => {
+        if (queued[i]) depth[type] = { queued: queued[i], active: 0 };
+      });
+      const active = await c.zrange(this.key('active'), '0', '9999');
+      const types = await Promise.all(active.map((id) => c.hget(this.key('task', id), 'type')));
+      for (const type of types) {
+        if (type === null) continue;
+        const entry = depth[type as TaskType] ?? { queued: 0, active: 0 };
+        depth[type as TaskType] = { queued: entry.queued, active: entry.active + 1 };
+      }
+      return depth;
+    });
+  }
+
+  /** The desk of tasks waiting for a person, shared by every node on this Redis. */
+  openDesk(): HumanDesk {
+    return new RedisDesk({
+      prefix: this.p,
+      script: (name, keys, args) => this.script(name, keys, args),
+      call: (what, body) => this.call(what, body),
+      subscriber: () => {
+        const subscriber = this.client.duplicate({ enableOfflineQueue: true });
+        subscriber.on('error', () => {});
+        return subscriber;
+      },
+    });
   }
 
   // ---- tasks ----------------------------------------------------------------------------------

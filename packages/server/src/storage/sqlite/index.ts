@@ -29,7 +29,12 @@ import {
   type SweepResult,
   type TaskState,
   type TaskView,
+  type AccountChanges,
+  type AuditEntry,
+  type Operator,
+  type OperatorRole,
 } from '../types.js';
+import { LocalDesk, type HumanDesk } from '../desk.js';
 import { FinishedListeners } from '../shared.js';
 import { TaskCache } from '../task-cache.js';
 import { GroupSync } from './group-sync.js';
@@ -463,6 +468,98 @@ export class SqliteStorage implements Storage {
     wrap('answer a ping', () => this.db.prepare('SELECT 1').get());
   }
 
+  // ---- the console ----------------------------------------------------------------------------
+
+  async createOperator(operator: Operator): Promise<boolean> {
+    const created = wrap(
+      'create an operator',
+      () =>
+        this.db
+          .prepare('INSERT INTO operators (name, role, password_hash, disabled, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
+          .run(operator.name, operator.role, operator.passwordHash, operator.disabled ? 1 : 0, operator.createdAt).changes > 0,
+    );
+    await this.onDisk();
+    return created;
+  }
+
+  async findOperator(name: string): Promise<Operator | undefined> {
+    const row = wrap('read an operator', () => this.db.prepare(`SELECT ${OPERATOR_COLUMNS} FROM operators WHERE name = ?`).get(name)) as
+      | OperatorRow
+      | undefined;
+    return row && operatorOf(row);
+  }
+
+  async listOperators(): Promise<Operator[]> {
+    const rows = wrap('list operators', () => this.db.prepare(`SELECT ${OPERATOR_COLUMNS} FROM operators ORDER BY created_at, name`).all()) as OperatorRow[];
+    return rows.map(operatorOf);
+  }
+
+  async setOperatorDisabled(name: string, disabled: boolean): Promise<boolean> {
+    const changed = wrap(
+      'update an operator',
+      () => this.db.prepare('UPDATE operators SET disabled = ? WHERE name = ?').run(disabled ? 1 : 0, name).changes > 0,
+    );
+    await this.onDisk();
+    return changed;
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    wrap('write the audit log', () =>
+      this.db
+        .prepare('INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)')
+        .run(entry.at, entry.actor, entry.action, entry.target, entry.detail ?? null),
+    );
+    await this.onDisk();
+  }
+
+  async readAudit(limit: number): Promise<AuditEntry[]> {
+    const rows = wrap('read the audit log', () =>
+      this.db.prepare('SELECT at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?').all(limit),
+    ) as (AuditEntry & { detail: string | null })[];
+    return rows.map(({ detail, ...entry }) => (detail === null ? entry : { ...entry, detail }));
+  }
+
+  async listBans(now: number): Promise<{ ip: string; until: number }[]> {
+    return wrap('list bans', () => this.db.prepare('SELECT ip, until FROM bans WHERE until > ? ORDER BY until').all(now)) as { ip: string; until: number }[];
+  }
+
+  async liftBan(ip: string): Promise<boolean> {
+    const lifted = this.transaction('lift a ban', () => {
+      this.statements.clearFailures.run(ip);
+      return this.db.prepare('DELETE FROM bans WHERE ip = ?').run(ip).changes > 0;
+    });
+    await this.onDisk();
+    return lifted;
+  }
+
+  async updateAccount(accountId: number, changes: AccountChanges): Promise<boolean> {
+    const changed = wrap(
+      'update an account',
+      () =>
+        this.db
+          .prepare('UPDATE accounts SET threads = coalesce(?, threads), balance_micros = balance_micros + ? WHERE id = ?')
+          .run(changes.threads ?? null, changes.creditMicros ?? 0, accountId).changes > 0,
+    );
+    await this.onDisk();
+    return changed;
+  }
+
+  async queueDepth(now: number): Promise<Partial<Record<TaskType, { queued: number; active: number }>>> {
+    const rows = wrap('count queues', () =>
+      this.db.prepare("SELECT type, state, count(*) AS n FROM tasks WHERE state IN ('queued', 'active') AND deadline_at > ? GROUP BY type, state").all(now),
+    ) as { type: TaskType; state: 'queued' | 'active'; n: number }[];
+    const depth: Partial<Record<TaskType, { queued: number; active: number }>> = {};
+    for (const { type, state, n } of rows) {
+      const entry = depth[type] ?? { queued: 0, active: 0 };
+      depth[type] = state === 'queued' ? { ...entry, queued: n } : { ...entry, active: n };
+    }
+    return depth;
+  }
+
+  openDesk(): HumanDesk {
+    return new LocalDesk();
+  }
+
   async close(): Promise<void> {
     this.groupSync?.close();
     if (this.db.open) this.db.close();
@@ -503,6 +600,20 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${v + 1}`);
     }).immediate();
   }
+}
+
+const OPERATOR_COLUMNS = 'name, role, password_hash, disabled, created_at';
+
+interface OperatorRow {
+  name: string;
+  role: OperatorRole;
+  password_hash: string;
+  disabled: number;
+  created_at: number;
+}
+
+function operatorOf(row: OperatorRow): Operator {
+  return { name: row.name, role: row.role, passwordHash: row.password_hash, disabled: row.disabled === 1, createdAt: row.created_at };
 }
 
 function accountOf(row: AccountRow): Account {

@@ -92,4 +92,24 @@ export const MIGRATIONS: readonly string[] = [
     spec    TEXT    NOT NULL
   );
   `,
+  `
+  -- 6: the console's operators, and the append-only audit log of admin actions.
+  CREATE TABLE operators (
+    name          TEXT    PRIMARY KEY,
+    role          TEXT    NOT NULL CHECK (role IN ('admin', 'solver')),
+    password_hash TEXT    NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE audit_log (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    actor  TEXT    NOT NULL,
+    action TEXT    NOT NULL,
+    target TEXT    NOT NULL,
+    detail TEXT
+  );
+  CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
 ];

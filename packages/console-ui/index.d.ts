@@ -1,0 +1,2 @@
+/** The folder of the built console: index.html, app.js, app.css. */
+export declare const assetsDir: URL;

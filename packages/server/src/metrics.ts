@@ -1,0 +1,222 @@
+/**
+ * Prometheus metrics (prom-client), served by the console's listener at `/metrics`. Counters and
+ * histograms are fed as things happen (the runner's settlements, HTTP requests, storage calls);
+ * gauges of state (queue depth, bans, the desk, operators online) are read from storage at scrape
+ * time, so that every node of a Redis deployment reports the shared figures. docs/operations.md
+ * lists them.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TaskType } from '@solvebox/protocol';
+import type { HumanDesk, Storage } from './storage/types.js';
+
+/** Seconds: from a fast OCR read to an operator who takes a minute. */
+const SOLVE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30];
+const STORAGE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+
+/** One finished task, as the dashboard's recent history keeps it. */
+export interface Settled {
+  readonly at: number;
+  readonly type: TaskType;
+  readonly backend: string;
+  readonly solved: boolean;
+  readonly seconds: number;
+}
+
+/** How long the dashboard's history reaches back. */
+const HISTORY_MS = 15 * 60_000;
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly submitted: Counter<'type'>;
+  private readonly settled: Counter<'type' | 'backend' | 'outcome' | 'code'>;
+  private readonly solveSeconds: Histogram<'type' | 'backend'>;
+  private readonly declines: Counter<'type' | 'backend'>;
+  private readonly confidence: Histogram;
+  private readonly httpSeconds: Histogram<'endpoint'>;
+  private readonly storageSeconds: Histogram<'operation'>;
+  private readonly bansImposed: Counter;
+  /** This node's finished tasks of the last 15 minutes, oldest first, for the dashboard. */
+  private readonly history: Settled[] = [];
+  private declinedRecently: number[] = [];
+  private readonly refreshState: () => Promise<void>;
+
+  constructor(storage: Storage, desk: HumanDesk | undefined, clock: () => number = Date.now) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'solvebox_process_' });
+    this.submitted = new Counter({
+      name: 'solvebox_tasks_submitted_total',
+      help: 'Tasks accepted by in.php or createTask, by type.',
+      labelNames: ['type'],
+      registers,
+    });
+    this.settled = new Counter({
+      name: 'solvebox_tasks_settled_total',
+      help: 'Tasks that ended: outcome solved or failed; code is the error code of a failure (empty when solved); backend is the solver that answered or failed it (human:<operator> for people).',
+      labelNames: ['type', 'backend', 'outcome', 'code'],
+      registers,
+    });
+    this.solveSeconds = new Histogram({
+      name: 'solvebox_solve_duration_seconds',
+      help: 'From a solver leasing a task to its outcome, including time waiting for an operator.',
+      labelNames: ['type', 'backend'],
+      buckets: SOLVE_BUCKETS,
+      registers,
+    });
+    this.declines = new Counter({
+      name: 'solvebox_declines_total',
+      help: 'Readings a solver declined (the OCR model doubted them; an operator marked a task unreadable), by type and backend.',
+      labelNames: ['type', 'backend'],
+      registers,
+    });
+    this.confidence = new Histogram({
+      name: 'solvebox_ocr_confidence',
+      help: "The OCR model's probability for its best reading of each image, accepted or declined.",
+      buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99],
+      registers,
+    });
+    this.httpSeconds = new Histogram({
+      name: 'solvebox_http_request_duration_seconds',
+      help: 'Protocol API requests, from arrival to the last byte of the answer, by endpoint.',
+      labelNames: ['endpoint'],
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
+    this.storageSeconds = new Histogram({
+      name: 'solvebox_storage_operation_duration_seconds',
+      help: 'Storage calls, by operation (a Storage method); SQLite writes include waiting for the group fsync.',
+      labelNames: ['operation'],
+      buckets: STORAGE_BUCKETS,
+      registers,
+    });
+    this.bansImposed = new Counter({ name: 'solvebox_bans_total', help: 'IP bans imposed after repeated failed authentication.', registers });
+
+    const depth = new Gauge({
+      name: 'solvebox_queue_depth',
+      help: 'Unfinished tasks by type and state (queued, active).',
+      labelNames: ['type', 'state'],
+      registers,
+    });
+    const bans = new Gauge({ name: 'solvebox_bans_active', help: 'IPs banned now.', registers });
+    const deskWaiting = new Gauge({ name: 'solvebox_desk_waiting', help: 'Tasks waiting for an operator, by type.', labelNames: ['type'], registers });
+    const deskLeased = new Gauge({ name: 'solvebox_desk_leased', help: 'Tasks an operator holds now.', registers });
+    const online = new Gauge({ name: 'solvebox_operators_online', help: 'Operators with the solve view open, on any node.', registers });
+    const fsyncs = new Gauge({ name: 'solvebox_sqlite_fsyncs', help: 'SQLite group commit: fsyncs since start.', registers });
+    const batch = new Gauge({
+      name: 'solvebox_sqlite_writes_per_fsync',
+      help: 'SQLite group commit: the mean number of writes one fsync acknowledged since start (the batch size).',
+      registers,
+    });
+    const storageOk = new Gauge({ name: 'solvebox_scrape_storage_ok', help: '1 when the scrape could read the shared state from storage, else 0.', registers });
+    // The state gauges are read from storage before each scrape (see scrape()); a failed read
+    // leaves the last values and says so in solvebox_scrape_storage_ok.
+    this.refreshState = async () => {
+      const now = clock();
+      try {
+        const [queues, banned, deskCounts, who] = await Promise.all([storage.queueDepth(now), storage.listBans(now), desk?.counts(now), desk?.online(now)]);
+        depth.reset();
+        for (const [type, { queued, active }] of Object.entries(queues)) {
+          depth.set({ type, state: 'queued' }, queued);
+          depth.set({ type, state: 'active' }, active);
+        }
+        bans.set(banned.length);
+        deskWaiting.reset();
+        for (const [type, n] of Object.entries(deskCounts?.waiting ?? {})) deskWaiting.set({ type }, n);
+        deskLeased.set(deskCounts?.leased ?? 0);
+        online.set(who?.length ?? 0);
+        const groupCommit = storage.diagnostics?.().groupCommit as { syncs: number; writes: number } | undefined;
+        if (groupCommit) {
+          fsyncs.set(groupCommit.syncs);
+          batch.set(groupCommit.syncs === 0 ? 0 : groupCommit.writes / groupCommit.syncs);
+        }
+        storageOk.set(1);
+      } catch {
+        storageOk.set(0);
+      }
+    };
+  }
+
+  /** The Prometheus text of every metric, with the state gauges read from storage first. */
+  async scrape(): Promise<string> {
+    await this.refreshState();
+    return this.registry.metrics();
+  }
+
+  taskSubmitted(type: TaskType): void {
+    this.submitted.inc({ type });
+  }
+
+  taskSettled(type: TaskType, backend: string, outcome: { solved: true } | { solved: false; code: string }, seconds: number, now: number): void {
+    this.settled.inc({ type, backend, outcome: outcome.solved ? 'solved' : 'failed', code: outcome.solved ? '' : outcome.code });
+    this.solveSeconds.observe({ type, backend: backend.startsWith('human:') ? 'human' : backend }, seconds);
+    this.history.push({ at: now, type, backend, solved: outcome.solved, seconds });
+    this.trim(now);
+  }
+
+  declined(type: TaskType, backend: string, now: number): void {
+    this.declines.inc({ type, backend });
+    if (backend === 'ocr') this.declinedRecently.push(now);
+    this.trim(now);
+  }
+
+  ocrConfidence(probability: number): void {
+    this.confidence.observe(probability);
+  }
+
+  httpRequest(endpoint: string, seconds: number): void {
+    this.httpSeconds.observe({ endpoint }, seconds);
+  }
+
+  storageCall(operation: string, seconds: number): void {
+    this.storageSeconds.observe({ operation }, seconds);
+  }
+
+  banImposed(): void {
+    this.bansImposed.inc();
+  }
+
+  /** This node's tasks finished in the last 15 minutes, and its OCR declines then. */
+  recent(now: number): { readonly settled: readonly Settled[]; readonly ocrDeclines: number } {
+    this.trim(now);
+    return { settled: this.history, ocrDeclines: this.declinedRecently.length };
+  }
+
+  private trim(now: number): void {
+    const since = now - HISTORY_MS;
+    let drop = 0;
+    while (drop < this.history.length && (this.history[drop] as Settled).at < since) drop++;
+    if (drop > 0) this.history.splice(0, drop);
+    if (this.declinedRecently.length > 0 && (this.declinedRecently[0] as number) < since)
+      this.declinedRecently = this.declinedRecently.filter((at) => at >= since);
+  }
+}
+
+/**
+ * The storage with each async call timed into `metrics`. Only the methods that return promises
+ * are timed; synchronous ones (peekTask, on the poll path) pass through. Each method is wrapped
+ * once, so a call costs no allocation beyond the timing itself.
+ */
+export function timedStorage(storage: Storage, metrics: Metrics): Storage {
+  const wrapped = new Map<string | symbol, unknown>();
+  return new Proxy(storage, {
+    get(target, property) {
+      const cached = wrapped.get(property);
+      if (cached !== undefined) return cached;
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      const name = String(property);
+      const untimed = name === 'openDesk' || name === 'watchQueue' || name.startsWith('on') || name === 'peekTask' || name === 'diagnostics';
+      const wrapper = untimed
+        ? method.bind(target)
+        : (...args: unknown[]) => {
+            const started = process.hrtime.bigint();
+            const result = method.apply(target, args);
+            if (!(result instanceof Promise)) return result;
+            return result.finally(() => metrics.storageCall(name, Number(process.hrtime.bigint() - started) / 1e9));
+          };
+      wrapped.set(property, wrapper);
+      return wrapper;
+    },
+  });
+}
