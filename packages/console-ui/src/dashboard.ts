@@ -167,8 +167,19 @@ export function Dashboard() {
             <td>${a.balance}</td>
             <td>${a.disabled ? 'disabled' : 'active'}</td>
             <td>
-              <button type="button" onClick=${() => act(`/api/admin/accounts/${a.id}`, { disabled: !a.disabled })}>${a.disabled ? 'Enable' : 'Disable'}</button>
-              <button type="button" onClick=${() => act(`/api/admin/accounts/${a.id}`, { credit: '10' })}>Credit 10</button>
+              <form
+                class="inline"
+                onSubmit=${(e: Event) => {
+                  e.preventDefault();
+                  const form = e.target as HTMLFormElement;
+                  void act(`/api/admin/accounts/${a.id}`, { credit: String(new FormData(form).get('credit')) });
+                  form.reset();
+                }}
+              >
+                <input class="narrow" name="credit" placeholder="±0.00" aria-label="credit" required />
+                <button type="submit">Credit</button>
+                <button type="button" onClick=${() => act(`/api/admin/accounts/${a.id}`, { disabled: !a.disabled })}>${a.disabled ? 'Enable' : 'Disable'}</button>
+              </form>
             </td>
           </tr>`,
         )}

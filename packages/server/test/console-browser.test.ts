@@ -153,6 +153,10 @@ describe('the console in a browser', { skip: missing }, () => {
     assert.notEqual((await getQuery(t.url, '/in.php', { key, method: 'post' })).body, 'IP_BANNED');
 
     const account = (await t.server.services.storage.listAccounts()).at(-1)?.id;
+    await page.locator(`tr[data-account="${account}"] input[name="credit"]`).fill('2.5');
+    await page.locator(`tr[data-account="${account}"] button`, { hasText: 'Credit' }).click();
+    await page.locator(`tr[data-account="${account}"]`, { hasText: '2.5' }).waitFor();
+    assert.equal((await t.server.services.storage.findAccount({ id: account as number }))?.balanceMicros, 2_500_000);
     await page.locator(`tr[data-account="${account}"] button`, { hasText: 'Disable' }).click();
     await page.locator(`tr[data-account="${account}"]`, { hasText: 'disabled' }).waitFor();
     assert.equal((await getQuery(t.url, '/in.php', { key, method: 'post' })).body, 'ERROR_KEY_DOES_NOT_EXIST');

@@ -4,11 +4,13 @@
  * their audit log, and /metrics parsed as Prometheus reads it. Real server, real SQLite file.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheus from 'parse-prometheus-text-format';
 import { SolverDeclined, type Solver } from '@solvebox/protocol';
 import { createOperator } from '../src/index.js';
 import { LOGIN_FAILURES } from '../src/console/login-guard.js';
+import { prng } from '../src/testing/raw-fuzz.js';
 import { OperatorSession } from './console-helpers.js';
 import { SANDBOX_ONLY, b64, eventually, getQuery, png, result, startTestServer, submitOk, waitForResult, type TestServer } from './helpers.js';
 
@@ -375,5 +377,100 @@ describe('admin actions and metrics', () => {
         ['boss', 'ban.lift', '127.0.0.1'],
       ],
     );
+  });
+});
+
+describe('console fuzz', () => {
+  it('answers malformed requests with a 4xx, never a 5xx, and keeps serving', async () => {
+    const t = await consoleServer();
+    try {
+      const admin = await OperatorSession.create(t.consoleUrl, t.server.services.storage, 'fuzz', 'admin');
+      const desk = await admin.openDesk();
+      const id = await submitOk(t, { method: 'base64', body: b64(png()) });
+      await desk.nextTask();
+      const random = prng(Number(process.env.FUZZ_SEED ?? 20261130));
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
+      const paths = [
+        '/api/login',
+        `/api/desk/${id}/answer`,
+        `/api/desk/${id}/skip`,
+        '/api/admin/accounts',
+        '/api/admin/accounts/1',
+        '/api/admin/bans/%00/lift',
+        '/api/admin/operators/fuzz',
+        `/api/desk/${id}/image/9`,
+        '/api/desk/%ff/answer',
+        '/metrics',
+      ];
+      const bodies = [
+        '',
+        '{',
+        '[]',
+        'null',
+        '"x"',
+        '{"text":1}',
+        '{"cells":"1"}',
+        '{"cells":[1e309]}',
+        '{"points":[{"x":-1}]}',
+        '{"threads":-1}',
+        '{"credit":"1e9999"}',
+        '{"disabled":"yes"}',
+        '{"name":{},"password":[]}',
+        '{"__proto__":{"admin":true}}',
+        'a=b&c',
+        '\u0000'.repeat(100),
+        'x'.repeat(70_000),
+      ];
+      const types = [
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        '',
+        'application/json; charset=utf-16',
+      ];
+      for (let i = 0; i < 400; i++) {
+        const headers: Record<string, string> = { cookie: admin.cookie, 'x-csrf-token': admin.csrf };
+        const type = pick(types);
+        if (type) headers['content-type'] = type;
+        const res = await fetch(`${t.consoleUrl}${pick(paths)}`, {
+          method: pick(['GET', 'POST', 'PUT', 'DELETE']),
+          headers,
+          body: undefined as never,
+          ...(random() < 0.9 ? { method: 'POST', body: pick(bodies) } : {}),
+        });
+        assert.ok(res.status < 500, `${res.status} for request ${i}: ${await res.text()}`);
+        await res.arrayBuffer().catch(() => {});
+      }
+      // Raw bytes: a lying length, a truncated body, garbage.
+      for (const raw of [
+        'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name":',
+        'POST /api/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+        'GET /api/me HTTP/1.1\r\nHost: x\r\nCookie: solvebox_session=\u00ff\u00fe\r\n\r\n',
+        '\u0016\u0003\u0001\u0000garbage\r\n\r\n',
+      ]) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(Number(new URL(t.consoleUrl).port), '127.0.0.1', () => {
+            socket.write(Buffer.from(raw, 'latin1'));
+            setTimeout(() => socket.end(), 50);
+          });
+          let reply = '';
+          socket.on('data', (chunk) => (reply += chunk.toString('latin1')));
+          socket.on('error', () => resolve());
+          socket.on('close', () => {
+            assert.doesNotMatch(reply, /^HTTP\/1\.1 5/, raw);
+            resolve();
+          });
+        });
+      }
+      assert.equal((await admin.get('/api/me')).status, 200, 'still serving');
+      // The fuzzed task was answered or skipped on the way; a fresh one goes through.
+      const fresh = await submitOk(t, { method: 'base64', body: b64(png(500, 2)) });
+      await eventually(async () => (await admin.post(`/api/desk/${fresh}/answer`, { text: 'alive' })).status === 200);
+      assert.equal(await waitForResult(t, fresh), 'OK|alive');
+      desk.close();
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -360,5 +360,103 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(await s.isMarkedBad(proxy, T0 + 150), false, 'swept');
       }),
     );
+
+    test(
+      'the console: operators, the audit log, bans, account changes and queue depth',
+      withStorage(async (s) => {
+        const op = { name: 'ana', role: 'admin', passwordHash: 'scrypt$1$1$1$a$b', disabled: false, createdAt: T0 } as const;
+        assert.equal(await s.createOperator(op), true);
+        assert.equal(await s.createOperator({ ...op, role: 'solver' }), false, 'a name is unique');
+        await s.createOperator({ ...op, name: 'ben', role: 'solver', createdAt: T0 + 1 });
+        assert.deepEqual(await s.findOperator('ana'), op);
+        assert.equal(await s.findOperator('nobody'), undefined);
+        assert.equal(await s.setOperatorDisabled('ben', true), true);
+        assert.equal(await s.setOperatorDisabled('nobody', true), false);
+        assert.deepEqual(
+          (await s.listOperators()).map((o) => [o.name, o.role, o.disabled]),
+          [
+            ['ana', 'admin', false],
+            ['ben', 'solver', true],
+          ],
+        );
+
+        await s.appendAudit({ at: T0, actor: 'ana', action: 'account.create', target: '1' });
+        await s.appendAudit({ at: T0 + 1, actor: 'ana', action: 'ban.lift', target: '1.2.3.4', detail: 'why' });
+        assert.deepEqual(await s.readAudit(10), [
+          { at: T0 + 1, actor: 'ana', action: 'ban.lift', target: '1.2.3.4', detail: 'why' },
+          { at: T0, actor: 'ana', action: 'account.create', target: '1' },
+        ]);
+        assert.equal((await s.readAudit(1)).length, 1);
+
+        for (let i = 0; i < POLICY.maxFailures; i++) await s.recordAuthFailure('10.0.0.9', T0, POLICY);
+        assert.deepEqual(await s.listBans(T0), [{ ip: '10.0.0.9', until: T0 + POLICY.banMs }]);
+        assert.deepEqual(await s.listBans(T0 + POLICY.banMs), [], 'an ended ban is not listed');
+        assert.equal(await s.liftBan('10.0.0.9'), true);
+        assert.equal(await s.banExpiry('10.0.0.9', T0), undefined);
+        assert.equal(await s.liftBan('10.0.0.9'), false);
+        assert.equal(await s.recordAuthFailure('10.0.0.9', T0, POLICY), undefined, 'lifting also forgets the failures');
+
+        const a = await account(s, 2);
+        assert.equal(await s.updateAccount(a.id, { threads: 7, creditMicros: -1_500_000 }), true);
+        assert.deepEqual([(await s.findAccount({ id: a.id }))?.threads, (await s.findAccount({ id: a.id }))?.balanceMicros], [7, 3_500_000]);
+        assert.equal(await s.updateAccount(999_999, { threads: 1 }), false);
+
+        await s.admitTask(task(a.id), 7, T0);
+        await s.admitTask(task(a.id), 7, T0);
+        await s.admitTask(task(a.id, { spec: IMAGE }), 7, T0);
+        await s.leaseTask(['turnstile'], T0, LEASE);
+        assert.deepEqual(await s.queueDepth(T0), { turnstile: { queued: 1, active: 1 }, image: { queued: 1, active: 0 } });
+        await s.sweep(T0 + 90_000, SWEEP);
+        assert.deepEqual(await s.queueDepth(T0 + 90_000), {}, 'tasks the sweep ended are no queue');
+      }),
+    );
+
+    test(
+      'the human desk: posting, one task per operator, each offered once, verdicts, leases, presence',
+      withStorage(async (s) => {
+        // The desk's leases are real time (Redis expires them itself).
+        const desk = s.openDesk();
+        const heard: [string, string][] = [];
+        const stop = desk.onVerdict((id, verdict) => heard.push([id, verdict.kind]));
+        try {
+          const now = Date.now();
+          const item = (taskId: string, spec: TaskSpec = IMAGE, postedAt = now) => ({ taskId, spec, postedAt, deadlineAt: now + 60_000 });
+          await desk.post(item('t1'));
+          await desk.post(item('t2', { type: 'textcaptcha', question: 'why?' }, now + 1));
+          assert.equal(await desk.take('ana', ['grid'], now, 5_000), undefined, 'only the types asked for');
+          const first = await desk.take('ana', ['image', 'textcaptcha'], now, 5_000);
+          assert.equal(first?.taskId, 't1', 'the oldest first');
+          assert.deepEqual(first?.spec, IMAGE, 'the image travels with the task');
+          assert.equal((await desk.take('ana', ['image', 'textcaptcha'], now, 5_000))?.taskId, 't1', 'one task at a time');
+          assert.equal((await desk.held('ana', now))?.taskId, 't1');
+          assert.equal((await desk.take('ben', ['image', 'textcaptcha'], now, 5_000))?.taskId, 't2');
+          assert.deepEqual(await desk.counts(now), { waiting: {}, leased: 2 });
+
+          assert.equal(await desk.settle('t1', { kind: 'answer', operator: 'ben', solution: TOKEN }, now), false, 'only the holder answers');
+          assert.equal(await desk.settle('t1', { kind: 'answer', operator: 'ana', solution: TOKEN }, now), true);
+          assert.equal(await desk.release('t2', 'ben'), true);
+          assert.equal(await desk.take('ben', ['textcaptcha'], now, 5_000), undefined, 'each task goes to each operator once');
+          assert.equal((await desk.take('ana', ['textcaptcha'], now, 200))?.taskId, 't2');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          assert.equal(await desk.held('ana', Date.now()), undefined, 'the lease ran out');
+          assert.equal(await desk.take('cy', ['textcaptcha'], Date.now(), 5_000).then((i) => i?.taskId), 't2', 'and the task is back for others');
+          await desk.withdraw('t2');
+          assert.deepEqual(await desk.counts(Date.now()), { waiting: {}, leased: 0 });
+          const until = Date.now();
+          for (let i = 0; i < 50 && heard.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+          assert.deepEqual(heard, [['t1', 'answer']]);
+
+          await desk.present('ana', until + 10_000);
+          await desk.present('ben', until + 10);
+          assert.deepEqual((await desk.online(until)).sort(), ['ana', 'ben']);
+          await desk.absent('ana');
+          assert.deepEqual(await desk.online(until), ['ben']);
+          assert.deepEqual(await desk.online(until + 10), [], "ben's presence ran out");
+        } finally {
+          stop();
+          await desk.close();
+        }
+      }),
+    );
   });
 }

@@ -362,10 +362,10 @@ export class MemoryStorage implements Storage {
     return true;
   }
 
-  async queueDepth(now: number): Promise<Partial<Record<TaskType, { queued: number; active: number }>>> {
+  async queueDepth(_now: number): Promise<Partial<Record<TaskType, { queued: number; active: number }>>> {
     const depth: Partial<Record<TaskType, { queued: number; active: number }>> = {};
     for (const t of this.tasks.values()) {
-      if (!holdsThread(t, now)) continue;
+      if (t.state !== 'queued' && t.state !== 'active') continue;
       const entry = depth[t.spec.type] ?? { queued: 0, active: 0 };
       depth[t.spec.type] = t.state === 'queued' ? { ...entry, queued: entry.queued + 1 } : { ...entry, active: entry.active + 1 };
     }

@@ -275,7 +275,7 @@ export interface ConsoleStore {
   liftBan(ip: string): Promise<boolean>;
   /** Sets threads or credits the balance; false when no such account. */
   updateAccount(accountId: number, changes: AccountChanges): Promise<boolean>;
-  /** Unfinished tasks per type: queued and being solved. */
+  /** Unfinished tasks per type, queued and being solved (overdue ones until the sweep ends them). */
   queueDepth(now: number): Promise<Partial<Record<TaskType, { readonly queued: number; readonly active: number }>>>;
 }
 
