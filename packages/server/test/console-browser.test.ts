@@ -165,3 +165,24 @@ describe('the console in a browser', { skip: missing }, () => {
     assert.deepEqual(pageErrors, [], 'no errors in the page, and no Content-Security-Policy violations');
   });
 });
+
+describe('an image task routed to people directly', { skip: missing }, () => {
+  test('appears in the solve view and is answered with the keyboard; res.php returns it', async () => {
+    const t = await startTestServer({ console: true, consolePort: 0, solvers: { ...SANDBOX_ONLY, image: 'human' } });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const password = (await createOperator(t.server.services.storage, 'bo', 'solver'))?.password as string;
+      const page = await browser.newPage();
+      await login(page, t.server.consoleUrl as string, 'bo', password);
+      assert.equal(await page.getByRole('link', { name: 'Dashboard' }).count(), 0, 'no dashboard for the solver role');
+      const id = await submitOk(t, { method: 'base64', body: b64(CAPTCHA) });
+      await page.locator(`[data-task="${id}"] img.captcha`).waitFor();
+      await page.keyboard.type('2817');
+      await page.keyboard.press('Enter');
+      assert.equal(await waitForResult(t, id), 'OK|2817');
+    } finally {
+      await browser.close();
+      await t.close();
+    }
+  });
+});

@@ -98,7 +98,9 @@ function metricsObserver(metrics: Metrics, clock: () => number): RunnerObserver 
   return {
     settled: (type, backend, outcome, seconds) => metrics.taskSettled(type, backend, outcome, seconds, clock()),
     declined: (type, backend) => metrics.declined(type, backend, clock()),
-    confidence: (backend, p) => backend === 'ocr' && metrics.ocrConfidence(p),
+    confidence: (backend, p) => {
+      if (backend === 'ocr') metrics.ocrConfidence(p);
+    },
   };
 }
 
