@@ -40,6 +40,9 @@ export class Metrics {
   private readonly history: Settled[] = [];
   private declinedRecently: number[] = [];
   private readonly refreshState: () => Promise<void>;
+  /** Label children by value: the hot paths observe without building label keys. */
+  private readonly httpByEndpoint = new Map<string, Histogram.Internal<'endpoint'>>();
+  private readonly storageByOperation = new Map<string, Histogram.Internal<'operation'>>();
 
   constructor(storage: Storage, desk: HumanDesk | undefined, clock: () => number = Date.now) {
     const registers = [this.registry];
@@ -164,11 +167,15 @@ export class Metrics {
   }
 
   httpRequest(endpoint: string, seconds: number): void {
-    this.httpSeconds.observe({ endpoint }, seconds);
+    let child = this.httpByEndpoint.get(endpoint);
+    if (!child) this.httpByEndpoint.set(endpoint, (child = this.httpSeconds.labels({ endpoint })));
+    child.observe(seconds);
   }
 
   storageCall(operation: string, seconds: number): void {
-    this.storageSeconds.observe({ operation }, seconds);
+    let child = this.storageByOperation.get(operation);
+    if (!child) this.storageByOperation.set(operation, (child = this.storageSeconds.labels({ operation })));
+    child.observe(seconds);
   }
 
   banImposed(): void {
@@ -210,10 +217,10 @@ export function timedStorage(storage: Storage, metrics: Metrics): Storage {
       const wrapper = untimed
         ? method.bind(target)
         : (...args: unknown[]) => {
-            const started = process.hrtime.bigint();
+            const started = performance.now();
             const result = method.apply(target, args);
             if (!(result instanceof Promise)) return result;
-            return result.finally(() => metrics.storageCall(name, Number(process.hrtime.bigint() - started) / 1e9));
+            return result.finally(() => metrics.storageCall(name, (performance.now() - started) / 1000));
           };
       wrapped.set(property, wrapper);
       return wrapper;
