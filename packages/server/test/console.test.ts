@@ -329,7 +329,14 @@ describe('admin actions and metrics', () => {
     }
     await getQuery(t.url, '/in.php', { key: 'x'.repeat(32), method: 'post' });
     await getQuery(t.url, '/in.php', { key: 'y'.repeat(32), method: 'post' });
-    await eventually(async () => value(await scrape(), 'solvebox_tasks_settled_total', { outcome: 'solved', type: 'turnstile' }) >= 1);
+    // An outcome is counted once it is stored, which res.php may show a moment before.
+    await eventually(async () => {
+      const families = await scrape();
+      return (
+        value(families, 'solvebox_tasks_settled_total', { outcome: 'solved', type: 'turnstile' }) >= 1 &&
+        value(families, 'solvebox_tasks_settled_total', { type: 'image', backend: 'human:counted', outcome: 'solved' }) === 1
+      );
+    });
     const now = await scrape();
     assert.equal(value(now, 'solvebox_tasks_submitted_total', { type: 'image' }) - value(before, 'solvebox_tasks_submitted_total', { type: 'image' }), 1);
     assert.equal(value(now, 'solvebox_tasks_settled_total', { type: 'image', backend: 'human:counted', outcome: 'solved' }), 1);
