@@ -42,6 +42,26 @@ export function configFrom(values: Record<string, string>): ServerConfig {
  * announcement may signal at once (a test, a supervisor), and a signal before the handlers exist
  * would kill the process without closing storage.
  */
+/** SIGHUP loads the OCR model folder again (a new or rolled-back model), without dropping tasks. */
+export function reloadOnHangup(
+  ocr: { reload(): Promise<{ dir: string }> } | undefined,
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+): void {
+  if (!ocr) return;
+  process.on('SIGHUP', () => {
+    ocr.reload().then(
+      (model) => {
+        log.info({ model: model.dir }, 'reloaded the OCR model');
+        process.stdout.write(`reloaded the OCR model from ${model.dir}\n`);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'could not reload the OCR model; the previous one stays in use');
+        process.stderr.write(`could not reload the OCR model (the previous one stays in use): ${(err as Error).message}\n`);
+      },
+    );
+  });
+}
+
 export function untilSignal(close: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;

@@ -204,6 +204,11 @@ describe('solvebox serve', () => {
       assert.equal(login.status, 200);
       assert.ok(!first.stderr().includes(password), 'passwords never reach the log');
 
+      // SIGHUP loads the OCR model again, and the server goes on reading with it.
+      first.child.kill('SIGHUP');
+      for (let i = 0; i < 200 && !/^reloaded the OCR model from shipped$/m.test(first.stdout()); i++) await sleep(50);
+      assert.match(first.stdout(), /^reloaded the OCR model from shipped$/m);
+
       // Keys changed by the CLI apply to the running server.
       assert.equal(run(['keys', 'disable', key, '--db', db]).status, 0);
       assert.equal(await text(`${first.url}/res.php?key=${key}&action=getbalance`), 'ERROR_KEY_DOES_NOT_EXIST');

@@ -17,6 +17,14 @@ interface Overview {
   readonly latency: { p50: number | null; p95: number | null; count: number };
   readonly ocr: { declined: number; read: number; declineRate: number | null };
   readonly solvers: { solver: string; solved: number; failed: number; declined: number; reportedGood: number; reportedBad: number; accuracy: number | null }[];
+  readonly ocrModel: {
+    dir: string;
+    architecture?: string;
+    steps?: number;
+    madeAt: number;
+    loadedAt: number;
+    validation: Record<string, number>;
+  } | null;
   readonly health: {
     status: string;
     storage: { kind: string; ok: boolean; latencyMs?: number; error?: string };
@@ -100,6 +108,22 @@ export function Dashboard() {
       <div class="tile"><span class="label">Storage</span><span class=${overview.health.storage.ok ? 'value ok' : 'value bad'}>${overview.health.storage.kind} ${overview.health.storage.ok ? `${overview.health.storage.latencyMs ?? 0} ms` : 'down'}</span></div>
       <div class="tile"><span class="label">Failing solvers</span><span class=${overview.health.solvers.failing.length ? 'value bad' : 'value ok'}>${overview.health.solvers.failing.join(', ') || 'none'}</span></div>
     </div>
+
+    ${
+      overview.ocrModel &&
+      html`<h2>OCR model</h2>
+      <p data-testid="ocr-model">
+        <code>${overview.ocrModel.dir}</code>${overview.ocrModel.architecture ? ` (${overview.ocrModel.architecture}, ${overview.ocrModel.steps ?? '?'} steps)` : ''}, made
+        ${new Date(overview.ocrModel.madeAt).toLocaleString()}, loaded ${new Date(overview.ocrModel.loadedAt).toLocaleTimeString()}
+        <button type="button" onClick=${() => act('/api/admin/ocr/reload', {})}>Reload</button>
+      </p>
+      <p class="muted">
+        Validation when made:
+        ${Object.entries(overview.ocrModel.validation)
+          .map(([source, accuracy]) => `${source} ${(accuracy * 100).toFixed(1)} %`)
+          .join(' · ')}
+      </p>`
+    }
 
     <h2>Tasks per minute</h2>
     <${Chart} perMinute=${overview.perMinute} />

@@ -2,7 +2,7 @@
  * The shipped model: `model/ocr.onnx` and its metadata `model/ocr.json`, both written by
  * training/train.py. The metadata is the one place the charset and input size are recorded.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_HEIGHT, INPUT_WIDTH } from './preprocess.js';
 
@@ -15,6 +15,35 @@ export interface ModelInfo {
 
 /** The model directory inside this package (dist/src/ → ../../model). */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../model/', import.meta.url));
+
+/** What a model's ocr.json says about how it was made, for operators (the dashboard). */
+export interface ModelCard {
+  /** The model's folder, or `shipped`. */
+  readonly dir: string;
+  readonly architecture?: string;
+  readonly steps?: number;
+  readonly seconds?: number;
+  /** When ocr.json was written (epoch ms): when the model was trained or adapted. */
+  readonly madeAt: number;
+  /** Validation accuracy per source, ignoring case, as training measured it. */
+  readonly validation: Readonly<Record<string, number>>;
+}
+
+export function modelCard(dir: string = DEFAULT_MODEL_DIR): ModelCard {
+  const metaPath = `${dir.replace(/\/$/, '')}/ocr.json`;
+  const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as {
+    training?: { architecture?: string; steps?: number; seconds?: number; validation?: Record<string, { caseInsensitive?: number }> };
+  };
+  const training = meta.training ?? {};
+  return {
+    dir: dir === DEFAULT_MODEL_DIR ? 'shipped' : dir,
+    ...(training.architecture ? { architecture: training.architecture } : {}),
+    ...(training.steps !== undefined ? { steps: training.steps } : {}),
+    ...(training.seconds !== undefined ? { seconds: training.seconds } : {}),
+    madeAt: statSync(metaPath).mtimeMs,
+    validation: Object.fromEntries(Object.entries(training.validation ?? {}).map(([source, v]) => [source, v.caseInsensitive ?? 0])),
+  };
+}
 
 export function loadModelInfo(dir: string = DEFAULT_MODEL_DIR): ModelInfo {
   const metaPath = `${dir.replace(/\/$/, '')}/ocr.json`;

@@ -53,6 +53,8 @@ export interface ServerConfig {
   readonly fallbacks: Readonly<Record<TaskType, SolverBackend>>;
   /** OCR worker threads; 0 = one per CPU. */
   readonly ocrWorkers: number;
+  /** A folder with an OCR model (ocr.onnx, ocr.json) to read with instead of the shipped one; empty: the shipped model. */
+  readonly ocrModel: string;
   /** OCR readings less likely than this are declined (handed to the fallback, or unsolvable). */
   readonly ocrMinConfidence: number;
   /** OCR readings less likely than this get a second look with other preprocessing. */
@@ -347,6 +349,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     { min: 0 },
   ),
   count('ocr-workers', 'ocrWorkers', 0, 'OCR worker threads, each with its own model session; 0 means one per CPU.', 0, 256),
+  text(
+    'ocr-model',
+    'ocrModel',
+    '',
+    'A folder holding an OCR model (`ocr.onnx` and `ocr.json`, as training writes them) to read with instead of the shipped one. SIGHUP, or Reload in the console, loads the folder again without dropping tasks.',
+  ),
   probability(
     'ocr-min-confidence',
     'ocrMinConfidence',

@@ -62,6 +62,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     waiters: new TaskWaiters(storage),
     ...(config.dialect === '2captcha' ? { limits: new RequestLimits() } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(solving?.ocr ? { ocr: solving.ocr } : {}),
   };
   if (metrics) services.gate.onBan = () => metrics.banImposed();
   const app = buildApp(services);

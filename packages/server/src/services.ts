@@ -7,6 +7,7 @@ import type { TaskType } from '@solvebox/protocol';
 import type { Storage } from './storage/types.js';
 import type { TaskWaiters } from './waiters.js';
 import type { Metrics } from './metrics.js';
+import type { OcrControl } from './solving/chains.js';
 
 export interface Services {
   readonly config: ServerConfig;
@@ -21,6 +22,8 @@ export interface Services {
   readonly waiters: TaskWaiters;
   /** 2Captcha's request limits, under the `2captcha` dialect only. */
   readonly limits?: RequestLimits;
+  /** The OCR backend's controls, when this process runs it (the dashboard shows the model; admins reload it). */
+  readonly ocr?: OcrControl;
   /** Prometheus metrics, when the console (which serves them) is on. */
   readonly metrics?: Metrics;
 }

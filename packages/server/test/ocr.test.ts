@@ -5,11 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync, crc32 } from 'node:zlib';
 import { loadConfig } from '../src/index.js';
-import { b64, getQuery, postForm, postMultipart, startTestServer, submitOk, waitForResult, type TestServer } from './helpers.js';
+import { OperatorSession } from './console-helpers.js';
+import { b64, getQuery, postForm, postMultipart, startTestServer, submitOk, tempDir, waitForResult, type TestServer } from './helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../ocr/test/fixtures/', import.meta.url));
 const fixtures = (JSON.parse(readFileSync(`${FIXTURES}fixtures.json`, 'utf8')) as { file: string; answer: string; caseSensitive: boolean }[]).map((f) => ({
@@ -149,4 +151,45 @@ test('a declined reading goes to the fallback solver when one is configured', as
   } finally {
     await t.close();
   }
+});
+
+describe('an OCR model of its own (--ocr-model), reloaded while it works', () => {
+  test('an admin reloads it from the console mid-load: every task is answered, a broken model leaves the old one serving', async () => {
+    const dir = tempDir();
+    const modelDir = join(dir, 'model');
+    cpSync(fileURLToPath(new URL('../../../ocr/model/', import.meta.url)), modelDir, { recursive: true });
+    // One attempt per task: a read lost in the switch would end its task, not be retried.
+    const server = await startTestServer({ solvers: OCR, ocrWorkers: 1, ocrModel: modelDir, console: true, consolePort: 0, solverAttempts: 1 });
+    try {
+      const t = { url: server.url, key: await server.newKey({ threads: 100 }) };
+      const admin = await OperatorSession.create(server.server.consoleUrl as string, server.server.services.storage, 'root', 'admin');
+      const before = await admin.json<{ ocrModel: { dir: string; loadedAt: number } }>('/api/admin/overview');
+      assert.equal(before.ocrModel.dir, modelDir);
+
+      const batch = () => Promise.all(fixtures.map((f) => submitOk(t, { method: 'base64', body: b64(f.image), regsense: f.caseSensitive ? 1 : 0 })));
+      const ids = [...(await batch()), ...(await batch())];
+      const reloaded = await admin.post('/api/admin/ocr/reload');
+      assert.equal(reloaded.status, 200);
+      ids.push(...(await batch()));
+      const answers = await Promise.all(ids.map((id) => waitForResult(t, id, {}, 60_000)));
+      const expected = [...fixtures, ...fixtures, ...fixtures].map((f) => `OK|${f.answer}`);
+      assert.equal(answers.filter((a, i) => a === expected[i]).length, ids.length, 'no task was dropped or misread across the reload');
+      const after = await admin.json<{ ocrModel: { loadedAt: number } }>('/api/admin/overview');
+      assert.ok(after.ocrModel.loadedAt > before.ocrModel.loadedAt);
+
+      writeFileSync(join(modelDir, 'ocr.onnx'), 'not a model');
+      const broken = await admin.post('/api/admin/ocr/reload');
+      assert.equal(broken.status, 422);
+      const still = await submitOk(t, { method: 'base64', body: b64(fixtures[0]!.image), regsense: fixtures[0]!.caseSensitive ? 1 : 0 });
+      assert.equal(await waitForResult(t, still, {}, 20_000), `OK|${fixtures[0]!.answer}`, 'the previous model still reads');
+      const audit = await admin.json<{ action: string }[]>('/api/admin/audit');
+      assert.deepEqual(
+        audit.map((e) => e.action),
+        ['ocr.reload'],
+      );
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

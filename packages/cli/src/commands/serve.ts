@@ -1,6 +1,6 @@
 /** `solvebox serve`: run the protocol server until SIGTERM or SIGINT. */
 import type { Command } from '../command.js';
-import { configFrom, optionsHelp, parseServerArgs, untilSignal } from '../server-options.js';
+import { configFrom, optionsHelp, parseServerArgs, reloadOnHangup, untilSignal } from '../server-options.js';
 
 /** The account `npm start` creates on an empty database, so that a new user can submit at once. */
 const FIRST_ACCOUNT = { threads: 5, balanceMicros: 0, proxiesAllowed: true };
@@ -39,6 +39,7 @@ export const serveCommand: Command = {
       }
     }
     const stopped = untilSignal(() => server.close());
+    reloadOnHangup(server.services.ocr, log);
     if (storage.shared) {
       process.stdout.write(`state in ${redactUrl(config.redisUrl)}${config.runSolvers ? '' : '; solving is left to workers'}\n`);
     }

@@ -1,7 +1,7 @@
 /** `solvebox worker`: solve tasks from a Redis deployment's queue until SIGTERM or SIGINT. */
 import { SOLVER_BACKENDS, type SolverBackend } from '@solvebox/server/config';
 import { UsageError, type Command } from '../command.js';
-import { configFrom, optionsHelp, parseServerArgs, untilSignal } from '../server-options.js';
+import { configFrom, optionsHelp, parseServerArgs, reloadOnHangup, untilSignal } from '../server-options.js';
 
 const USAGE = `usage: solvebox worker --redis URL [--solvers ocr,sandbox] [--concurrency N] [options]
 
@@ -32,6 +32,7 @@ export const workerCommand: Command = {
     const worker = await startWorker(config, only ? { only, log } : { log });
     installLastResort(log);
     const stopped = untilSignal(() => worker.close());
+    reloadOnHangup(worker.solving.ocr, log);
     process.stdout.write(`solving ${worker.solving.types.join(', ')} from ${redactUrl(config.redisUrl)}\n`);
     return stopped;
   },

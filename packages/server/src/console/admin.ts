@@ -57,7 +57,21 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       ocr: { declined: recent.ocrDeclines, read: ocrRead, declineRate: ratio(recent.ocrDeclines, recent.ocrDeclines + ocrRead) },
       solvers: solvers.map((s) => ({ ...s, accuracy: ratio(s.reportedGood, s.reportedGood + s.reportedBad) })),
       health,
+      ocrModel: services.ocr?.model ?? null,
     };
+  });
+  app.post('/api/admin/ocr/reload', async (request, reply) => {
+    const session = await admin(request, reply);
+    if (!session) return reply;
+    if (!services.ocr) return reply.code(409).send({ error: 'this node runs no OCR' });
+    let model: Awaited<ReturnType<typeof services.ocr.reload>>;
+    try {
+      model = await services.ocr.reload();
+    } catch (err) {
+      return reply.code(422).send({ error: `the model did not load, and the previous one stays in use: ${(err as Error).message}` });
+    }
+    await audit(session, 'ocr.reload', model.dir);
+    return model;
   });
 
   // ---- accounts -----------------------------------------------------------------------------

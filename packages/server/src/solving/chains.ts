@@ -4,11 +4,33 @@
  * when a chain names it).
  */
 import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
+import { resolve } from 'node:path';
 import { ConfigError, type ServerConfig, type SolverBackend } from '../config.js';
 import { NoSolver } from './solvers/none.js';
 import { SandboxSolver } from './solvers/sandbox.js';
 import { HumanSolver } from './solvers/human.js';
 import type { HumanDesk } from '../storage/desk.js';
+
+/** What operators can do with the OCR backend while it runs: see its model, load the model folder again. */
+export interface OcrControl {
+  readonly model: OcrModelStatus;
+  reload(): Promise<OcrModelStatus>;
+}
+
+/** The OCR model in use, as ocr.json describes it (see @solvebox/ocr's ModelCard). */
+export interface OcrModelStatus {
+  readonly dir: string;
+  readonly architecture?: string;
+  readonly steps?: number;
+  readonly madeAt: number;
+  readonly loadedAt: number;
+  readonly validation: Readonly<Record<string, number>>;
+}
+
+/** The OCR backend's controls, when the solver has them (the real one does; test doubles need not). */
+export function ocrControl(solver: Solver | undefined): OcrControl | undefined {
+  return solver && 'reload' in solver && 'model' in solver ? (solver as Solver & OcrControl) : undefined;
+}
 
 /** Solver instances by backend name: started backends, or test doubles. */
 export type Backends = Partial<Record<SolverBackend, Solver>>;
@@ -73,6 +95,7 @@ export async function startBackends(
   const { OcrSolver } = await import('@solvebox/ocr');
   const ocr = await OcrSolver.start({
     ...(config.ocrWorkers > 0 ? { size: config.ocrWorkers } : {}),
+    ...(config.ocrModel !== '' ? { modelDir: resolve(config.ocrModel) } : {}),
     minConfidence: config.ocrMinConfidence,
     secondLookBelow: config.ocrSecondLook,
   });

@@ -8,7 +8,7 @@ import type { ServerConfig, SolverBackend } from '../config.js';
 import type { Logger } from '../logger.js';
 import { deliverPingback } from './pingback.js';
 import { TaskRunner, type RunnerObserver } from './runner.js';
-import { type Backends, resolveChains, startBackends } from './chains.js';
+import { type Backends, type OcrControl, ocrControl, resolveChains, startBackends } from './chains.js';
 import type { HumanDesk, Storage } from '../storage/types.js';
 import type { Metrics } from '../metrics.js';
 
@@ -35,6 +35,8 @@ export interface SolvingOptions extends Pick<ProcessOptions, 'backends'> {
 
 export interface Solving {
   readonly runner: TaskRunner;
+  /** The OCR backend's controls, when this process runs it. */
+  readonly ocr?: OcrControl;
   /** The task types this process solves. */
   readonly types: readonly TaskType[];
   /** Stops leasing, puts the tasks in progress back in the queue, and closes the backends. */
@@ -84,8 +86,10 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
   // On shared storage, tasks queued by other processes wake this one at once.
   const unwatch = storage.watchQueue?.((type) => runner.notify(type));
   runner.start();
+  const ocr = ocrControl(backends.ocr);
   return {
     runner,
+    ...(ocr ? { ocr } : {}),
     types: [...chains.keys()],
     stop: async () => {
       unwatch?.();
