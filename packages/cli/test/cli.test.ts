@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,36 @@ describe('solvebox keys', () => {
       assert.equal((JSON.parse(run(['operators', 'list', '--json', '--db', db]).stdout) as { disabled: boolean }[])[1]?.disabled, true);
       assert.equal(run(['operators', 'enable', 'ben', '--db', db]).status, 0);
       assert.equal(run(['operators', 'disable', 'nobody', '--db', db]).status, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('ocr samples: add a labelled folder, list, export, purge', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'solvebox-cli-'));
+    try {
+      const db = join(dir, 'samples.db');
+      const labelled = join(dir, 'in');
+      mkdirSync(labelled);
+      const fixtures = ['captchapng-1.png', 'captchapng-2.png'];
+      for (const file of fixtures) writeFileSync(join(labelled, file), readFileSync(join(FIXTURES, file)));
+      writeFileSync(join(labelled, 'labels.tsv'), fixtures.map((file, i) => `${file}\t${['2817', '5555'][i]}\n`).join(''));
+      const added = run(['ocr', 'samples', 'add', labelled, '--db', db]);
+      assert.equal(added.status, 0, added.stderr);
+      assert.match(added.stdout, /^added 2 samples; 2 kept in all$/m);
+      assert.deepEqual(JSON.parse(run(['ocr', 'samples', 'list', '--json', '--db', db]).stdout), { total: 2, operator: 0, reported: 0, imported: 2 });
+
+      const out = join(dir, 'out');
+      assert.equal(run(['ocr', 'samples', 'export', out, '--db', db]).status, 0);
+      assert.equal(readFileSync(join(out, 'labels.tsv'), 'utf8'), '000001.png\t2817\n000002.png\t5555\n');
+      assert.deepEqual(readFileSync(join(out, '000001.png')), readFileSync(join(FIXTURES, fixtures[0] as string)));
+
+      writeFileSync(join(labelled, 'labels.tsv'), 'missing.png\tabc\n');
+      const bad = run(['ocr', 'samples', 'add', labelled, '--db', db]);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /cannot read missing\.png/);
+      assert.match(run(['ocr', 'samples', 'purge', '--db', db]).stdout, /^deleted 2 samples$/m);
+      assert.equal((JSON.parse(run(['ocr', 'samples', 'list', '--json', '--db', db]).stdout) as { total: number }).total, 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

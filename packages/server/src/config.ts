@@ -78,6 +78,8 @@ export interface ServerConfig {
   readonly operatorLeaseMs: number;
   /** How long a task waits for an operator before the human solver declines it; 0 = until its deadline. */
   readonly humanWaitMs: number;
+  /** Confirmed image answers kept as samples for `solvebox ocr adapt`; 0 keeps none. */
+  readonly samplesKeep: number;
   /** A bearer token that may read /metrics without a console login; empty: admin logins only. */
   readonly metricsToken: string;
 }
@@ -409,6 +411,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 5,
     max: 3600,
   }),
+  count(
+    'samples-keep',
+    'samplesKeep',
+    5000,
+    'Image tasks whose answer was confirmed (an operator answered it, or its client reported it good) kept as training samples for `solvebox ocr adapt`, newest first; a `reportbad` drops one. 0 keeps none. Samples never leave the deployment; `solvebox ocr samples purge` deletes them.',
+    0,
+    10_000_000,
+  ),
   text(
     'metrics-token',
     'metricsToken',

@@ -481,3 +481,79 @@ describe('console fuzz', () => {
     }
   });
 });
+
+describe('confirmed answers become training samples', () => {
+  it('keeps operator answers and answers reported good, drops reported bad ones, and keeps none at --samples-keep 0', async () => {
+    const t = await consoleServer({ solvers: { ...HUMAN_ROUTES, grid: 'sandbox' }, samplesKeep: 2 });
+    try {
+      const storage = t.server.services.storage;
+      const operator = await OperatorSession.create(t.consoleUrl, storage, 'labeller', 'solver');
+      const desk = await operator.openDesk();
+      const answered: string[] = [];
+      try {
+        for (const [i, text] of ['abcd', 'efgh', 'ijkl'].entries()) {
+          const id = await submitOk(t, { method: 'base64', body: b64(png(400 + i, i)), numeric: 2 });
+          assert.equal((await desk.nextTask()).id, id);
+          await operator.post(`/api/desk/${id}/answer`, { text });
+          assert.equal(await waitForResult(t, id), `OK|${text}`);
+          answered.push(id);
+        }
+      } finally {
+        desk.close();
+      }
+      // Kept just after the answer is stored.
+      await eventually(async () => (await storage.listSamples(0, 10)).at(-1)?.id === answered[2]);
+      const kept = await storage.listSamples(0, 10);
+      assert.deepEqual(
+        kept.map((s) => [s.id, s.answer, s.source, s.answeredBy, s.hints.numeric]),
+        [
+          [answered[1], 'efgh', 'operator', 'human:labeller', 2],
+          [answered[2], 'ijkl', 'operator', 'human:labeller', 2],
+        ],
+        'the newest two, with the hints they carried',
+      );
+      assert.deepEqual(kept[1]?.image, png(402, 2), 'the image as the client sent it');
+
+      // A client says the answer was wrong: the sample goes.
+      assert.equal((await getQuery(t.url, '/res.php', { key: t.key, action: 'reportbad', id: answered[2] as string })).body, 'OK_REPORT_RECORDED');
+      assert.deepEqual(
+        (await storage.listSamples(0, 10)).map((s) => s.id),
+        [answered[1]],
+      );
+      // A grid is no OCR sample, reported good or not.
+      const grid = await submitOk(t, { method: 'base64', recaptcha: 1, body: b64(png(490, 9)), textinstructions: 'buses' });
+      await waitForResult(t, grid);
+      assert.equal((await getQuery(t.url, '/res.php', { key: t.key, action: 'reportgood', id: grid })).body, 'OK_REPORT_RECORDED');
+      assert.equal(await storage.countSamples(), 1);
+    } finally {
+      await t.close();
+    }
+    // Another solver's answer counts once its client reports it good (here the sandbox's).
+    const sandbox = await consoleServer({ solvers: SANDBOX_ONLY });
+    try {
+      const id = await submitOk(sandbox, { method: 'base64', body: b64(png(480, 8)) });
+      const answer = await waitForResult(sandbox, id);
+      assert.equal(await sandbox.server.services.storage.countSamples(), 0, 'not before the report');
+      assert.equal((await getQuery(sandbox.url, '/res.php', { key: sandbox.key, action: 'reportgood', id })).body, 'OK_REPORT_RECORDED');
+      assert.deepEqual(
+        (await sandbox.server.services.storage.listSamples(0, 10)).map((x) => [x.id, `OK|${x.answer}`, x.source, x.answeredBy]),
+        [[id, answer, 'reported', 'sandbox']],
+      );
+    } finally {
+      await sandbox.close();
+    }
+    const off = await consoleServer({ samplesKeep: 0 });
+    try {
+      const operator = await OperatorSession.create(off.consoleUrl, off.server.services.storage, 'nobody-keeps', 'solver');
+      const desk = await operator.openDesk();
+      const id = await submitOk(off, { method: 'base64', body: b64(png()) });
+      await desk.nextTask();
+      await operator.post(`/api/desk/${id}/answer`, { text: 'mnop' });
+      assert.equal(await waitForResult(off, id), 'OK|mnop');
+      desk.close();
+      assert.equal(await off.server.services.storage.countSamples(), 0);
+    } finally {
+      await off.close();
+    }
+  });
+});

@@ -458,5 +458,61 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         }
       }),
     );
+
+    test(
+      'samples: kept newest first up to a cap, replaced by id, dropped, purged; solved tasks read back',
+      withStorage(async (s) => {
+        const image = IMAGE.type === 'image' ? IMAGE.image : new Uint8Array();
+        const sample = (id: string, at: number) =>
+          ({
+            id,
+            image,
+            hints: IMAGE.type === 'image' ? IMAGE.hints : ({} as never),
+            answer: `a${id}`,
+            source: 'operator',
+            answeredBy: 'human:ana',
+            at,
+          }) as const;
+        await s.keepSample(sample('1', T0), 3);
+        await s.keepSample(sample('2', T0 + 1), 3);
+        await s.keepSample(sample('3', T0 + 2), 3);
+        await s.keepSample({ ...sample('1', T0 + 3), answer: 'again' }, 3);
+        assert.deepEqual(
+          (await s.listSamples(0, 10)).map((x) => [x.id, x.answer]),
+          [
+            ['2', 'a2'],
+            ['3', 'a3'],
+            ['1', 'again'],
+          ],
+          'oldest first; a sample kept again is the newest',
+        );
+        await s.keepSample(sample('4', T0 + 4), 3);
+        assert.deepEqual(
+          (await s.listSamples(0, 10)).map((x) => x.id),
+          ['3', '1', '4'],
+          'beyond the cap the oldest goes',
+        );
+        const [first] = await s.listSamples(0, 1);
+        assert.deepEqual(first, { ...sample('3', T0 + 2) }, 'image bytes and hints come back as kept');
+        assert.deepEqual(
+          (await s.listSamples(1, 1)).map((x) => x.id),
+          ['1'],
+        );
+        await s.dropSample('1');
+        assert.equal(await s.countSamples(), 2);
+        assert.equal(await s.purgeSamples(), 2);
+        assert.equal(await s.countSamples(), 0);
+
+        const a = await account(s);
+        const t = task(a.id, { spec: IMAGE });
+        await s.admitTask(t, 2, T0);
+        const leased = await s.leaseTask(['image'], T0, LEASE);
+        assert.equal(await s.solvedTask(a.id, t.id, T0), undefined, 'not solved yet');
+        await s.completeTask(leased!, { solution: { kind: 'text', text: '1234' }, priceMicros: 0, expiresAt: T0 + 1000, solver: 'ocr' }, T0);
+        assert.deepEqual(await s.solvedTask(a.id, t.id, T0), { spec: IMAGE, solution: { kind: 'text', text: '1234' }, solver: 'ocr' });
+        assert.equal(await s.solvedTask(a.id + 1, t.id, T0), undefined, "another account's task");
+        assert.equal(await s.solvedTask(a.id, t.id, T0 + 1000), undefined, 'expired');
+      }),
+    );
   });
 }

@@ -30,6 +30,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Manage console operators (the people who solve and run the service)',
     load: async () => (await import('./operators.js')).operatorsCommand,
   },
+  {
+    name: 'ocr',
+    usage: 'ocr samples list|add DIR|export DIR|purge',
+    summary: "The confirmed answers kept to adapt the OCR model to a deployment's captchas",
+    load: async () => (await import('./ocr.js')).ocrCommand,
+  },
   { name: 'stats', usage: 'stats [--json]', summary: 'Per-solver counts and reported accuracy', load: async () => (await import('./stats.js')).statsCommand },
   {
     name: 'solve',

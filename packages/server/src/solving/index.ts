@@ -11,6 +11,8 @@ import { TaskRunner, type RunnerObserver } from './runner.js';
 import { type Backends, type OcrControl, ocrControl, resolveChains, startBackends } from './chains.js';
 import type { HumanDesk, Storage } from '../storage/types.js';
 import type { Metrics } from '../metrics.js';
+import { keepOperatorAnswer } from '../samples.js';
+import { OPERATOR_PREFIX } from './solvers/human.js';
 
 /** What a server or worker process may be handed instead of what its configuration builds (tests, embedding). */
 export interface ProcessOptions {
@@ -53,6 +55,7 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
     if (backends?.ocr !== options.backends?.ocr) await backends?.ocr?.close?.();
     throw err;
   }
+  const samples = { storage, keep: config.samplesKeep, clock, log };
   const runner = new TaskRunner(
     {
       storage,
@@ -62,6 +65,9 @@ export async function startSolving(config: ServerConfig, storage: Storage, optio
       priceMicros: (type) => config.pricesMicros[type],
       ...(options.metrics ? { observer: metricsObserver(options.metrics, clock) } : {}),
       onSettled: (task, settlement) => {
+        if (settlement.outcome === 'solved' && settlement.by.startsWith(OPERATOR_PREFIX)) {
+          void keepOperatorAnswer(samples, task.id, task.spec, settlement.solution, settlement.by);
+        }
         if (config.pingback && task.pingback) {
           const url = task.pingback;
           void (async () => {

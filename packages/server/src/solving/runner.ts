@@ -31,7 +31,9 @@ export interface RunnerOptions {
 export const DEFAULT_LEASE_MS = 30_000;
 
 /** What happened to a task, for pingbacks and logs. */
-export type Settlement = { readonly outcome: 'solved'; readonly solution: Solution } | { readonly outcome: 'failed'; readonly code: string };
+export type Settlement =
+  /** `by`: the solver that answered, or whom it credited (`human:<operator>`). */
+  { readonly outcome: 'solved'; readonly solution: Solution; readonly by: string } | { readonly outcome: 'failed'; readonly code: string };
 
 export interface RunnerDeps {
   readonly storage: TaskQueue & StatsStore & Guards;
@@ -228,7 +230,7 @@ export class TaskRunner {
         );
         if (stored) {
           this.deps.observer?.settled(task.spec.type, answeredBy, { solved: true }, this.secondsSince(task, done));
-          this.deps.onSettled?.(task, { outcome: 'solved', solution });
+          this.deps.onSettled?.(task, { outcome: 'solved', solution, by: answeredBy });
         }
         return;
       }

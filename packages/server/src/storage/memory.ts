@@ -25,6 +25,8 @@ import type {
   AccountChanges,
   AuditEntry,
   Operator,
+  Sample,
+  SolvedTask,
 } from './types.js';
 import { LocalDesk, type HumanDesk } from './desk.js';
 import { OVERDUE_CODE } from './shared.js';
@@ -66,6 +68,8 @@ export class MemoryStorage implements Storage {
   private readonly stats = new Map<string, SolverStats>();
   private readonly operators = new Map<string, Operator>();
   private readonly audit: AuditEntry[] = [];
+  /** Insertion order is age: a re-kept sample moves to the end. */
+  private readonly samples = new Map<string, Sample>();
   private nextAccountId = 1;
   private readonly finished = new FinishedListeners();
 
@@ -374,6 +378,39 @@ export class MemoryStorage implements Storage {
 
   openDesk(): HumanDesk {
     return new LocalDesk();
+  }
+
+  async keepSample(sample: Sample, keep: number): Promise<void> {
+    this.samples.delete(sample.id);
+    this.samples.set(sample.id, sample);
+    for (const id of this.samples.keys()) {
+      if (this.samples.size <= keep) break;
+      this.samples.delete(id);
+    }
+  }
+
+  async dropSample(id: string): Promise<void> {
+    this.samples.delete(id);
+  }
+
+  async listSamples(offset: number, limit: number): Promise<Sample[]> {
+    return [...this.samples.values()].slice(offset, offset + limit);
+  }
+
+  async countSamples(): Promise<number> {
+    return this.samples.size;
+  }
+
+  async purgeSamples(): Promise<number> {
+    const count = this.samples.size;
+    this.samples.clear();
+    return count;
+  }
+
+  async solvedTask(accountId: number, id: string, now: number): Promise<SolvedTask | undefined> {
+    const t = this.tasks.get(id);
+    if (!t || t.accountId !== accountId || t.state !== 'solved' || !t.solution || isExpired(t, now)) return undefined;
+    return { spec: t.spec, solution: t.solution, solver: t.solver ?? '' };
   }
 
   async ping(): Promise<void> {}

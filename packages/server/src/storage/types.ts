@@ -4,7 +4,7 @@
  * agree on time, and reports domain outcomes as values, not exceptions. Infrastructure faults
  * surface as StorageError, which the HTTP layer answers with ERROR_SERVER_ERROR.
  */
-import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import type { ImageHints, Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
 import type { HumanDesk } from './desk.js';
 
 export interface Account {
@@ -279,8 +279,43 @@ export interface ConsoleStore {
   queueDepth(now: number): Promise<Partial<Record<TaskType, { readonly queued: number; readonly active: number }>>>;
 }
 
+/** An image task's confirmed answer, kept to adapt the OCR model to a deployment's own captchas. */
+export interface Sample {
+  /** The task's id, or `import:<n>` for images added with `solvebox ocr samples add`. */
+  readonly id: string;
+  readonly image: Uint8Array;
+  readonly hints: ImageHints;
+  readonly answer: string;
+  /** Who confirmed it: an operator answered it, a client reported it good, or it was imported. */
+  readonly source: 'operator' | 'reported' | 'imported';
+  /** The solver that answered (`human:NAME`, `ocr`, ...), or `import`. */
+  readonly answeredBy: string;
+  readonly at: number;
+}
+
+/** A solved task as it was asked and answered, for keeping it as a sample. */
+export interface SolvedTask {
+  readonly spec: TaskSpec;
+  readonly solution: Solution;
+  readonly solver: string;
+}
+
+/** Confirmed samples: the operator's own data, which never leaves the deployment. */
+export interface SampleStore {
+  /** Keeps a sample (replacing one of the same id), then drops the oldest beyond `keep`. */
+  keepSample(sample: Sample, keep: number): Promise<void>;
+  dropSample(id: string): Promise<void>;
+  /** Samples oldest first, from `offset`. */
+  listSamples(offset: number, limit: number): Promise<Sample[]>;
+  countSamples(): Promise<number>;
+  /** Deletes every sample; returns how many there were. */
+  purgeSamples(): Promise<number>;
+  /** The account's solved task as stored (spec, solution, solver), while it is kept; for `reportgood`. */
+  solvedTask(accountId: number, id: string, now: number): Promise<SolvedTask | undefined>;
+}
+
 /** The whole contract one adapter fulfils; each part of the server depends on the roles it uses. */
-export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore, ConsoleStore {
+export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore, ConsoleStore, SampleStore {
   readonly kind: string;
   /**
    * True when other processes may use the same state at once (Redis): several API nodes and

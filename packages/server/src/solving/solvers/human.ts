@@ -9,9 +9,11 @@ import type { DeskVerdict, HumanDesk } from '../../storage/desk.js';
 /** The task types a person can answer in the console. */
 export const HUMAN_TYPES: readonly TaskType[] = ['image', 'textcaptcha', 'grid', 'bls', 'coordinates', 'rotate', 'audio'];
 
-/** The name statistics and reports use for an operator's answers. */
+/** Statistics and reports name an operator's answers `human:<operator>`. */
+export const OPERATOR_PREFIX = 'human:';
+
 export function operatorSolverName(operator: string): string {
-  return `human:${operator}`;
+  return `${OPERATOR_PREFIX}${operator}`;
 }
 
 export interface HumanSolverOptions {

@@ -39,6 +39,8 @@ import {
   type AccountChanges,
   type AuditEntry,
   type Operator,
+  type Sample,
+  type SolvedTask,
 } from '../types.js';
 import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
@@ -320,6 +322,80 @@ export class RedisStorage implements Storage {
       }
       return depth;
     });
+  }
+
+  // ---- samples ------------------------------------------------------------------------------
+
+  async keepSample(sample: Sample, keep: number): Promise<void> {
+    await this.call('keep a sample', async (c) => {
+      const seq = await c.incr(this.key('sample:seq'));
+      await c
+        .multi()
+        .hset(this.key('sample', sample.id), {
+          image: Buffer.from(sample.image).toString('base64'),
+          hints: JSON.stringify(sample.hints),
+          answer: sample.answer,
+          source: sample.source,
+          by: sample.answeredBy,
+          at: sample.at,
+        })
+        .zadd(this.key('samples'), seq, sample.id)
+        .exec();
+      const excess = await c.zrange(this.key('samples'), '0', String(-(keep + 1)));
+      if (excess.length > 0) {
+        await c
+          .multi()
+          .zrem(this.key('samples'), ...excess)
+          .del(...excess.map((id) => this.key('sample', id)))
+          .exec();
+      }
+    });
+  }
+
+  async dropSample(id: string): Promise<void> {
+    await this.call('drop a sample', (c) => c.multi().zrem(this.key('samples'), id).del(this.key('sample', id)).exec());
+  }
+
+  async listSamples(offset: number, limit: number): Promise<Sample[]> {
+    return this.call('read samples', async (c) => {
+      const ids = await c.zrange(this.key('samples'), String(offset), String(offset + limit - 1));
+      const rows = await Promise.all(ids.map((id) => c.hgetall(this.key('sample', id))));
+      return ids.flatMap((id, i) => {
+        const row = rows[i];
+        if (!row?.image) return [];
+        return [
+          {
+            id,
+            image: new Uint8Array(Buffer.from(row.image, 'base64')),
+            hints: JSON.parse(row.hints ?? '{}') as Sample['hints'],
+            answer: row.answer ?? '',
+            source: row.source as Sample['source'],
+            answeredBy: row.by ?? '',
+            at: Number(row.at),
+          },
+        ];
+      });
+    });
+  }
+
+  async countSamples(): Promise<number> {
+    return this.call('count samples', (c) => c.zcard(this.key('samples')));
+  }
+
+  async purgeSamples(): Promise<number> {
+    return this.call('purge samples', async (c) => {
+      const ids = await c.zrange(this.key('samples'), '0', '-1');
+      if (ids.length > 0) await c.del(this.key('samples'), ...ids.map((id) => this.key('sample', id)));
+      return ids.length;
+    });
+  }
+
+  async solvedTask(accountId: number, id: string, now: number): Promise<SolvedTask | undefined> {
+    const [account, state, spec, solution, solver, expires] = await this.call('read a solved task', (c) =>
+      c.hmget(this.key('task', id), 'account', 'state', 'spec', 'solution', 'solver', 'expires'),
+    );
+    if (account !== String(accountId) || state !== 'solved' || !spec || !solution || (expires && Number(expires) <= now)) return undefined;
+    return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(solution), solver: solver ?? '' };
   }
 
   /** The desk of tasks waiting for a person, shared by every node on this Redis. */

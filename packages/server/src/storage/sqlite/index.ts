@@ -33,6 +33,8 @@ import {
   type AuditEntry,
   type Operator,
   type OperatorRole,
+  type Sample,
+  type SolvedTask,
 } from '../types.js';
 import { LocalDesk, type HumanDesk } from '../desk.js';
 import { FinishedListeners } from '../shared.js';
@@ -558,6 +560,61 @@ export class SqliteStorage implements Storage {
 
   openDesk(): HumanDesk {
     return new LocalDesk();
+  }
+
+  // ---- samples ------------------------------------------------------------------------------
+
+  async keepSample(sample: Sample, keep: number): Promise<void> {
+    this.transaction('keep a sample', () => {
+      this.db.prepare('DELETE FROM samples WHERE id = ?').run(sample.id);
+      this.db
+        .prepare('INSERT INTO samples (id, image, hints, answer, source, answered_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(sample.id, Buffer.from(sample.image), JSON.stringify(sample.hints), sample.answer, sample.source, sample.answeredBy, sample.at);
+      this.db.prepare('DELETE FROM samples WHERE seq <= (SELECT seq FROM samples ORDER BY seq DESC LIMIT 1 OFFSET ?)').run(keep);
+    });
+    await this.onDisk();
+  }
+
+  async dropSample(id: string): Promise<void> {
+    wrap('drop a sample', () => this.db.prepare('DELETE FROM samples WHERE id = ?').run(id));
+    await this.onDisk();
+  }
+
+  async listSamples(offset: number, limit: number): Promise<Sample[]> {
+    const rows = wrap('read samples', () =>
+      this.db.prepare('SELECT id, image, hints, answer, source, answered_by, at FROM samples ORDER BY seq LIMIT ? OFFSET ?').all(limit, offset),
+    ) as { id: string; image: Buffer; hints: string; answer: string; source: Sample['source']; answered_by: string; at: number }[];
+    return rows.map((r) => ({
+      id: r.id,
+      image: new Uint8Array(r.image),
+      hints: JSON.parse(r.hints) as Sample['hints'],
+      answer: r.answer,
+      source: r.source,
+      answeredBy: r.answered_by,
+      at: r.at,
+    }));
+  }
+
+  async countSamples(): Promise<number> {
+    return wrap('count samples', () => this.db.prepare('SELECT count(*) FROM samples').pluck().get() as number);
+  }
+
+  async purgeSamples(): Promise<number> {
+    const deleted = wrap('purge samples', () => this.db.prepare('DELETE FROM samples').run().changes);
+    await this.onDisk();
+    return deleted;
+  }
+
+  async solvedTask(accountId: number, id: string, now: number): Promise<SolvedTask | undefined> {
+    return wrap('read a solved task', () => {
+      if (!/^[0-9]{1,19}$/.test(id)) return undefined;
+      const row = this.db
+        .prepare("SELECT spec, solution, solver FROM tasks WHERE id = ? AND account_id = ? AND state = 'solved' AND (expires_at IS NULL OR expires_at > ?)")
+        .get(Number(id), accountId, now) as { spec: string; solution: string | null; solver: string | null } | undefined;
+      if (!row?.solution) return undefined;
+      const spec = row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(Number(id)) as string) : row.spec;
+      return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(row.solution), solver: row.solver ?? '' };
+    });
   }
 
   async close(): Promise<void> {

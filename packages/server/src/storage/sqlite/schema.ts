@@ -112,4 +112,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  `
+  -- 7: confirmed answers of image tasks, kept to adapt the OCR model (solvebox ocr adapt); the image as bytes.
+  CREATE TABLE samples (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT    NOT NULL UNIQUE,
+    image        BLOB    NOT NULL,
+    hints        TEXT    NOT NULL,
+    answer       TEXT    NOT NULL,
+    source       TEXT    NOT NULL,
+    answered_by  TEXT    NOT NULL,
+    at           INTEGER NOT NULL
+  );
+  `,
 ];

@@ -1,0 +1,149 @@
+/**
+ * `solvebox ocr samples list | add DIR | export DIR | purge`: the confirmed answers a deployment
+ * keeps to adapt its OCR model (see docs/operations.md). Samples are the operator's data; nothing
+ * here sends them anywhere.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { NO_IMAGE_HINTS, sniffImageFormat } from '@solvebox/protocol';
+import type { Storage } from '@solvebox/server';
+import { UsageError, type Command } from '../command.js';
+import { printTable } from '../output.js';
+import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
+
+const USAGE = `usage:
+  solvebox ocr samples list [--json] [--db FILE | --redis URL]
+      How many samples are kept, by source (operator answers, answers reported good, imported).
+  solvebox ocr samples add DIR [--db FILE | --redis URL]
+      Adds labelled images: DIR/labels.tsv holds "file<TAB>answer" lines, files relative to DIR.
+  solvebox ocr samples export DIR [--db FILE | --redis URL]
+      Writes every sample to DIR as an image file and a line of DIR/labels.tsv (file, answer).
+  solvebox ocr samples purge [--db FILE | --redis URL]
+      Deletes every sample.
+
+${STORAGE_USAGE}`;
+
+const EXTENSION = { png: 'png', jpeg: 'jpg', gif: 'gif' } as const;
+/** Samples read from storage at once while exporting. */
+const PAGE = 500;
+
+export const ocrCommand: Command = {
+  async run(argv) {
+    const { values, positionals } = parse(argv);
+    const [group, action, dir, ...extra] = positionals;
+    if (values.help || group === undefined) {
+      process.stdout.write(`${USAGE}\n`);
+      return values.help ? 0 : 2;
+    }
+    if (group !== 'samples') throw new UsageError(`unknown ocr command "${group}"\n${USAGE}`);
+    if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (!['list', 'add', 'export', 'purge'].includes(action ?? '')) throw new UsageError(`unknown action "${action ?? ''}"\n${USAGE}`);
+    if ((action === 'add' || action === 'export') && dir === undefined) throw new UsageError(`name the folder: solvebox ocr samples ${action} DIR`);
+    // A bad folder is refused before the database is opened (or created).
+    const imports = action === 'add' ? readLabelled(dir as string) : [];
+    const storage = await openAdminStorage(values);
+    try {
+      switch (action) {
+        case 'add':
+          return await add(storage, imports);
+        case 'export':
+          return await exportTo(storage, dir as string);
+        case 'purge':
+          process.stdout.write(`deleted ${await storage.purgeSamples()} samples\n`);
+          return 0;
+        default:
+          return await list(storage, values.json === true);
+      }
+    } finally {
+      await storage.close();
+    }
+  },
+};
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: { ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+interface Labelled {
+  readonly file: string;
+  readonly answer: string;
+  readonly image: Uint8Array;
+}
+
+function readLabelled(dir: string): Labelled[] {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'labels.tsv'), 'utf8');
+  } catch {
+    throw new UsageError(`no ${join(dir, 'labels.tsv')}: it lists the images, one "file<TAB>answer" line each`);
+  }
+  return text
+    .split('\n')
+    .map((line) => line.replace(/\r$/, ''))
+    .filter((line) => line.trim() !== '')
+    .map((line, i) => {
+      const [file, answer, ...rest] = line.split('\t');
+      if (!file || !answer || rest.length > 0) throw new UsageError(`labels.tsv line ${i + 1}: expected "file<TAB>answer"`);
+      let image: Uint8Array;
+      try {
+        image = readFileSync(join(dir, file));
+      } catch {
+        throw new UsageError(`labels.tsv line ${i + 1}: cannot read ${file}`);
+      }
+      if (!sniffImageFormat(image)) throw new UsageError(`labels.tsv line ${i + 1}: ${file} is not a PNG, JPEG or GIF image`);
+      return { file, answer: answer.trim(), image };
+    });
+}
+
+async function add(storage: Storage, imports: readonly Labelled[]): Promise<number> {
+  const now = Date.now();
+  // Imports are never trimmed here; the server's --samples-keep applies as it keeps new ones.
+  for (const item of imports) {
+    await storage.keepSample(
+      { id: `import:${item.file}`, image: item.image, hints: NO_IMAGE_HINTS, answer: item.answer, source: 'imported', answeredBy: 'import', at: now },
+      Number.MAX_SAFE_INTEGER,
+    );
+  }
+  process.stdout.write(`added ${imports.length} samples; ${await storage.countSamples()} kept in all\n`);
+  return 0;
+}
+
+async function exportTo(storage: Storage, dir: string): Promise<number> {
+  mkdirSync(dir, { recursive: true });
+  const lines: string[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await storage.listSamples(offset, PAGE);
+    for (const [i, sample] of page.entries()) {
+      const file = `${String(offset + i + 1).padStart(6, '0')}.${EXTENSION[sniffImageFormat(sample.image) ?? 'png']}`;
+      writeFileSync(join(dir, file), sample.image);
+      lines.push(`${file}\t${sample.answer}`);
+    }
+    if (page.length < PAGE) break;
+  }
+  writeFileSync(join(dir, 'labels.tsv'), lines.map((line) => `${line}\n`).join(''));
+  process.stdout.write(`wrote ${lines.length} samples to ${dir}\n`);
+  return 0;
+}
+
+async function list(storage: Storage, json: boolean): Promise<number> {
+  const counts = { operator: 0, reported: 0, imported: 0 };
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await storage.listSamples(offset, PAGE);
+    for (const sample of page) counts[sample.source] += 1;
+    if (page.length < PAGE) break;
+  }
+  const total = counts.operator + counts.reported + counts.imported;
+  if (json) process.stdout.write(`${JSON.stringify({ total, ...counts })}\n`);
+  else printTable(['SOURCE', 'SAMPLES'], [...Object.entries(counts).map(([source, n]) => [source, String(n)]), ['total', String(total)]]);
+  return 0;
+}
