@@ -6,29 +6,12 @@
 import { html } from 'htm/preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { MutableRef } from 'preact/hooks';
-import { answerProblem, type ImageHints } from '@solvebox/protocol';
+import { answerProblem, type TaskCard } from '@solvebox/protocol';
 import { api } from './api.js';
-
-interface Card {
-  readonly id: string;
-  readonly type: string;
-  readonly instructions?: string;
-  readonly hints?: Omit<ImageHints, 'instructions'>;
-  readonly images: number;
-  readonly hasAudio: boolean;
-  readonly hasInstructionsImage: boolean;
-  readonly rows?: number;
-  readonly columns?: number;
-  readonly canSkip?: boolean;
-  readonly angle?: number;
-  readonly leaseEndsAt: number;
-  readonly deadlineAt: number;
-  readonly serverNow: number;
-}
 
 const NUMERIC = ['', 'digits only', 'letters only', 'digits or letters, not both', 'digits and letters'];
 
-function hintLabels(hints: Card['hints']): string[] {
+function hintLabels(hints: TaskCard['hints']): string[] {
   if (!hints) return [];
   const labels: string[] = [];
   if (hints.numeric) labels.push(NUMERIC[hints.numeric] as string);
@@ -44,7 +27,7 @@ function hintLabels(hints: Card['hints']): string[] {
 }
 
 export function SolveView() {
-  const [card, setCard] = useState<Card | null>(null);
+  const [card, setCard] = useState<TaskCard | null>(null);
   const [connected, setConnected] = useState(false);
   const [offset, setOffset] = useState(0);
   const [now, setNow] = useState(Date.now());
@@ -61,7 +44,7 @@ export function SolveView() {
     events.addEventListener('open', () => setConnected(true));
     events.addEventListener('error', () => setConnected(false));
     events.addEventListener('task', (e) => {
-      const next = JSON.parse((e as MessageEvent<string>).data) as Card;
+      const next = JSON.parse((e as MessageEvent<string>).data) as TaskCard;
       setOffset(next.serverNow - Date.now());
       setMessage('');
       setCard(next);
@@ -116,7 +99,7 @@ export function SolveView() {
 type Send = (verdict: 'answer' | 'skip' | 'unreadable', body?: unknown) => Promise<void>;
 type KeyHandler = (event: KeyboardEvent) => void;
 interface AnswerProps {
-  readonly card: Card;
+  readonly card: TaskCard;
   readonly send: Send;
   /** Where the component puts its key handler, as it renders. */
   readonly keys: MutableRef<KeyHandler | null>;

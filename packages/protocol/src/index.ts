@@ -4,6 +4,7 @@
  * @module
  */
 export { answerProblem } from './answer-check.js';
+export type { TaskCard } from './console-card.js';
 export {
   ERROR_CATALOG,
   catalogEntry,

@@ -3,34 +3,23 @@
  * solution, in the shape each type's clients expect (as the sandbox answers them). Answers are
  * checked against the task's hints before they reach a client.
  */
-import { answerProblem, imagesOf, type Solution, type TaskSpec } from '@solvebox/protocol';
+import { answerProblem, imagesOf, type Solution, type TaskCard, type TaskSpec } from '@solvebox/protocol';
 
-/** A task as the solve view renders it. Text is sent as data and rendered as text, never as markup. */
-export interface TaskCard {
-  readonly id: string;
-  readonly type: TaskSpec['type'];
-  /** What to do, in words: the caller's instructions, the question, or the BLS number. */
-  readonly instructions?: string;
-  readonly hints?: Readonly<Record<string, string | number | boolean>>;
-  /** How many images the task has (each at `/api/desk/<id>/image/<n>`). */
-  readonly images: number;
-  readonly hasAudio: boolean;
-  readonly hasInstructionsImage: boolean;
-  readonly rows?: number;
-  readonly columns?: number;
-  readonly canSkip?: boolean;
-  readonly angle?: number;
-  /** Epoch ms: when the operator's lease ends, and the task's own deadline. */
-  readonly leaseEndsAt: number;
-  readonly deadlineAt: number;
-}
-
-export function cardOf(id: string, spec: TaskSpec, leaseEndsAt: number, deadlineAt: number): TaskCard {
-  const base = { id, type: spec.type, images: imagesOf(spec).length, hasAudio: spec.type === 'audio', hasInstructionsImage: false, leaseEndsAt, deadlineAt };
+export function cardOf(id: string, spec: TaskSpec, leaseEndsAt: number, deadlineAt: number, serverNow: number): TaskCard {
+  const base = {
+    id,
+    type: spec.type,
+    images: imagesOf(spec).length,
+    hasAudio: spec.type === 'audio',
+    hasInstructionsImage: false,
+    leaseEndsAt,
+    deadlineAt,
+    serverNow,
+  };
   switch (spec.type) {
     case 'image': {
-      const { instructions, lang, ...hints } = spec.hints;
-      return { ...base, ...(instructions ? { instructions } : {}), hints: { ...hints, ...(lang ? { lang } : {}) } };
+      const { instructions, ...hints } = spec.hints;
+      return { ...base, ...(instructions ? { instructions } : {}), hints };
     }
     case 'textcaptcha':
       return { ...base, instructions: spec.question };

@@ -35,7 +35,7 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' blob:",
+  "img-src 'self'",
   "media-src 'self'",
   "connect-src 'self'",
   "font-src 'self'",
@@ -54,12 +54,6 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const IMAGE_TYPES = { png: 'image/png', jpeg: 'image/jpeg', gif: 'image/gif' } as const;
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    session?: Session;
-  }
-}
 
 export function buildConsole(deps: ConsoleDeps): { app: FastifyInstance; streams: DeskStreams; sessions: Sessions } {
   const { services, desk, metrics } = deps;

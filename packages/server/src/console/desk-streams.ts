@@ -89,7 +89,7 @@ export class DeskStreams {
         // Another of the operator's views may have taken it: its lease end is the same for both.
         const leaseEndsAt = held ? (this.leaseEndOf(stream.operator, item.taskId) ?? now + leaseMs) : now + leaseMs;
         stream.current = { id: item.taskId, leaseEndsAt };
-        this.send(stream, 'task', { ...cardOf(item.taskId, item.spec, leaseEndsAt, item.deadlineAt), serverNow: now });
+        this.send(stream, 'task', cardOf(item.taskId, item.spec, leaseEndsAt, item.deadlineAt, now));
       } else if (!item && stream.current) {
         stream.current = undefined;
         this.send(stream, 'idle', {});

@@ -9,6 +9,7 @@
  * it again and posts it again; an answer given meanwhile is lost, never wrongly delivered.
  */
 import type { Solution, TaskSpec, TaskType } from '@solvebox/protocol';
+import { Listeners } from './shared.js';
 
 export interface DeskItem {
   readonly taskId: string;
@@ -73,8 +74,8 @@ export class LocalDesk implements HumanDesk {
   /** The operators each task was offered to. */
   private readonly offered = new Map<string, Set<string>>();
   private readonly presence = new Map<string, number>();
-  private readonly verdictListeners = new Set<(taskId: string, verdict: DeskVerdict) => void>();
-  private readonly availableListeners = new Set<() => void>();
+  private readonly verdictListeners = new Listeners<[taskId: string, verdict: DeskVerdict]>();
+  private readonly availableListeners = new Listeners<[]>();
   private readonly expiry: NodeJS.Timeout;
 
   constructor(private readonly clock: () => number = Date.now) {
@@ -121,7 +122,7 @@ export class LocalDesk implements HumanDesk {
     const held = this.holds.get(taskId);
     if (!held || held.operator !== verdict.operator || held.until <= now) return false;
     this.forget(taskId);
-    for (const listener of this.verdictListeners) listener(taskId, verdict);
+    this.verdictListeners.emit(taskId, verdict);
     return true;
   }
 
@@ -133,13 +134,11 @@ export class LocalDesk implements HumanDesk {
   }
 
   onVerdict(listener: (taskId: string, verdict: DeskVerdict) => void): () => void {
-    this.verdictListeners.add(listener);
-    return () => this.verdictListeners.delete(listener);
+    return this.verdictListeners.add(listener);
   }
 
   onAvailable(listener: () => void): () => void {
-    this.availableListeners.add(listener);
-    return () => this.availableListeners.delete(listener);
+    return this.availableListeners.add(listener);
   }
 
   async counts(now: number): Promise<DeskCounts> {
@@ -185,6 +184,6 @@ export class LocalDesk implements HumanDesk {
   }
 
   private announce(): void {
-    for (const listener of this.availableListeners) listener();
+    this.availableListeners.emit();
   }
 }

@@ -3,16 +3,19 @@
 /** The code an unfinished task reads once its deadline has passed. */
 export const OVERDUE_CODE = 'ERROR_CAPTCHA_UNSOLVABLE';
 
-/** The listeners an adapter calls when a task ends (solved or failed), for long-polls waiting on it. */
-export class FinishedListeners {
-  private readonly listeners = new Set<(id: string) => void>();
+/** A set of listeners to one kind of event; `add` returns the function that removes the listener. */
+export class Listeners<Args extends unknown[]> {
+  private readonly listeners = new Set<(...args: Args) => void>();
 
-  add(listener: (id: string) => void): () => void {
+  add(listener: (...args: Args) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  emit(id: string): void {
-    for (const listener of this.listeners) listener(id);
+  emit(...args: Args): void {
+    for (const listener of this.listeners) listener(...args);
   }
 }
+
+/** The listeners an adapter calls when a task ends (solved or failed), for long-polls waiting on it. */
+export class FinishedListeners extends Listeners<[id: string]> {}

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { TaskType } from '@solvebox/protocol';
 import { decodeJson, encodeJson } from '../codec.js';
 import type { DeskCounts, DeskItem, DeskVerdict, HumanDesk } from '../desk.js';
+import { Listeners } from '../shared.js';
 
 /** What the desk needs of the storage's connection: its key prefix, scripts and commands. */
 export interface DeskConnection {
@@ -24,8 +25,8 @@ interface StoredItem {
 }
 
 export class RedisDesk implements HumanDesk {
-  private readonly verdictListeners = new Set<(taskId: string, verdict: DeskVerdict) => void>();
-  private readonly availableListeners = new Set<() => void>();
+  private readonly verdictListeners = new Listeners<[taskId: string, verdict: DeskVerdict]>();
+  private readonly availableListeners = new Listeners<[]>();
   private readonly subscriber: Redis;
 
   constructor(private readonly redis: DeskConnection) {
@@ -33,7 +34,7 @@ export class RedisDesk implements HumanDesk {
     this.subscriber = redis.subscriber();
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === `${p}desk:available`) {
-        for (const listener of this.availableListeners) listener();
+        this.availableListeners.emit();
         return;
       }
       let parsed: { taskId: string; verdict: DeskVerdict };
@@ -42,7 +43,7 @@ export class RedisDesk implements HumanDesk {
       } catch {
         return;
       }
-      for (const listener of this.verdictListeners) listener(parsed.taskId, parsed.verdict);
+      this.verdictListeners.emit(parsed.taskId, parsed.verdict);
     });
     void this.subscriber.subscribe(`${p}desk:verdicts`, `${p}desk:available`).catch(() => {});
   }
@@ -107,13 +108,11 @@ export class RedisDesk implements HumanDesk {
   }
 
   onVerdict(listener: (taskId: string, verdict: DeskVerdict) => void): () => void {
-    this.verdictListeners.add(listener);
-    return () => this.verdictListeners.delete(listener);
+    return this.verdictListeners.add(listener);
   }
 
   onAvailable(listener: () => void): () => void {
-    this.availableListeners.add(listener);
-    return () => this.availableListeners.delete(listener);
+    return this.availableListeners.add(listener);
   }
 
   async counts(now: number): Promise<DeskCounts> {
