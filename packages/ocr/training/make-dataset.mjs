@@ -7,8 +7,12 @@
  * With --originals, the image bytes as served are kept too (<source>.images: 4-byte length + bytes).
  *
  * Usage: node make-dataset.mjs --out DIR --split train --source synthetic --count 1000 [--seed 1] [--originals]
+ *
+ * Or packs a folder of labelled images (`DIR/labels.tsv`: file TAB answer), as `solvebox ocr adapt`
+ * does with a deployment's samples: every fifth image goes to the val split, the rest to train.
+ *   node make-dataset.mjs --out DIR --labelled FOLDER --name samples
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { preprocess } from '@solvebox/ocr/preprocess';
@@ -23,8 +27,35 @@ const { values } = parseArgs({
     count: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '1' },
     originals: { type: 'boolean', default: false },
+    labelled: { type: 'string' },
+    name: { type: 'string', default: 'samples' },
   },
 });
+
+if (values.labelled !== undefined) {
+  const lines = readFileSync(join(values.labelled, 'labels.tsv'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  const splits = ['train', 'val'].map((split) => {
+    mkdirSync(join(values.out, split), { recursive: true });
+    return {
+      pixels: createWriteStream(join(values.out, split, `${values.name}.u8`)),
+      labels: createWriteStream(join(values.out, split, `${values.name}.txt`)),
+      count: 0,
+    };
+  });
+  for (const [i, line] of lines.entries()) {
+    const [file, text] = line.split('\t');
+    if (!file || !text || /[\r]/.test(text)) throw new Error(`labels.tsv line ${i + 1}: expected "file<TAB>answer"`);
+    const to = splits[i % 5 === 4 ? 1 : 0];
+    to.pixels.write(await preprocess(readFileSync(join(values.labelled, file))));
+    to.labels.write(`${text}\n`);
+    to.count++;
+  }
+  await Promise.all(splits.flatMap((s) => [s.pixels, s.labels]).map((stream) => new Promise((resolve) => stream.end(resolve))));
+  console.log(`${values.name}: ${splits[0].count} train, ${splits[1].count} val`);
+  process.exit(0);
+}
 
 const source = SOURCES[values.source ?? ''];
 if (!source) throw new Error(`--source must be one of ${Object.keys(SOURCES).join(', ')}`);

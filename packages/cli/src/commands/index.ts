@@ -32,8 +32,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'ocr',
-    usage: 'ocr samples list|add DIR|export DIR|purge',
-    summary: "The confirmed answers kept to adapt the OCR model to a deployment's captchas",
+    usage: 'ocr adapt [--out DIR] [--minutes N] | ocr samples list|add DIR|export DIR|purge',
+    summary: "Adapt the OCR model to the deployment's captchas from the confirmed answers it keeps",
     load: async () => (await import('./ocr.js')).ocrCommand,
   },
   { name: 'stats', usage: 'stats [--json]', summary: 'Per-solver counts and reported accuracy', load: async () => (await import('./stats.js')).statsCommand },

@@ -1,10 +1,11 @@
 /**
- * `solvebox ocr samples list | add DIR | export DIR | purge`: the confirmed answers a deployment
- * keeps to adapt its OCR model (see docs/operations.md). Samples are the operator's data; nothing
- * here sends them anywhere.
+ * `solvebox ocr adapt` and `solvebox ocr samples list | add DIR | export DIR | purge`: the confirmed
+ * answers a deployment keeps, and the model adapted to them (docs/ocr-adaptation.md). Samples are
+ * the operator's data; nothing here sends them anywhere.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NO_IMAGE_HINTS, sniffImageFormat } from '@solvebox/protocol';
 import type { Storage } from '@solvebox/server';
@@ -13,6 +14,14 @@ import { printTable } from '../output.js';
 import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
 
 const USAGE = `usage:
+  solvebox ocr adapt [--out DIR] [--minutes N] [--from DIR] [--replay N] [--max-drop P] [--db FILE | --redis URL]
+      Fine-tunes the OCR model on the kept samples, mixed with replay of our own sources, on this
+      machine's CPU (Debian's python3-torch), and writes the model and report.json to --out
+      (default ./data/ocr-model). Refuses a model that reads our sources more than a point worse.
+      Then: solvebox serve --ocr-model DIR, or SIGHUP / Reload a server started with it.
+      --minutes: 30 by default. --from: adapt an adapted model again instead of the shipped one.
+      --replay: images of each of our sources mixed in (400). --max-drop: the accepted fall of
+      our sources' mean accuracy, 0.01 by default.
   solvebox ocr samples list [--json] [--db FILE | --redis URL]
       How many samples are kept, by source (operator answers, answers reported good, imported).
   solvebox ocr samples add DIR [--db FILE | --redis URL]
@@ -36,6 +45,11 @@ export const ocrCommand: Command = {
       process.stdout.write(`${USAGE}\n`);
       return values.help ? 0 : 2;
     }
+    if (group === 'adapt')
+      return adapt(
+        values,
+        [action, dir, ...extra].filter((x) => x !== undefined),
+      );
     if (group !== 'samples') throw new UsageError(`unknown ocr command "${group}"\n${USAGE}`);
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     if (!['list', 'add', 'export', 'purge'].includes(action ?? '')) throw new UsageError(`unknown action "${action ?? ''}"\n${USAGE}`);
@@ -65,7 +79,16 @@ function parse(argv: readonly string[]) {
   try {
     return parseArgs({
       args: [...argv],
-      options: { ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } },
+      options: {
+        ...STORAGE_FLAGS,
+        out: { type: 'string' },
+        minutes: { type: 'string' },
+        from: { type: 'string' },
+        replay: { type: 'string' },
+        'max-drop': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: true,
     });
@@ -118,7 +141,81 @@ async function add(storage: Storage, imports: readonly Labelled[]): Promise<numb
   return 0;
 }
 
+type Values = ReturnType<typeof parse>['values'];
+
+async function adapt(values: Values, extra: readonly string[]): Promise<number> {
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const minutes = values.minutes === undefined ? 30 : Number(values.minutes);
+  if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError('--minutes must be a number of minutes above 0');
+  const out = resolve(values.out ?? join('data', 'ocr-model'));
+  const replay = values.replay === undefined ? 400 : Number(values.replay);
+  if (!Number.isInteger(replay) || replay < 10 || replay > 100_000) throw new UsageError('--replay must be a whole number from 10 to 100000');
+  const maxDrop = values['max-drop'] === undefined ? 0.01 : Number(values['max-drop']);
+  if (!Number.isFinite(maxDrop) || maxDrop < 0 || maxDrop > 1) throw new UsageError('--max-drop must be a fraction from 0 to 1');
+  const { AdaptError, adaptModel, adaptPrerequisites } = await import('@solvebox/server/ocr-adapt');
+  const missing = adaptPrerequisites();
+  if (missing) {
+    process.stderr.write(`${missing.message}\n`);
+    return 3;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'solvebox-samples-'));
+  try {
+    const storage = await openAdminStorage(values);
+    let count: number;
+    try {
+      count = await writeSamples(storage, work);
+    } finally {
+      await storage.close();
+    }
+    if (count < 10) {
+      process.stderr.write(`only ${count} samples are kept: adapting needs at least 10 (see solvebox ocr samples)\n`);
+      return 1;
+    }
+    process.stdout.write(`adapting to ${count} samples for ${minutes} min; the model goes to ${out}\n`);
+    const report = await adaptModel({
+      samplesDir: work,
+      out,
+      minutes,
+      replayPerSource: replay,
+      maxDrop,
+      ...(values.from ? { from: resolve(values.from) } : {}),
+      onLine: (line) => {
+        if (/^(step|eval|training on|exported|samples:)/.test(line)) process.stdout.write(`  ${line}\n`);
+      },
+    }).catch((err: unknown) => {
+      if (!(err instanceof AdaptError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      if (err.report) printReport(err.report);
+      return undefined;
+    });
+    if (!report) return 1;
+    printReport(report);
+    process.stdout.write(`wrote ${out}: serve it with --ocr-model ${out}, or send SIGHUP to a server started with it\n`);
+    return 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printReport(report: { before: Record<string, number>; after: Record<string, number> }): void {
+  printTable(
+    ['VALIDATION', 'BEFORE', 'AFTER'],
+    Object.keys(report.after).map((source) => [
+      source,
+      `${((report.before[source] ?? 0) * 100).toFixed(1)} %`,
+      `${((report.after[source] ?? 0) * 100).toFixed(1)} %`,
+    ]),
+  );
+}
+
 async function exportTo(storage: Storage, dir: string): Promise<number> {
+  const written = await writeSamples(storage, dir);
+  process.stdout.write(`wrote ${written} samples to ${dir}\n`);
+  return 0;
+}
+
+/** Every sample as an image file in `dir` and a line of `dir/labels.tsv`; returns how many. */
+async function writeSamples(storage: Storage, dir: string): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const lines: string[] = [];
   for (let offset = 0; ; offset += PAGE) {
@@ -131,8 +228,7 @@ async function exportTo(storage: Storage, dir: string): Promise<number> {
     if (page.length < PAGE) break;
   }
   writeFileSync(join(dir, 'labels.tsv'), lines.map((line) => `${line}\n`).join(''));
-  process.stdout.write(`wrote ${lines.length} samples to ${dir}\n`);
-  return 0;
+  return lines.length;
 }
 
 async function list(storage: Storage, json: boolean): Promise<number> {
