@@ -115,6 +115,7 @@ describe('solvebox ocr adapt', { skip: missing }, () => {
       assert.ok((report.after.samples ?? 0) > (report.before.samples ?? 0), JSON.stringify(report));
 
       assert.notEqual(PRINTED?.toLowerCase(), CAPTCHA.answer);
+      assert.equal(spawnSync(process.execPath, [BIN, 'ocr', 'rollback', '--out', model], { encoding: 'utf8' }).status, 1, 'nothing to roll back to yet');
       // 3. Served with --ocr-model, the captcha is read by OCR at the default threshold: no operator needed.
       const second = await startServer(configWith({ port: 0, db, logLevel: 'silent', solvers: { ...SANDBOX, image: 'ocr' }, ocrWorkers: 1, ocrModel: model }));
       try {

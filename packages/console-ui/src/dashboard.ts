@@ -24,6 +24,7 @@ interface Overview {
     madeAt: number;
     loadedAt: number;
     validation: Record<string, number>;
+    adapted?: { before: Record<string, number>; after: Record<string, number> };
   } | null;
   readonly health: {
     status: string;
@@ -117,6 +118,17 @@ export function Dashboard() {
         ${new Date(overview.ocrModel.madeAt).toLocaleString()}, loaded ${new Date(overview.ocrModel.loadedAt).toLocaleTimeString()}
         <button type="button" onClick=${() => act('/api/admin/ocr/reload', {})}>Reload</button>
       </p>
+      ${
+        overview.ocrModel.adapted &&
+        html`<p data-testid="ocr-adapted">
+        Adapted: ${Object.keys(overview.ocrModel.adapted.after)
+          .map(
+            (source) =>
+              `${source} ${((overview.ocrModel?.adapted?.before[source] ?? 0) * 100).toFixed(1)} → ${((overview.ocrModel?.adapted?.after[source] ?? 0) * 100).toFixed(1)} %`,
+          )
+          .join(' · ')}
+      </p>`
+      }
       <p class="muted">
         Validation when made:
         ${Object.entries(overview.ocrModel.validation)

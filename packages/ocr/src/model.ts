@@ -2,7 +2,7 @@
  * The shipped model: `model/ocr.onnx` and its metadata `model/ocr.json`, both written by
  * training/train.py. The metadata is the one place the charset and input size are recorded.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { INPUT_HEIGHT, INPUT_WIDTH } from './preprocess.js';
 
@@ -27,6 +27,8 @@ export interface ModelCard {
   readonly madeAt: number;
   /** Validation accuracy per source, ignoring case, as training measured it. */
   readonly validation: Readonly<Record<string, number>>;
+  /** An adapted model's report.json: accuracy per source before and after adapting. */
+  readonly adapted?: { readonly before: Readonly<Record<string, number>>; readonly after: Readonly<Record<string, number>> };
 }
 
 export function modelCard(dir: string = DEFAULT_MODEL_DIR): ModelCard {
@@ -35,6 +37,8 @@ export function modelCard(dir: string = DEFAULT_MODEL_DIR): ModelCard {
     training?: { architecture?: string; steps?: number; seconds?: number; validation?: Record<string, { caseInsensitive?: number }> };
   };
   const training = meta.training ?? {};
+  const reportPath = `${dir.replace(/\/$/, '')}/report.json`;
+  const adapted = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as NonNullable<ModelCard['adapted']>) : undefined;
   return {
     dir: dir === DEFAULT_MODEL_DIR ? 'shipped' : dir,
     ...(training.architecture ? { architecture: training.architecture } : {}),
@@ -42,6 +46,7 @@ export function modelCard(dir: string = DEFAULT_MODEL_DIR): ModelCard {
     ...(training.seconds !== undefined ? { seconds: training.seconds } : {}),
     madeAt: statSync(metaPath).mtimeMs,
     validation: Object.fromEntries(Object.entries(training.validation ?? {}).map(([source, v]) => [source, v.caseInsensitive ?? 0])),
+    ...(adapted ? { adapted: { before: adapted.before, after: adapted.after } } : {}),
   };
 }
 

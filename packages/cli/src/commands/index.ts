@@ -32,7 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'ocr',
-    usage: 'ocr adapt [--out DIR] [--minutes N] | ocr samples list|add DIR|export DIR|purge',
+    usage: 'ocr adapt [--out DIR] [--minutes N] | ocr rollback | ocr samples list|add DIR|export DIR|purge',
     summary: "Adapt the OCR model to the deployment's captchas from the confirmed answers it keeps",
     load: async () => (await import('./ocr.js')).ocrCommand,
   },

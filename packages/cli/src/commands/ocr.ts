@@ -3,7 +3,7 @@
  * answers a deployment keeps, and the model adapted to them (docs/ocr-adaptation.md). Samples are
  * the operator's data; nothing here sends them anywhere.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,9 @@ const USAGE = `usage:
       Then: solvebox serve --ocr-model DIR, or SIGHUP / Reload a server started with it.
       --minutes: 30 by default. --from: adapt an adapted model again instead of the shipped one.
       --replay: images of each of our sources mixed in (400). --max-drop: the accepted fall of
-      our sources' mean accuracy, 0.01 by default.
+      our sources' mean accuracy, 0.01 by default. The model it replaces is kept as DIR.previous.
+  solvebox ocr rollback [--out DIR]
+      Puts the model before the last adaptation back in DIR (then SIGHUP or Reload the server).
   solvebox ocr samples list [--json] [--db FILE | --redis URL]
       How many samples are kept, by source (operator answers, answers reported good, imported).
   solvebox ocr samples add DIR [--db FILE | --redis URL]
@@ -45,11 +47,9 @@ export const ocrCommand: Command = {
       process.stdout.write(`${USAGE}\n`);
       return values.help ? 0 : 2;
     }
-    if (group === 'adapt')
-      return adapt(
-        values,
-        [action, dir, ...extra].filter((x) => x !== undefined),
-      );
+    const rest = [action, dir, ...extra].filter((x) => x !== undefined);
+    if (group === 'adapt') return adapt(values, rest);
+    if (group === 'rollback') return rollback(values, rest);
     if (group !== 'samples') throw new UsageError(`unknown ocr command "${group}"\n${USAGE}`);
     if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
     if (!['list', 'add', 'export', 'purge'].includes(action ?? '')) throw new UsageError(`unknown action "${action ?? ''}"\n${USAGE}`);
@@ -172,9 +172,12 @@ async function adapt(values: Values, extra: readonly string[]): Promise<number> 
       return 1;
     }
     process.stdout.write(`adapting to ${count} samples for ${minutes} min; the model goes to ${out}\n`);
+    // The new model goes to a folder of its own first; `out` changes only when it is accepted.
+    const next = `${out}.next`;
+    rmSync(next, { recursive: true, force: true });
     const report = await adaptModel({
       samplesDir: work,
-      out,
+      out: next,
       minutes,
       replayPerSource: replay,
       maxDrop,
@@ -188,13 +191,40 @@ async function adapt(values: Values, extra: readonly string[]): Promise<number> 
       if (err.report) printReport(err.report);
       return undefined;
     });
-    if (!report) return 1;
+    if (!report) {
+      rmSync(next, { recursive: true, force: true });
+      return 1;
+    }
     printReport(report);
+    // The model it replaces stays as `out.previous`, for `solvebox ocr rollback`.
+    if (existsSync(out)) {
+      rmSync(`${out}.previous`, { recursive: true, force: true });
+      renameSync(out, `${out}.previous`);
+    }
+    renameSync(next, out);
     process.stdout.write(`wrote ${out}: serve it with --ocr-model ${out}, or send SIGHUP to a server started with it\n`);
     return 0;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** `solvebox ocr rollback`: the model before the last adaptation comes back (and the newer one becomes `.previous`). */
+function rollback(values: Values, extra: readonly string[]): number {
+  if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+  const out = resolve(values.out ?? join('data', 'ocr-model'));
+  const previous = `${out}.previous`;
+  if (!existsSync(previous)) {
+    process.stderr.write(`no ${previous}: nothing to roll back to\n`);
+    return 1;
+  }
+  const swap = `${out}.swap`;
+  rmSync(swap, { recursive: true, force: true });
+  renameSync(out, swap);
+  renameSync(previous, out);
+  renameSync(swap, previous);
+  process.stdout.write(`${out} holds the previous model again; send SIGHUP (or press Reload) to a server started with --ocr-model ${out}\n`);
+  return 0;
 }
 
 function printReport(report: { before: Record<string, number>; after: Record<string, number> }): void {

@@ -25,6 +25,8 @@ export interface OcrModelStatus {
   readonly madeAt: number;
   readonly loadedAt: number;
   readonly validation: Readonly<Record<string, number>>;
+  /** An adapted model's accuracy per source before and after adapting. */
+  readonly adapted?: { readonly before: Readonly<Record<string, number>>; readonly after: Readonly<Record<string, number>> };
 }
 
 /** The OCR backend's controls, when the solver has them (the real one does; test doubles need not). */
