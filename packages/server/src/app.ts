@@ -81,14 +81,14 @@ export function buildApp(svc: Services): FastifyInstance {
       // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.
       const server = createServer({ maxHeaderSize: maxHeaderBytes(config.imageMaxBytes), requireHostHeader: false }, (req, res) => {
         inflight.track(req, res);
-        const started = svc.metrics ? performance.now() : 0;
         const fast = fastPolls.answer(req);
         if (fast) {
           res.writeHead(200, fast.headers as string[]).end(fast.body);
-          // Answered in this call: timed here, without a listener on the hottest path.
-          svc.metrics?.httpRequest('/res.php', (performance.now() - started) / 1000);
+          // Answered from memory in microseconds: counted, not timed (a histogram observation
+          // costs this path a tenth of its throughput).
+          svc.metrics?.fastPoll();
         } else {
-          if (svc.metrics) timeRequest(svc.metrics, req, res, started);
+          if (svc.metrics) timeRequest(svc.metrics, req, res, performance.now());
           handler(req, res);
         }
       });

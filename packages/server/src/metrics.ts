@@ -36,6 +36,8 @@ export class Metrics {
   private readonly httpSeconds: Histogram<'endpoint'>;
   private readonly storageSeconds: Histogram<'operation'>;
   private readonly bansImposed: Counter;
+  /** Polls the fast path answered (a plain count: the hottest path pays one increment). */
+  private fastPolls = 0;
   /** This node's finished tasks of the last 15 minutes, oldest first, for the dashboard. */
   private readonly history: Settled[] = [];
   private declinedRecently: number[] = [];
@@ -80,7 +82,7 @@ export class Metrics {
     });
     this.httpSeconds = new Histogram({
       name: 'solvebox_http_request_duration_seconds',
-      help: 'Protocol API requests, from arrival to the last byte of the answer, by endpoint.',
+      help: 'Protocol API requests through the framework, from arrival to the last byte of the answer, by endpoint (fast polls are counted apart).',
       labelNames: ['endpoint'],
       buckets: HTTP_BUCKETS,
       registers,
@@ -93,6 +95,16 @@ export class Metrics {
       registers,
     });
     this.bansImposed = new Counter({ name: 'solvebox_bans_total', help: 'IP bans imposed after repeated failed authentication.', registers });
+    const metrics = this;
+    new Counter({
+      name: 'solvebox_http_fast_polls_total',
+      help: 'res.php polls answered from memory without the framework; not in solvebox_http_request_duration_seconds, which times the rest.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.fastPolls);
+      },
+    });
 
     const depth = new Gauge({
       name: 'solvebox_queue_depth',
@@ -164,6 +176,10 @@ export class Metrics {
 
   ocrConfidence(probability: number): void {
     this.confidence.observe(probability);
+  }
+
+  fastPoll(): void {
+    this.fastPolls++;
   }
 
   httpRequest(endpoint: string, seconds: number): void {

@@ -345,6 +345,7 @@ describe('admin actions and metrics', () => {
     const count = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(lastScrape)?.[1] ?? 0);
     assert.equal(count('solvebox_solve_duration_seconds_count\\{type="image",backend="human"\\}'), 1);
     assert.ok(count('solvebox_http_request_duration_seconds_count\\{endpoint="/in.php"\\}') >= 4);
+    assert.ok(value(now, 'solvebox_http_fast_polls_total') >= 1, 'res.php polls answered from memory are counted');
     assert.ok(count('solvebox_storage_operation_duration_seconds_count\\{operation="admitTask"\\}') >= 2);
     assert.equal(value(now, 'solvebox_bans_total'), 1);
     assert.equal(value(now, 'solvebox_bans_active'), 1);
