@@ -89,6 +89,28 @@ export const STORAGE_FLAGS = { db: { type: 'string' }, redis: { type: 'string' }
 export const STORAGE_USAGE = `The state is in --redis URL (else ${envName('redis')}) when given, else in the SQLite file --db
 (else ${envName('db')}, else ./data/solvebox.db).`;
 
+type FlagSpecs = Record<string, { readonly type: 'string' } | { readonly type: 'boolean' }>;
+type AdminFlags<Flags extends FlagSpecs> = Flags & typeof STORAGE_FLAGS & { json: { type: 'boolean' }; help: { type: 'boolean' } };
+/** What parseAdminArgs returns: each flag's value by its type, and the positionals. */
+export type AdminArgs<Flags extends FlagSpecs> = ReturnType<typeof parseArgs<{ options: AdminFlags<Flags>; strict: true; allowPositionals: true }>>;
+
+/**
+ * Parses an admin command's arguments: its own flags, the storage flags, `--json` and `--help`,
+ * strictly, with positionals; a bad flag is a UsageError.
+ */
+export function parseAdminArgs<const Flags extends FlagSpecs>(argv: readonly string[], flags: Flags): AdminArgs<Flags> {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: { ...flags, ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } } as const,
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
 /** Opens the storage the admin commands work on: Redis when a URL is given, else the SQLite file. */
 export async function openAdminStorage(values: { db?: string | undefined; redis?: string | undefined; 'redis-prefix'?: string | undefined }): Promise<Storage> {
   const given: Record<string, string> = {};

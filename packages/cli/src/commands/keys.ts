@@ -1,9 +1,8 @@
 /** `solvebox keys create | list | disable | enable`: manage accounts in the database file. */
-import { parseArgs } from 'node:util';
 import { createAccount, formatMicros, hashApiKey, parseMicros, type Account, type Storage } from '@solvebox/server';
 import { printTable } from '../output.js';
 import { UsageError, type Command } from '../command.js';
-import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
+import { STORAGE_USAGE, openAdminStorage, parseAdminArgs } from '../server-options.js';
 
 const USAGE = `usage:
   solvebox keys create [--threads N] [--balance X] [--no-proxy] [--db FILE | --redis URL]
@@ -50,23 +49,7 @@ export const keysCommand: Command = {
 };
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: {
-        threads: { type: 'string' },
-        balance: { type: 'string' },
-        'no-proxy': { type: 'boolean' },
-        ...STORAGE_FLAGS,
-        json: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseAdminArgs(argv, { threads: { type: 'string' }, balance: { type: 'string' }, 'no-proxy': { type: 'boolean' } });
 }
 
 function accountOptions(values: { threads?: string; balance?: string; 'no-proxy'?: boolean }): {

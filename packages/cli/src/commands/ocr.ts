@@ -6,12 +6,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { NO_IMAGE_HINTS, sniffImageFormat } from '@solvebox/protocol';
 import type { Storage } from '@solvebox/server';
 import { UsageError, type Command } from '../command.js';
 import { printTable } from '../output.js';
-import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
+import { STORAGE_USAGE, openAdminStorage, parseAdminArgs } from '../server-options.js';
 
 const USAGE = `usage:
   solvebox ocr adapt [--out DIR] [--minutes N] [--from DIR] [--replay N] [--max-drop P] [--db FILE | --redis URL]
@@ -76,25 +75,13 @@ export const ocrCommand: Command = {
 };
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: {
-        ...STORAGE_FLAGS,
-        out: { type: 'string' },
-        minutes: { type: 'string' },
-        from: { type: 'string' },
-        replay: { type: 'string' },
-        'max-drop': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseAdminArgs(argv, {
+    out: { type: 'string' },
+    minutes: { type: 'string' },
+    from: { type: 'string' },
+    replay: { type: 'string' },
+    'max-drop': { type: 'string' },
+  });
 }
 
 interface Labelled {

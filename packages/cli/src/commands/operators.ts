@@ -1,9 +1,8 @@
 /** `solvebox operators create | list | disable | enable`: the people who use the console. */
-import { parseArgs } from 'node:util';
 import type { Operator, OperatorRole, Storage } from '@solvebox/server';
 import { printTable } from '../output.js';
 import { UsageError, type Command } from '../command.js';
-import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
+import { STORAGE_USAGE, openAdminStorage, parseAdminArgs } from '../server-options.js';
 
 const USAGE = `usage:
   solvebox operators create NAME [--role admin|solver] [--db FILE | --redis URL]
@@ -55,16 +54,7 @@ export const operatorsCommand: Command = {
 };
 
 function parse(argv: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...argv],
-      options: { role: { type: 'string' }, ...STORAGE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  return parseAdminArgs(argv, { role: { type: 'string' } });
 }
 
 function parseRole(role: string | undefined): OperatorRole {
