@@ -7,7 +7,7 @@
  * per-deployment and never shipped; the shipped model still never trains on these families.
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
- *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001]
+ *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 400]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     fresh: { type: 'string', default: '300' },
     seed: { type: 'string', default: '81001' },
+    replay: { type: 'string', default: '400' },
   },
 });
 const ocr = fileURLToPath(new URL('../../packages/ocr/', import.meta.url));
@@ -81,6 +82,7 @@ try {
         samplesDir,
         out,
         minutes: Number(values.minutes),
+        replayPerSource: Number(values.replay),
         maxDrop: 1,
         onLine: (line) => /^eval/.test(line) && console.error(`${family} ${size}: ${line}`),
       });
