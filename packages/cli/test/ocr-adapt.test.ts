@@ -30,6 +30,14 @@ const PRINTED = (JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'), 'utf8'
   (f) => f.file === 'haileybot-1.jpg',
 )?.answer;
 
+/** Submits the captcha through in.php; returns the task id. */
+async function submitCaptcha(url: string, key: string): Promise<string> {
+  const body = new URLSearchParams({ key, method: 'base64', body: CAPTCHA.image.toString('base64') });
+  const answer = await (await fetch(`${url}/in.php`, { method: 'POST', body })).text();
+  assert.match(answer, /^OK\|/);
+  return answer.slice(3);
+}
+
 async function poll(url: string, key: string, id: string): Promise<string> {
   for (let i = 0; i < 600; i++) {
     const answer = await (await fetch(`${url}/res.php?key=${key}&action=get&id=${id}`)).text();
@@ -72,14 +80,7 @@ describe('solvebox ocr adapt', { skip: missing }, () => {
         const reader = stream.body!.getReader();
         const ids: string[] = [];
         for (let i = 0; i < 41; i++) {
-          const id = (
-            await (
-              await fetch(`${first.url}/in.php`, {
-                method: 'POST',
-                body: new URLSearchParams({ key, method: 'base64', body: CAPTCHA.image.toString('base64') }),
-              })
-            ).text()
-          ).slice(3);
+          const id = await submitCaptcha(first.url, key);
           // Wait until the operator holds it, then answer (the last one wrongly).
           for (let tries = 0; ; tries++) {
             const answered = await fetch(`${first.consoleUrl}/api/desk/${id}/answer`, {
@@ -120,14 +121,7 @@ describe('solvebox ocr adapt', { skip: missing }, () => {
       const second = await startServer(configWith({ port: 0, db, logLevel: 'silent', solvers: { ...SANDBOX, image: 'ocr' }, ocrWorkers: 1, ocrModel: model }));
       try {
         const { key } = await createAccount(second.services.storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
-        const id = (
-          await (
-            await fetch(`${second.url}/in.php`, {
-              method: 'POST',
-              body: new URLSearchParams({ key, method: 'base64', body: CAPTCHA.image.toString('base64') }),
-            })
-          ).text()
-        ).slice(3);
+        const id = await submitCaptcha(second.url, key);
         assert.equal(await poll(second.url, key, id), `OK|${CAPTCHA.answer}`);
         const stats = await second.services.storage.solverStats();
         assert.ok((stats.find((s) => s.solver === 'ocr')?.solved ?? 0) >= 1, 'read by the OCR model');

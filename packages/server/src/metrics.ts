@@ -14,17 +14,26 @@ const SOLVE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 const HTTP_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30];
 const STORAGE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
 
-/** One finished task, as the dashboard's recent history keeps it. */
-export interface Settled {
-  readonly at: number;
-  readonly type: TaskType;
-  readonly backend: string;
-  readonly solved: boolean;
-  readonly seconds: number;
+/** How far the dashboard looks back: 15 one-minute buckets. */
+const MINUTES = 15;
+const MINUTE_MS = 60_000;
+/** Solve latencies kept for the dashboard's percentiles: the most recent ones, at most this many. */
+const LATENCY_SAMPLES = 4096;
+
+interface MinuteCounts {
+  solved: number;
+  failed: number;
+  /** Settled by the OCR solver, and declined by it. */
+  ocrRead: number;
+  ocrDeclined: number;
 }
 
-/** How long the dashboard's history reaches back. */
-const HISTORY_MS = 15 * 60_000;
+/** The dashboard's view of this node's last 15 minutes, in constant memory whatever the load. */
+export interface RecentActivity {
+  readonly perMinute: readonly { readonly minute: number; readonly solved: number; readonly failed: number }[];
+  readonly latency: { readonly p50: number | null; readonly p95: number | null; readonly count: number };
+  readonly ocr: { readonly read: number; readonly declined: number };
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -38,9 +47,12 @@ export class Metrics {
   private readonly bansImposed: Counter;
   /** Polls the fast path answered (a plain count: the hottest path pays one increment). */
   private fastPolls = 0;
-  /** This node's finished tasks of the last 15 minutes, oldest first, for the dashboard. */
-  private readonly history: Settled[] = [];
-  private declinedRecently: number[] = [];
+  /** Per-minute counts by the minute's start (epoch ms), for the dashboard; older ones are dropped. */
+  private readonly minutes = new Map<number, MinuteCounts>();
+  /** A ring of recent solve latencies and when each was observed. */
+  private readonly latencies = new Float64Array(LATENCY_SAMPLES);
+  private readonly latencyAt = new Float64Array(LATENCY_SAMPLES);
+  private latencyCount = 0;
   private readonly refreshState: () => Promise<void>;
   /** Label children by value: the hot paths observe without building label keys. */
   private readonly httpByEndpoint = new Map<string, Histogram.Internal<'endpoint'>>();
@@ -164,14 +176,21 @@ export class Metrics {
   taskSettled(type: TaskType, backend: string, outcome: { solved: true } | { solved: false; code: string }, seconds: number, now: number): void {
     this.settled.inc({ type, backend, outcome: outcome.solved ? 'solved' : 'failed', code: outcome.solved ? '' : outcome.code });
     this.solveSeconds.observe({ type, backend: backend.startsWith('human:') ? 'human' : backend }, seconds);
-    this.history.push({ at: now, type, backend, solved: outcome.solved, seconds });
-    this.trim(now);
+    const counts = this.minuteOf(now);
+    if (outcome.solved) {
+      counts.solved++;
+      const slot = this.latencyCount++ % LATENCY_SAMPLES;
+      this.latencies[slot] = seconds;
+      this.latencyAt[slot] = now;
+    } else {
+      counts.failed++;
+    }
+    if (backend === 'ocr') counts.ocrRead++;
   }
 
   declined(type: TaskType, backend: string, now: number): void {
     this.declines.inc({ type, backend });
-    if (backend === 'ocr') this.declinedRecently.push(now);
-    this.trim(now);
+    if (backend === 'ocr') this.minuteOf(now).ocrDeclined++;
   }
 
   ocrConfidence(probability: number): void {
@@ -198,19 +217,37 @@ export class Metrics {
     this.bansImposed.inc();
   }
 
-  /** This node's tasks finished in the last 15 minutes, and its OCR declines then. */
-  recent(now: number): { readonly settled: readonly Settled[]; readonly ocrDeclines: number } {
-    this.trim(now);
-    return { settled: this.history, ocrDeclines: this.declinedRecently.length };
+  /** This node's last 15 minutes: tasks per minute, solve latency percentiles, OCR reads and declines. */
+  recent(now: number): RecentActivity {
+    const first = Math.floor(now / MINUTE_MS) - (MINUTES - 1);
+    let ocrRead = 0;
+    let ocrDeclined = 0;
+    const perMinute = Array.from({ length: MINUTES }, (_, i) => {
+      const counts = this.minutes.get((first + i) * MINUTE_MS);
+      ocrRead += counts?.ocrRead ?? 0;
+      ocrDeclined += counts?.ocrDeclined ?? 0;
+      return { minute: (first + i) * MINUTE_MS, solved: counts?.solved ?? 0, failed: counts?.failed ?? 0 };
+    });
+    const since = first * MINUTE_MS;
+    const times: number[] = [];
+    for (let i = 0; i < Math.min(this.latencyCount, LATENCY_SAMPLES); i++) {
+      if ((this.latencyAt[i] as number) >= since) times.push(this.latencies[i] as number);
+    }
+    times.sort((a, b) => a - b);
+    const at = (q: number) => (times.length === 0 ? null : (times[Math.min(times.length - 1, Math.floor(q * times.length))] as number));
+    return { perMinute, latency: { p50: at(0.5), p95: at(0.95), count: times.length }, ocr: { read: ocrRead, declined: ocrDeclined } };
   }
 
-  private trim(now: number): void {
-    const since = now - HISTORY_MS;
-    let drop = 0;
-    while (drop < this.history.length && (this.history[drop] as Settled).at < since) drop++;
-    if (drop > 0) this.history.splice(0, drop);
-    if (this.declinedRecently.length > 0 && (this.declinedRecently[0] as number) < since)
-      this.declinedRecently = this.declinedRecently.filter((at) => at >= since);
+  /** The counts of the minute `now` falls in; a new minute drops those beyond the window. */
+  private minuteOf(now: number): MinuteCounts {
+    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+    let counts = this.minutes.get(minute);
+    if (!counts) {
+      counts = { solved: 0, failed: 0, ocrRead: 0, ocrDeclined: 0 };
+      this.minutes.set(minute, counts);
+      for (const old of this.minutes.keys()) if (old <= minute - MINUTES * MINUTE_MS) this.minutes.delete(old);
+    }
+    return counts;
   }
 }
 

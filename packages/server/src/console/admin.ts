@@ -6,7 +6,7 @@ import { TASK_TYPES } from '@solvebox/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAccount } from '../accounts.js';
 import { checkHealth } from '../health.js';
-import type { Metrics, Settled } from '../metrics.js';
+import type { Metrics } from '../metrics.js';
 import { formatMicros, parseMicros } from '../money.js';
 import type { Services } from '../services.js';
 import type { HumanDesk } from '../storage/desk.js';
@@ -44,7 +44,6 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       checkHealth(services),
     ]);
     const recent = metrics.recent(now);
-    const ocrRead = recent.settled.filter((s) => s.backend === 'ocr').length;
     const routes = Object.fromEntries(TASK_TYPES.map((type) => [type, { solver: services.config.solvers[type], fallback: services.config.fallbacks[type] }]));
     return {
       now,
@@ -52,9 +51,9 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       routes,
       desk: deskCounts,
       online,
-      perMinute: perMinute(recent.settled, now),
-      latency: latency(recent.settled),
-      ocr: { declined: recent.ocrDeclines, read: ocrRead, declineRate: ratio(recent.ocrDeclines, recent.ocrDeclines + ocrRead) },
+      perMinute: recent.perMinute,
+      latency: recent.latency,
+      ocr: { ...recent.ocr, declineRate: ratio(recent.ocr.declined, recent.ocr.declined + recent.ocr.read) },
       solvers: solvers.map((s) => ({ ...s, accuracy: ratio(s.reportedGood, s.reportedGood + s.reportedBad) })),
       health,
       ocrModel: services.ocr?.model ?? null,
@@ -173,28 +172,6 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
     if (!(await admin(request, reply))) return reply;
     return storage.readAudit(AUDIT_SHOWN);
   });
-}
-
-/** Tasks finished in each of the last 15 minutes, oldest first. */
-function perMinute(settled: readonly Settled[], now: number): { minute: number; solved: number; failed: number }[] {
-  const first = Math.floor(now / 60_000) - 14;
-  const minutes = Array.from({ length: 15 }, (_, i) => ({ minute: (first + i) * 60_000, solved: 0, failed: 0 }));
-  for (const s of settled) {
-    const slot = minutes[Math.floor(s.at / 60_000) - first];
-    if (!slot) continue;
-    if (s.solved) slot.solved++;
-    else slot.failed++;
-  }
-  return minutes;
-}
-
-function latency(settled: readonly Settled[]): { p50: number | null; p95: number | null; count: number } {
-  const times = settled
-    .filter((s) => s.solved)
-    .map((s) => s.seconds)
-    .sort((a, b) => a - b);
-  const at = (q: number) => (times.length === 0 ? null : (times[Math.min(times.length - 1, Math.floor(q * times.length))] as number));
-  return { p50: at(0.5), p95: at(0.95), count: times.length };
 }
 
 function ratio(part: number, whole: number): number | null {

@@ -81,13 +81,13 @@ export class DeskStreams {
     try {
       const { desk, types, leaseMs, clock } = this.options;
       const now = clock();
-      const held = await desk.held(stream.operator, now);
-      const item = held ?? (await desk.take(stream.operator, types, now, leaseMs));
+      // The task the operator holds, or the next one: an operator holds one at a time.
+      const item = await desk.take(stream.operator, types, now, leaseMs);
       // Closed while taking: what was just taken comes back when its lease runs out.
       if (!this.streams.has(stream)) return;
       if (item && item.taskId !== stream.current?.id) {
         // Another of the operator's views may have taken it: its lease end is the same for both.
-        const leaseEndsAt = held ? (this.leaseEndOf(stream.operator, item.taskId) ?? now + leaseMs) : now + leaseMs;
+        const leaseEndsAt = this.leaseEndOf(stream.operator, item.taskId) ?? now + leaseMs;
         stream.current = { id: item.taskId, leaseEndsAt };
         this.send(stream, 'task', cardOf(item.taskId, item.spec, leaseEndsAt, item.deadlineAt, now));
       } else if (!item && stream.current) {
