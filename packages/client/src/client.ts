@@ -118,6 +118,17 @@ export interface WaitOptions extends CallOptions {
   readonly kind?: TaskKind;
   /** Skip or shorten the first-poll delay (for a task submitted a while ago). */
   readonly firstPollDelayMs?: number;
+  /** Poll with `get2`, so that the answer's `extra.price` says what the task cost (the JSON API's `cost`). */
+  readonly withPrice?: boolean;
+}
+
+export interface SubmitOptions extends CallOptions {
+  /**
+   * The submit's idempotency key; by default a fresh one per call. A caller that may submit the
+   * same task again after a crash (a relay) passes one derived from its own task, so that a server
+   * that honours keys answers the first task's id instead of starting a second.
+   */
+  readonly idempotencyKey?: string;
 }
 
 const DEFAULTS = {
@@ -310,9 +321,9 @@ export class Solvebox {
   // ---- lower-level calls ------------------------------------------------------------------------
 
   /** Submits a task and returns its id, without waiting for the answer (and outside the limiter). */
-  async submit(task: TaskInput, options: CallOptions = {}): Promise<string> {
+  async submit(task: TaskInput, options: SubmitOptions = {}): Promise<string> {
     const deadline = new Deadline(options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULTS.callTimeoutMs, options.signal);
-    return this.#submit(await taskParams(task), deadline, this.#progress(options));
+    return this.#submit(await taskParams(task), deadline, this.#progress(options), options.idempotencyKey);
   }
 
   /** One poll: the answer if ready, `pending` if not; failures throw. */
@@ -332,7 +343,7 @@ export class Solvebox {
     const type = kind === undefined ? undefined : protocolType(kind);
     const deadline = new Deadline(options.timeoutMs ?? this.#options.timeoutMs ?? (type ? DEFAULT_TIMEOUT_MS[type] : DEFAULTS.callTimeoutMs), options.signal);
     const firstPoll = options.firstPollDelayMs ?? this.#options.firstPollDelayMs ?? (type ? FIRST_POLL_DELAY_MS[type] : 0);
-    return this.#poll(String(id), deadline, this.#progress(options), firstPoll);
+    return this.#poll(String(id), deadline, this.#progress(options), firstPoll, options.withPrice ? 'get2' : 'get');
   }
 
   /**
@@ -392,9 +403,14 @@ export class Solvebox {
   }
 
   /** A submit: waits for a thread on ERROR_ZERO_BALANCE (bounded); other codes throw. */
-  async #submit(taskParams: Record<string, string>, deadline: Deadline, progress: (e: ProgressEvent) => void): Promise<string> {
+  async #submit(
+    taskParams: Record<string, string>,
+    deadline: Deadline,
+    progress: (e: ProgressEvent) => void,
+    idempotencyKey: string = globalThis.crypto.randomUUID(),
+  ): Promise<string> {
     // One key per task, kept across retries of this submit: a replay answers the same task.
-    const params = { ...taskParams, [IDEMPOTENCY_PARAM]: globalThis.crypto.randomUUID() };
+    const params = { ...taskParams, [IDEMPOTENCY_PARAM]: idempotencyKey };
     const threadWaitMs = this.#options.threadWaitMs ?? DEFAULTS.threadWaitMs;
     let waitingSince: number | undefined;
     for (;;) {
@@ -416,13 +432,19 @@ export class Solvebox {
     }
   }
 
-  async #poll(taskId: string, deadline: Deadline, progress: (e: ProgressEvent) => void, firstPollDelayMs: number): Promise<RawAnswer> {
+  async #poll(
+    taskId: string,
+    deadline: Deadline,
+    progress: (e: ProgressEvent) => void,
+    firstPollDelayMs: number,
+    action: 'get' | 'get2' = 'get',
+  ): Promise<RawAnswer> {
     deadline.taskId = taskId;
     if (this.#longPollMs() === 0) await deadline.sleep(firstPollDelayMs);
     for (let polls = 1; ; polls++) {
       // Re-read each time: the server may have advertised long-polls on the submit's answer.
       const waitMs = Math.min(this.#longPollMs(), Math.floor(deadline.remainingMs / 1000) * 1000);
-      const params: Record<string, string> = { action: 'get', id: taskId };
+      const params: Record<string, string> = { action, id: taskId };
       if (waitMs >= 1000) params[WAIT_PARAM] = String(waitMs / 1000);
       const sentAt = deadline.elapsedMs;
       const answer = await this.#request('res.php', params, deadline, false, progress);

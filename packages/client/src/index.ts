@@ -12,6 +12,7 @@ export {
   type ResultState,
   type SolveResult,
   type SolveboxOptions,
+  type SubmitOptions,
   type WaitOptions,
 } from './client.js';
 export {
@@ -31,6 +32,7 @@ export {
 } from './errors.js';
 export {
   AnswerFormatError,
+  decodeAnswer,
   type AnswerOf,
   type ClearanceAnswer,
   type GeetestAnswer,

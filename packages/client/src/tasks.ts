@@ -51,6 +51,8 @@ export type TaskInput =
       readonly cookies?: string;
       readonly userAgent?: string;
       readonly proxy?: ProxyInput;
+      /** Where the widget loads from, when the page uses recaptcha.net. @defaultValue 'google.com' */
+      readonly domain?: 'google.com' | 'recaptcha.net';
     } & Common)
   | ({
       readonly type: 'recaptchaV3';
@@ -59,6 +61,7 @@ export type TaskInput =
       readonly action?: string;
       readonly minScore?: number;
       readonly enterprise?: boolean;
+      readonly domain?: 'google.com' | 'recaptcha.net';
     } & Common)
   | ({
       readonly type: 'turnstile';
@@ -243,6 +246,7 @@ export async function taskParams(task: TaskInput): Promise<Record<string, string
         'data-s': task.dataS,
         cookies: task.cookies,
         userAgent: task.userAgent,
+        domain: task.domain,
         ...proxyParams(task.proxy),
       };
       break;
@@ -255,6 +259,7 @@ export async function taskParams(task: TaskInput): Promise<Record<string, string
         action: task.action,
         min_score: task.minScore === undefined ? undefined : String(task.minScore),
         enterprise: flag(task.enterprise),
+        domain: task.domain,
       };
       break;
     case 'turnstile':

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERROR_CATALOG, parseAnswer, type CatalogEntry } from '@solvebox/protocol';
-import { FixRequestError, RetryLaterError, TaskFailedError, UnknownCodeError, WaitForThreadError, errorClassFor, errorForCode } from '../src/index.js';
-import { decodeAnswer } from '../src/tasks.js';
+import { FixRequestError, RetryLaterError, TaskFailedError, UnknownCodeError, WaitForThreadError, errorClassFor, errorForCode } from '@solvebox/client';
+import { decodeAnswer } from '@solvebox/client';
 
 test('every catalog code maps to the error class of its retry class', () => {
   const expected: Record<CatalogEntry['retry'], unknown> = {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Solvebox } from '../src/index.js';
+import { Solvebox } from '@solvebox/client';
 import { FAST, PAGE, RECAPTCHA_TEST_KEY, pngBytes, sandbox, startTestServer, type TestServer } from './helpers.js';
 
 describe('typed helpers', () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { configWith, createAccount, loadConfig, startServer, type RunningServer, type ServerConfig } from '@solvebox/server';
-import type { SolveboxOptions } from '../src/index.js';
+import type { SolveboxOptions } from '@solvebox/client';
 
 /** Every task type to the sandbox: deterministic answers, and no OCR pool to start. */
 export const SANDBOX_ONLY = loadConfig({ solvers: '*=sandbox' }).solvers;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FixRequestError, Solvebox, TaskFailedError, UnsupportedCallError } from '../src/index.js';
+import { FixRequestError, Solvebox, TaskFailedError, UnsupportedCallError } from '@solvebox/client';
 import { FAST, PAGE, RECAPTCHA_TEST_KEY, pngBytes, sandbox, startTestServer, type TestServer } from './helpers.js';
 
 describe("protocol 'v2' against Solvebox", () => {

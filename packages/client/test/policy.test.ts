@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import Database from 'better-sqlite3';
 import { startServer, configWith } from '@solvebox/server';
-import { Solvebox, type SolveboxOptions } from '../src/index.js';
+import { Solvebox, type SolveboxOptions } from '@solvebox/client';
 import { FAST, PAGE, SANDBOX_ONLY, rejection, sandbox, startFaultProxy, startTestServer, type FaultProxy, type TestServer } from './helpers.js';
 
 const turnstileTask = (pageurl = PAGE, sitekey = '0x4AAAAAAApolicy') => ({ type: 'turnstile' as const, sitekey, pageurl });

@@ -10,7 +10,7 @@ import { api } from './api.js';
 interface Overview {
   readonly now: number;
   readonly queues: Record<string, { queued: number; active: number }>;
-  readonly routes: Record<string, { solver: string; fallback: string }>;
+  readonly routes: Record<string, { solver: string; fallbacks: string[] }>;
   readonly desk: { waiting: Record<string, number>; leased: number };
   readonly online: string[];
   readonly perMinute: { minute: number; solved: number; failed: number }[];
@@ -30,6 +30,20 @@ interface Overview {
     status: string;
     storage: { kind: string; ok: boolean; latencyMs?: number; error?: string };
     solvers: { types: string[]; failing: string[] };
+    relay?: {
+      upstreams: {
+        name: string;
+        url: string;
+        dialect: string;
+        types: string[];
+        priority: number;
+        circuit: string;
+        inFlight: number;
+        concurrency: number;
+        spentToday: number;
+        dailyBudget: number;
+      }[];
+    };
   };
 }
 interface AccountRow {
@@ -148,7 +162,7 @@ export function Dashboard() {
         ${types.map(
           (type) => html`<tr data-type=${type}>
             <td>${type}</td>
-            <td>${overview.routes[type]?.solver ?? ''} → ${overview.routes[type]?.fallback ?? ''}</td>
+            <td>${[overview.routes[type]?.solver ?? '', ...(overview.routes[type]?.fallbacks ?? [])].join(' → ')}</td>
             <td>${overview.queues[type]?.queued ?? 0}</td>
             <td>${overview.queues[type]?.active ?? 0}</td>
             <td>${overview.desk.waiting[type] ?? 0}</td>
@@ -156,6 +170,25 @@ export function Dashboard() {
         )}
       </tbody>
     </table>
+
+    ${
+      overview.health.relay &&
+      html`<h2>Upstreams</h2>
+        <table data-testid="upstreams">
+          <thead><tr><th>Upstream</th><th>Types</th><th>Circuit</th><th>In flight</th><th>Spent today</th></tr></thead>
+          <tbody>
+            ${overview.health.relay.upstreams.map(
+              (u) => html`<tr data-upstream=${u.name}>
+                <td>${u.name} <span class="muted">${u.dialect} ${u.url}</span></td>
+                <td>${u.types.join(', ')}</td>
+                <td>${u.circuit}</td>
+                <td>${u.inFlight}${u.concurrency > 0 ? ` / ${u.concurrency}` : ''}</td>
+                <td>$${u.spentToday.toFixed(4)}${u.dailyBudget > 0 ? ` of $${u.dailyBudget.toFixed(2)}` : ''}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>`
+    }
 
     <h2>Solvers and operators</h2>
     <table data-testid="solvers">

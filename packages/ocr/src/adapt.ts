@@ -39,6 +39,10 @@ export interface AdaptOptions {
   readonly replayPerSource?: number;
   /** The largest fall of the mean accuracy over our sources that is accepted. @defaultValue 0.01 */
   readonly maxDrop?: number;
+  /** How hard training pulls the weights back towards the starting model's (L2-SP), so that it forgets less. @defaultValue 0 */
+  readonly anchor?: number;
+  /** Peak learning rate. @defaultValue 3e-4 */
+  readonly learningRate?: number;
   /** Each line the training prints, as it prints it. */
   readonly onLine?: (line: string) => void;
   readonly python?: string;
@@ -144,7 +148,9 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptReport> {
         '--minutes',
         String(options.minutes),
         '--lr',
-        '3e-4',
+        String(options.learningRate ?? 3e-4),
+        '--anchor',
+        String(options.anchor ?? 0),
         '--batch',
         '64',
         '--eval-every',

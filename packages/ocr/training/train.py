@@ -200,6 +200,20 @@ def checkpoint_score(report):
     return sum(min(folded, BAR) for _, folded in report.values())
 
 
+def adaptation_score(report, before, max_drop):
+    """An adaptation's checkpoints are ranked by the accuracy on the operator's held-out samples,
+    among those that keep our own sources within --max-drop of where they began: the rule that
+    refuses a model is the constraint the choice honours, so a run whose later checkpoints forget
+    too much still yields its best earlier one. Checkpoints that break it rank below every one that
+    keeps it, by how little they lose."""
+    ours = [s for s in report if s != "samples"]
+    mean = lambda r: sum(r[s][1] for s in ours) / max(1, len(ours))
+    drop = mean(before) - mean(report)
+    if drop > max_drop:
+        return -1.0 - drop
+    return report["samples"][1] + 1e-3 * mean(report)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data")
@@ -225,6 +239,8 @@ def main():
     parser.add_argument("--max-drop", type=float, default=None,
                         help="validate the starting model first, and refuse to export (exit 3) when the mean accuracy "
                              "over our sources (all but samples) ends more than this below it, e.g. 0.01")
+    parser.add_argument("--anchor", type=float, default=0.0,
+                        help="pull the weights towards --init's by this much (L2-SP), so that adapting forgets less")
     parser.add_argument("--weights", default="",
                         help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
@@ -265,12 +281,14 @@ def main():
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     started = time.time()
-    best_score, best_state = -1.0, None
+    best_score, best_state = float("-inf"), None
+    before = None
 
     def validate(step):
         nonlocal best_score, best_state
         report = evaluate(model, device, val)
-        score = checkpoint_score(report)
+        adapting = before is not None and "samples" in report
+        score = adaptation_score(report, before, args.max_drop) if adapting else checkpoint_score(report)
         print(f"eval step {step}: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in report.items())
               + f"; score {score:.3f}", flush=True)
         if args.keep_evals:
@@ -280,7 +298,9 @@ def main():
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             torch.save(best_state, os.path.join(args.data, "best.pt"))
 
-    before = None
+    anchor = None
+    if args.anchor and args.init:
+        anchor = [(p, p.detach().clone()) for p in model.parameters() if p.requires_grad]
     if args.max_drop is not None:
         before = evaluate(model, device, val)
         print("eval before: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in before.items()), flush=True)
@@ -315,6 +335,8 @@ def main():
         logprobs = model(batch).permute(1, 0, 2)  # T × N × C for CTCLoss
         input_lengths = torch.full((len(images),), logprobs.shape[0], dtype=torch.long)
         loss = ctc(logprobs, torch.tensor(targets, dtype=torch.long), input_lengths, torch.tensor(lengths, dtype=torch.long))
+        if anchor is not None:
+            loss = loss + args.anchor * sum(((p - p0) ** 2).sum() for p, p0 in anchor)
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

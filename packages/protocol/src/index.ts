@@ -86,6 +86,7 @@ export {
 } from './params/images.js';
 export { PROXY_TYPES, parseProxy, proxyEndpoint } from './params/proxy.js';
 export { COMMON_PARAMS, LANG_CODES, METHODS, methodSpec, type MethodSpec } from './params/methods.js';
+export { WIDGET_METHODS, type WidgetMethod } from './params/widgets.js';
 export { parseSubmission, type Submission, type SubmissionOptions } from './params/submission.js';
 export {
   IDEMPOTENCY_HEADER,

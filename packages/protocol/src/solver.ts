@@ -15,6 +15,11 @@ export interface SolveContext {
   readonly credit?: (who: string) => void;
   /** Reports how likely the solver judged its reading (0 to 1), accepted or declined, for metrics. */
   readonly confidence?: (probability: number) => void;
+  /**
+   * What the answer cost, in millionths, when the solver paid for it (an upstream provider's
+   * price): the task is charged this instead of its configured price.
+   */
+  readonly price?: (micros: number) => void;
 }
 
 export interface Solver {
@@ -27,8 +32,17 @@ export interface Solver {
   close?(): Promise<void>;
 }
 
-/** The task outcomes a solver may report, each a res.php code. */
-export type SolverFailureCode = 'ERROR_CAPTCHA_UNSOLVABLE' | 'ERROR_PROXY_CONNECTION_FAILED' | 'ERROR_BAD_TOKEN_OR_PAGEURL';
+/**
+ * The task outcomes a solver may report, each a res.php code. The last three only come from an
+ * upstream provider (the relay backend), which knows them of its tasks.
+ */
+export type SolverFailureCode =
+  | 'ERROR_CAPTCHA_UNSOLVABLE'
+  | 'ERROR_PROXY_CONNECTION_FAILED'
+  | 'ERROR_BAD_TOKEN_OR_PAGEURL'
+  | 'ERROR_BAD_PARAMETERS'
+  | 'ERROR_BAD_DUPLICATES'
+  | 'ERROR_TOKEN_EXPIRED';
 
 /**
  * Thrown by a solver that met the captcha and could not solve it. `final` failures end the task at

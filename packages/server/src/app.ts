@@ -107,6 +107,16 @@ export function buildApp(svc: Services): FastifyInstance {
   });
   const limits: BodyLimits = { bodyBytes: config.bodyLimitBytes, fileBytes: config.imageMaxBytes };
 
+  // Node closes a closing server's idle connections once, when closing begins. A request still in
+  // flight then leaves its connection idle a moment later, and a client that keeps it alive (as
+  // the server's keep-alive hint invites) held the close for the whole keep-alive timeout, 72 s:
+  // so connections are closed as they fall idle until the server is closed.
+  let closeIdle: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closeIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
+  app.addHook('onClose', async () => clearInterval(closeIdle));
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/x-www-form-urlencoded', (_req: FastifyRequest, payload: Readable) => parseUrlencoded(payload, limits));
   app.addContentTypeParser('application/json', (_req: FastifyRequest, payload: Readable) => parseJson(payload, limits));

@@ -7,8 +7,22 @@ import { DEFAULT_MIN_CONFIDENCE, DEFAULT_SECOND_LOOK } from '@solvebox/ocr/defau
 import { TASK_TYPES, type TaskType } from '@solvebox/protocol';
 import { DEFAULT_LEASE_MS } from './solving/runner.js';
 
-export type SolverBackend = 'ocr' | 'human' | 'sandbox' | 'none';
-export const SOLVER_BACKENDS: readonly SolverBackend[] = ['ocr', 'human', 'sandbox', 'none'];
+/** A solver backend: `relay` hands tasks to every upstream of `--upstreams` that serves the type, `relay:NAME` to that one only. */
+export type SolverBackend = 'ocr' | 'human' | 'sandbox' | 'none' | 'relay' | `relay:${string}`;
+/** The backends by kind (`relay:NAME` is of kind `relay`). */
+export const SOLVER_BACKENDS: readonly BackendKind[] = ['ocr', 'human', 'sandbox', 'relay', 'none'];
+export type BackendKind = 'ocr' | 'human' | 'sandbox' | 'none' | 'relay';
+
+export function backendKind(backend: SolverBackend): BackendKind {
+  return backend.startsWith('relay:') ? 'relay' : (backend as BackendKind);
+}
+
+/** A backend name as written in --solvers, --fallbacks or a worker's --solvers list. */
+export function parseBackend(flag: string, value: string): SolverBackend {
+  const v = value.trim().toLowerCase();
+  if (/^relay:[a-z0-9][a-z0-9_-]{0,31}$/.test(v)) return v as SolverBackend;
+  return parseChoice(flag, v, SOLVER_BACKENDS);
+}
 
 export interface ServerConfig {
   readonly host: string;
@@ -49,8 +63,10 @@ export interface ServerConfig {
   readonly circuitFailures: number;
   readonly circuitCooldownMs: number;
   readonly solvers: Readonly<Record<TaskType, SolverBackend>>;
-  /** Where a task goes when its solver declines it; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. */
-  readonly fallbacks: Readonly<Record<TaskType, SolverBackend>>;
+  /** Where a task goes, in order, when its solver declines it; empty (`none`) ends it with ERROR_CAPTCHA_UNSOLVABLE. */
+  readonly fallbacks: Readonly<Record<TaskType, readonly SolverBackend[]>>;
+  /** The upstream providers of the relay backend (a JSON file; docs/relay.md); empty: none. */
+  readonly upstreams: string;
   /** OCR worker threads; 0 = one per CPU. */
   readonly ocrWorkers: number;
   /** A folder with an OCR model (ocr.onnx, ocr.json) to read with instead of the shipped one; empty: the shipped model. */
@@ -125,23 +141,43 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
   return found;
 }
 
-/** `type=value,type=value` for per-task-type settings; `*=value` sets every type. */
+/**
+ * `type=value,type=value` for per-task-type settings; `*=value` sets every type. With `list`, a
+ * part without `=` adds a value to the type before it: `image=human,relay,*=none`.
+ */
 function parsePerType<T>(flag: string, value: string, parseOne: (v: string) => T, into: Record<TaskType, T>): void {
+  for (const [type, values] of perTypeParts(flag, value, false)) assign(flag, into, type, parseOne(values[0] as string));
+}
+
+function parsePerTypeList<T>(flag: string, value: string, parseOne: (v: string) => T, into: Record<TaskType, readonly T[]>): void {
+  for (const [type, values] of perTypeParts(flag, value, true)) assign(flag, into, type, values.map(parseOne));
+}
+
+function perTypeParts(flag: string, value: string, list: boolean): [string, string[]][] {
+  const parts: [string, string[]][] = [];
   for (const part of value
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '')) {
     const eq = part.indexOf('=');
-    if (eq < 0) throw new ConfigError(`--${flag} takes type=value pairs separated by commas, got "${part}"`);
-    const type = part.slice(0, eq).trim();
-    const parsed = parseOne(part.slice(eq + 1).trim());
-    if (type === '*') {
-      for (const t of TASK_TYPES) into[t] = parsed;
-    } else if ((TASK_TYPES as readonly string[]).includes(type)) {
-      into[type as TaskType] = parsed;
-    } else {
-      throw new ConfigError(`--${flag}: unknown task type "${type}"; use one of ${TASK_TYPES.join(', ')} or *`);
+    const last = parts.at(-1);
+    if (eq < 0 && list && last) {
+      last[1].push(part);
+      continue;
     }
+    if (eq < 0) throw new ConfigError(`--${flag} takes type=value pairs separated by commas, got "${part}"`);
+    parts.push([part.slice(0, eq).trim(), [part.slice(eq + 1).trim()]]);
+  }
+  return parts;
+}
+
+function assign<T>(flag: string, into: Record<TaskType, T>, type: string, parsed: T): void {
+  if (type === '*') {
+    for (const t of TASK_TYPES) into[t] = parsed;
+  } else if ((TASK_TYPES as readonly string[]).includes(type)) {
+    into[type as TaskType] = parsed;
+  } else {
+    throw new ConfigError(`--${flag}: unknown task type "${type}"; use one of ${TASK_TYPES.join(', ')} or *`);
   }
 }
 
@@ -211,6 +247,27 @@ function perTypeOption<K extends FieldOf<Readonly<Record<TaskType, unknown>>>>(
     apply: (config, value) => {
       const table = { ...config[key] } as Record<TaskType, ServerConfig[K][TaskType]>;
       parsePerType(flag, value, parseOne, table);
+      (config as Record<K, unknown>)[key] = table;
+    },
+  };
+}
+
+/** `type=value,value,...` lists, merged into the per-type table. */
+function perTypeListOption<K extends FieldOf<Readonly<Record<TaskType, readonly unknown[]>>>>(
+  flag: string,
+  key: K,
+  parseOne: (value: string) => ServerConfig[K][TaskType][number],
+  byDefault: string,
+  doc: string,
+): OptionSpec {
+  return {
+    flag,
+    hint: 'type=value,...',
+    default: byDefault,
+    doc,
+    apply: (config, value) => {
+      const table = { ...config[key] } as Record<TaskType, ServerConfig[K][TaskType]>;
+      parsePerTypeList(flag, value, parseOne, table as Record<TaskType, readonly ServerConfig[K][TaskType][number][]>);
       (config as Record<K, unknown>)[key] = table;
     },
   };
@@ -332,16 +389,22 @@ export const OPTIONS: readonly OptionSpec[] = [
   perTypeOption(
     'solvers',
     'solvers',
-    (b) => parseChoice('solvers', b, SOLVER_BACKENDS),
+    (b) => parseBackend('solvers', b),
     '*=sandbox,image=ocr',
-    `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere.`,
+    `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}, and \`relay:NAME\` for one upstream. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere: to \`human\`, or to \`relay\`, your own providers (\`--upstreams\`).`,
   ),
-  perTypeOption(
+  perTypeListOption(
     'fallbacks',
     'fallbacks',
-    (b) => parseChoice('fallbacks', b, SOLVER_BACKENDS),
+    (b) => parseBackend('fallbacks', b),
     '*=none,image=human',
-    'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. `human` hands it to the operators in the console; with none of them online it is declined at once.',
+    'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; several backends are tried in order (`image=human,relay`); `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. `human` hands it to the operators in the console; with none of them online it is declined at once. `relay` passes it to the upstreams.',
+  ),
+  text(
+    'upstreams',
+    'upstreams',
+    '',
+    'A JSON file of upstream providers (CaptchaAI, 2Captcha, Anti-Captcha, another Solvebox) for the `relay` backend: name, url, dialect, the environment variable holding its key, types, priority, concurrency, daily budget. See docs/relay.md.',
   ),
   seconds(
     'human-wait',
@@ -438,7 +501,11 @@ const perType = <T>(value: T): Record<TaskType, T> => Object.fromEntries(TASK_TY
  * `env` supplies SOLVEBOX_* variables for options not given as flags.
  */
 export function loadConfig(values: Readonly<Record<string, string | undefined>> = {}, env: Readonly<Record<string, string | undefined>> = {}): ServerConfig {
-  const config = { solvers: perType<SolverBackend>('sandbox'), fallbacks: perType<SolverBackend>('none'), pricesMicros: perType(0) } as Mutable<ServerConfig>;
+  const config = {
+    solvers: perType<SolverBackend>('sandbox'),
+    fallbacks: perType<readonly SolverBackend[]>([]),
+    pricesMicros: perType(0),
+  } as Mutable<ServerConfig>;
   for (const option of OPTIONS) option.apply(config, option.default);
   for (const option of OPTIONS) {
     const value = values[option.flag] ?? env[envName(option.flag)];
@@ -454,6 +521,11 @@ export function loadConfig(values: Readonly<Record<string, string | undefined>> 
     if (values.storage !== undefined && config.storage !== 'redis') throw new ConfigError(`--redis and --storage ${config.storage} contradict each other`);
     config.storage = 'redis';
   }
+  // `none` in a fallback list means no fallback.
+  config.fallbacks = Object.fromEntries(TASK_TYPES.map((t) => [t, Object.freeze(config.fallbacks[t].filter((b) => b !== 'none'))])) as Record<
+    TaskType,
+    readonly SolverBackend[]
+  >;
   if (config.storage === 'redis' && !/^rediss?:\/\//.test(config.redisUrl)) {
     throw new ConfigError('--storage redis needs --redis redis://host:port[/db]');
   }

@@ -8,6 +8,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TaskType } from '@solvebox/protocol';
 import type { HumanDesk, Storage } from './storage/types.js';
+import type { Relay, RelayObserver } from './solving/relay/relay.js';
+import type { BreakerState } from './solving/relay/breaker.js';
 
 /** Seconds: from a fast OCR read to an operator who takes a minute. */
 const SOLVE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -35,6 +37,8 @@ export interface RecentActivity {
   readonly ocr: { readonly read: number; readonly declined: number };
 }
 
+const CIRCUIT_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly submitted: Counter<'type'>;
@@ -45,6 +49,10 @@ export class Metrics {
   private readonly httpSeconds: Histogram<'endpoint'>;
   private readonly storageSeconds: Histogram<'operation'>;
   private readonly bansImposed: Counter;
+  private readonly upstreamOutcomes: Counter<'upstream' | 'outcome'>;
+  private readonly upstreamSpend: Counter<'upstream'>;
+  private readonly upstreamCircuit: Gauge<'upstream'>;
+  private relay: Pick<Relay, 'circuits'> | undefined;
   /** Polls the fast path answered (a plain count: the hottest path pays one increment). */
   private fastPolls = 0;
   /** Per-minute counts by the minute's start (epoch ms), for the dashboard; older ones are dropped. */
@@ -107,6 +115,24 @@ export class Metrics {
       registers,
     });
     this.bansImposed = new Counter({ name: 'solvebox_bans_total', help: 'IP bans imposed after repeated failed authentication.', registers });
+    this.upstreamOutcomes = new Counter({
+      name: 'solvebox_relay_upstream_outcomes_total',
+      help: "How relayed tasks ended at each upstream: solved; failed (the task ended with the upstream's code); next (it could not take the task now, and the next upstream got it); fault (transport failure, server error, timeout or a refused key: counts against its circuit).",
+      labelNames: ['upstream', 'outcome'],
+      registers,
+    });
+    this.upstreamSpend = new Counter({
+      name: 'solvebox_relay_upstream_spend_dollars_total',
+      help: 'What upstreams charged for the tasks they solved (their get2 price or JSON cost, else the price in --upstreams).',
+      labelNames: ['upstream'],
+      registers,
+    });
+    this.upstreamCircuit = new Gauge({
+      name: 'solvebox_relay_upstream_circuit',
+      help: "Each upstream's circuit breaker in this process: 0 closed, 1 half-open (one probe task allowed), 2 open (no tasks until its cooldown ends).",
+      labelNames: ['upstream'],
+      registers,
+    });
     const metrics = this;
     new Counter({
       name: 'solvebox_http_fast_polls_total',
@@ -166,7 +192,24 @@ export class Metrics {
   /** The Prometheus text of every metric, with the state gauges read from storage first. */
   async scrape(): Promise<string> {
     await this.refreshState();
+    for (const { name, state } of this.relay?.circuits() ?? []) this.upstreamCircuit.set({ upstream: name }, CIRCUIT_VALUE[state]);
     return this.registry.metrics();
+  }
+
+  /** Scrapes read the relay's circuits. */
+  watchRelay(relay: Pick<Relay, 'circuits'>): void {
+    this.relay = relay;
+    for (const { name } of relay.circuits()) {
+      this.upstreamCircuit.set({ upstream: name }, 0);
+      this.upstreamSpend.inc({ upstream: name }, 0);
+    }
+  }
+
+  relayObserver(): RelayObserver {
+    return {
+      upstreamOutcome: (upstream, outcome) => this.upstreamOutcomes.inc({ upstream, outcome }),
+      upstreamSpent: (upstream, micros) => this.upstreamSpend.inc({ upstream }, micros / 1e6),
+    };
   }
 
   taskSubmitted(type: TaskType): void {

@@ -15,6 +15,8 @@ import { RequestLimits } from './request-limits.js';
 import { Metrics, timedStorage } from './metrics.js';
 import { startConsole, type RunningConsole } from './console/index.js';
 import { HUMAN_TYPES } from './solving/solvers/human.js';
+import { openRelay } from './solving/relay/index.js';
+import type { Relay } from './solving/relay/relay.js';
 
 export type StartOptions = ProcessOptions;
 
@@ -38,14 +40,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const metrics = config.console ? new Metrics(stored, desk, clock) : undefined;
   const storage = metrics ? timedStorage(stored, metrics) : stored;
   let solving: Solving | undefined;
+  let relay: Relay | undefined;
   try {
+    // Built even on an API-only node: it forwards clients' reports to the upstream that answered.
+    relay = options.backends?.relay ?? openRelay(config, storage, { log, clock, ...(metrics ? { metrics } : {}) });
     // Alone on its storage, this process knows that every lease is its dead predecessor's. On shared
     // storage other workers may be alive: there the sweep requeues leases that ran out instead.
     if (!storage.shared) {
       const recovered = await storage.recoverInFlight();
       if (recovered > 0) log.warn({ recovered }, 'requeued tasks that were being solved when the server stopped');
     }
-    if (config.runSolvers) solving = await startSolving(config, storage, { ...options, clock, log, desk, ...(metrics ? { metrics } : {}) });
+    const backends = { ...options.backends, ...(relay ? { relay } : {}) };
+    if (config.runSolvers) solving = await startSolving(config, storage, { ...options, backends, clock, log, desk, ...(metrics ? { metrics } : {}) });
   } catch (err) {
     await desk.close();
     await storage.close();
@@ -63,6 +69,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     ...(config.dialect === '2captcha' ? { limits: new RequestLimits() } : {}),
     ...(metrics ? { metrics } : {}),
     ...(solving?.ocr ? { ocr: solving.ocr } : {}),
+    ...(relay ? { relay } : {}),
   };
   if (metrics) services.gate.onBan = () => metrics.banImposed();
   const app = buildApp(services);

@@ -8,6 +8,7 @@ import type { Storage } from './storage/types.js';
 import type { TaskWaiters } from './waiters.js';
 import type { Metrics } from './metrics.js';
 import type { OcrControl } from './solving/chains.js';
+import type { Relay } from './solving/relay/relay.js';
 
 export interface Services {
   readonly config: ServerConfig;
@@ -26,6 +27,8 @@ export interface Services {
   readonly ocr?: OcrControl;
   /** Prometheus metrics, when the console (which serves them) is on. */
   readonly metrics?: Metrics;
+  /** The upstreams of `--upstreams`: /health shows them, and clients' reports of their answers go to them. */
+  readonly relay?: Relay;
 }
 
 /**

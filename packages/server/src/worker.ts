@@ -7,6 +7,7 @@ import { ConfigError, type ServerConfig, type SolverBackend } from './config.js'
 import { createLogger } from './logger.js';
 import { startSolving, startSweeper, type ProcessOptions, type Solving } from './solving/index.js';
 import { createStorage } from './storage/index.js';
+import { openRelay } from './solving/relay/index.js';
 import type { Storage } from './storage/types.js';
 
 export interface WorkerOptions extends ProcessOptions {
@@ -33,7 +34,9 @@ export async function startWorker(config: ServerConfig, options: WorkerOptions =
   const desk = storage.openDesk();
   let solving: Solving;
   try {
-    solving = await startSolving(config, storage, { ...options, clock, log, desk });
+    const relay = options.backends?.relay ?? openRelay(config, storage, { log, clock });
+    const backends = { ...options.backends, ...(relay ? { relay } : {}) };
+    solving = await startSolving(config, storage, { ...options, backends, clock, log, desk });
     if (solving.types.length === 0) throw new ConfigError(`no task type is routed to ${options.only?.join(', ') ?? 'any backend'} (see --solvers)`);
   } catch (err) {
     await desk.close();

@@ -1,5 +1,5 @@
 /** `solvebox worker`: solve tasks from a Redis deployment's queue until SIGTERM or SIGINT. */
-import { SOLVER_BACKENDS, type SolverBackend } from '@solvebox/server/config';
+import { ConfigError, parseBackend, SOLVER_BACKENDS, type SolverBackend } from '@solvebox/server/config';
 import { UsageError, type Command } from '../command.js';
 import { configFrom, optionsHelp, parseServerArgs, reloadOnHangup, untilSignal } from '../server-options.js';
 
@@ -43,10 +43,13 @@ function backendList(value: string): SolverBackend[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  for (const name of names) {
-    if (!(SOLVER_BACKENDS as readonly string[]).includes(name))
-      throw new UsageError(`--solvers: unknown backend "${name}"; use ${SOLVER_BACKENDS.join(', ')}, or type=backend pairs`);
-  }
   if (names.length === 0) throw new UsageError('--solvers: name at least one backend');
-  return names as SolverBackend[];
+  return names.map((name) => {
+    try {
+      return parseBackend('solvers', name);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new UsageError(`--solvers: unknown backend "${name}"; use ${SOLVER_BACKENDS.join(', ')}, relay:NAME, or type=backend pairs`);
+    }
+  });
 }

@@ -44,7 +44,7 @@ export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
       checkHealth(services),
     ]);
     const recent = metrics.recent(now);
-    const routes = Object.fromEntries(TASK_TYPES.map((type) => [type, { solver: services.config.solvers[type], fallback: services.config.fallbacks[type] }]));
+    const routes = Object.fromEntries(TASK_TYPES.map((type) => [type, { solver: services.config.solvers[type], fallbacks: services.config.fallbacks[type] }]));
     return {
       now,
       queues,

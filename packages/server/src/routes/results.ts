@@ -8,7 +8,7 @@ import type { ProtocolRequest } from '../http/request.js';
 import { canonicalTaskId } from '../identity.js';
 import { formatMicros } from '../money.js';
 import type { Services } from '../services.js';
-import { applyReport, sampleKeeping } from '../samples.js';
+import { afterReport } from '../reports.js';
 import type { Account, TaskView } from '../storage/types.js';
 import { checkId, pendingOrFailedCode, taskReply } from './task-reply.js';
 
@@ -96,7 +96,7 @@ async function report(req: ProtocolRequest, account: Account, svc: Services, ver
   if (!checked.ok) return checked.reply;
   if (checked.id === undefined) return codeReply('ERROR_WRONG_CAPTCHA_ID');
   const outcome = await svc.storage.recordReport(account.id, checked.id, verdict, svc.clock());
-  await applyReport(sampleKeeping(svc), account.id, checked.id, verdict, outcome);
+  await afterReport(svc, account.id, checked.id, verdict, outcome);
   switch (outcome) {
     case 'recorded':
       return valueReply('OK_REPORT_RECORDED');

@@ -10,7 +10,7 @@ import { toV1Fields, v2Error, v2ErrorFor, v2ErrorForTask, v2Solution, waitMillis
 import type { ProtocolRequest } from '../http/request.js';
 import { formatMicros } from '../money.js';
 import type { Services } from '../services.js';
-import { applyReport, sampleKeeping } from '../samples.js';
+import { afterReport } from '../reports.js';
 import type { Account } from '../storage/types.js';
 import { readTask } from './results.js';
 import { submitTask } from './submit.js';
@@ -105,7 +105,7 @@ function report(verdict: 'good' | 'bad'): V2Handler {
     const checked = checkId(req.fields.get('taskId'));
     if (!checked.ok || checked.id === undefined) return v2ErrorFor('ERROR_WRONG_CAPTCHA_ID');
     const outcome = await svc.storage.recordReport(auth.account.id, checked.id, verdict, svc.clock());
-    await applyReport(sampleKeeping(svc), auth.account.id, checked.id, verdict, outcome);
+    await afterReport(svc, auth.account.id, checked.id, verdict, outcome);
     switch (outcome) {
       case 'recorded':
         return { errorId: 0, status: 'success' };

@@ -5,11 +5,12 @@
  */
 import { TASK_TYPES, type Solver, type TaskType } from '@solvebox/protocol';
 import { resolve } from 'node:path';
-import { ConfigError, type ServerConfig, type SolverBackend } from '../config.js';
+import { backendKind, ConfigError, type ServerConfig, type SolverBackend } from '../config.js';
 import { NoSolver } from './solvers/none.js';
 import { SandboxSolver } from './solvers/sandbox.js';
 import { HumanSolver } from './solvers/human.js';
 import type { HumanDesk } from '../storage/desk.js';
+import type { Relay } from './relay/relay.js';
 
 /** What operators can do with the OCR backend while it runs: see its model, load the model folder again. */
 export interface OcrControl {
@@ -34,8 +35,8 @@ export function ocrControl(solver: Solver | undefined): OcrControl | undefined {
   return solver && 'reload' in solver && 'model' in solver ? (solver as Solver & OcrControl) : undefined;
 }
 
-/** Solver instances by backend name: started backends, or test doubles. */
-export type Backends = Partial<Record<SolverBackend, Solver>>;
+/** Solver instances by backend name: started backends, or test doubles; `relay` makes the `relay` and `relay:NAME` solvers. */
+export type Backends = Partial<Record<'ocr' | 'human' | 'sandbox' | 'none', Solver>> & { readonly relay?: Relay };
 
 /**
  * The solver chain of each task type, per the `solvers` and `fallbacks` configuration: the
@@ -49,16 +50,28 @@ export function resolveChains(
 ): Map<TaskType, Solver[]> {
   const instances = new Map<SolverBackend, Solver>();
   const instance = (backend: SolverBackend): Solver => {
-    let solver = instances.get(backend) ?? backends[backend];
-    if (!solver && (backend === 'ocr' || backend === 'human')) throw new ConfigError(`the ${backend} backend must be started before routes are resolved`);
-    solver ??= backend === 'sandbox' ? new SandboxSolver() : new NoSolver();
+    let solver = instances.get(backend);
+    if (solver) return solver;
+    const kind = backendKind(backend);
+    if (kind === 'relay') {
+      if (!backends.relay) throw new ConfigError(`the ${backend} backend needs --upstreams`);
+      try {
+        solver = backends.relay.solver(backend === 'relay' ? undefined : backend.slice('relay:'.length));
+      } catch (err) {
+        throw new ConfigError(`--solvers/--fallbacks: ${(err as Error).message}`);
+      }
+    } else {
+      solver = backends[kind];
+      if (!solver && (kind === 'ocr' || kind === 'human')) throw new ConfigError(`the ${kind} backend must be started before routes are resolved`);
+      solver ??= kind === 'sandbox' ? new SandboxSolver() : new NoSolver();
+    }
     instances.set(backend, solver);
     return solver;
   };
   const chains = new Map<TaskType, Solver[]>();
   for (const type of routedTypes(config, only)) {
-    const chain = [instance(config.solvers[type])];
-    if (config.fallbacks[type] !== 'none' && config.fallbacks[type] !== config.solvers[type]) chain.push(instance(config.fallbacks[type]));
+    const names = [...new Set([config.solvers[type], ...config.fallbacks[type]])].filter((b, i) => i === 0 || b !== 'none');
+    const chain = names.map(instance);
     for (const solver of chain) {
       if (!solver.types.includes(type)) throw new ConfigError(`solver "${solver.name}" does not handle ${type} tasks`);
     }
@@ -67,14 +80,17 @@ export function resolveChains(
   return chains;
 }
 
-/** The task types routed to one of `only`'s backends (all types when `only` is empty). */
+/** The task types routed to one of `only`'s backends (all types when `only` is empty); `relay` stands for every `relay:NAME` too. */
 export function routedTypes(config: Pick<ServerConfig, 'solvers'>, only: readonly SolverBackend[]): TaskType[] {
-  return TASK_TYPES.filter((type) => only.length === 0 || only.includes(config.solvers[type]));
+  return TASK_TYPES.filter((type) => {
+    const backend = config.solvers[type];
+    return only.length === 0 || only.includes(backend) || only.includes(backendKind(backend));
+  });
 }
 
 /**
  * The backends the routes use that need starting: the OCR worker pool, and the human solver on
- * this process's desk.
+ * this process's desk. The relay comes built (openRelay), since the API side forwards reports with it.
  */
 export async function startBackends(
   config: ServerConfig,
@@ -83,10 +99,11 @@ export async function startBackends(
   desk?: HumanDesk,
   clock?: () => number,
 ): Promise<Backends> {
-  const used = new Set<SolverBackend>();
+  const used = new Set<string>();
   for (const type of routedTypes(config, only)) {
-    used.add(config.solvers[type]).add(config.fallbacks[type]);
+    for (const backend of [config.solvers[type], ...config.fallbacks[type]]) used.add(backendKind(backend));
   }
+  if (used.has('relay') && !given.relay) throw new ConfigError('the relay backend needs --upstreams FILE (see docs/relay.md)');
   if (used.has('human') && !given.human) {
     if (!desk) throw new ConfigError('the human backend needs the desk of its storage');
     given = { ...given, human: new HumanSolver({ desk, waitMs: config.humanWaitMs, ...(clock ? { clock } : {}) }) };

@@ -200,10 +200,12 @@ export class TaskRunner {
       for (const [index, solver] of chain.entries()) {
         let solution: Solution;
         let answeredBy = solver.name;
+        let price = this.deps.priceMicros(task.spec.type);
         try {
           solution = await solver.solve(solverTask, {
             signal: abort.signal,
             credit: (who) => void (answeredBy = who),
+            price: (micros) => void (price = micros),
             confidence: (p) => this.deps.observer?.confidence(solver.name, p),
           });
         } catch (err) {
@@ -222,7 +224,6 @@ export class TaskRunner {
         }
         lane.circuit.recordSuccess();
         const done = this.deps.clock();
-        const price = this.deps.priceMicros(task.spec.type);
         const stored = await this.deps.storage.completeTask(
           task,
           { solution, priceMicros: price, expiresAt: done + this.options.resultTtlMs, solver: answeredBy },

@@ -27,6 +27,7 @@ import type {
   Operator,
   Sample,
   SolvedTask,
+  RelayTicket,
 } from './types.js';
 import { LocalDesk, type HumanDesk } from './desk.js';
 import { OVERDUE_CODE } from './shared.js';
@@ -53,6 +54,7 @@ interface TaskRow {
   report?: 'good' | 'bad';
   solver?: string;
   expiresAt?: number;
+  relay?: RelayTicket;
 }
 
 type AccountRow = Account;
@@ -70,6 +72,7 @@ export class MemoryStorage implements Storage {
   private readonly audit: AuditEntry[] = [];
   /** Insertion order is age: a re-kept sample moves to the end. */
   private readonly samples = new Map<string, Sample>();
+  private readonly spend = new Map<string, number>();
   private nextAccountId = 1;
   private readonly finished = new FinishedListeners();
 
@@ -411,6 +414,25 @@ export class MemoryStorage implements Storage {
     const t = this.tasks.get(id);
     if (!t || t.accountId !== accountId || t.state !== 'solved' || !t.solution || isExpired(t, now)) return undefined;
     return { spec: t.spec, solution: t.solution, solver: t.solver ?? '' };
+  }
+
+  async saveRelayTicket(taskId: string, ticket: RelayTicket): Promise<void> {
+    const t = this.tasks.get(taskId);
+    if (t) t.relay = ticket;
+  }
+
+  async relayTicket(taskId: string): Promise<RelayTicket | undefined> {
+    return this.tasks.get(taskId)?.relay;
+  }
+
+  async addUpstreamSpend(upstream: string, day: string, micros: number): Promise<number> {
+    const total = (this.spend.get(`${upstream}\n${day}`) ?? 0) + micros;
+    this.spend.set(`${upstream}\n${day}`, total);
+    return total;
+  }
+
+  async upstreamSpend(upstream: string, day: string): Promise<number> {
+    return this.spend.get(`${upstream}\n${day}`) ?? 0;
   }
 
   async ping(): Promise<void> {}

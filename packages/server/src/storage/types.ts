@@ -314,8 +314,40 @@ export interface SampleStore {
   solvedTask(accountId: number, id: string, now: number): Promise<SolvedTask | undefined>;
 }
 
+/**
+ * Where a relayed task stands upstream. Written before each upstream submit and again with the
+ * upstream's id before the first poll, so that a restarted relay polls that task again instead of
+ * submitting a second one.
+ */
+export interface RelayTicket {
+  /** The upstream that has (or is being given) the task. */
+  readonly upstream: string;
+  /** This task's upstream submits so far, from 1. */
+  readonly round: number;
+  /**
+   * The idempotency key of this round's submit: random, and kept, so that a submit repeated after
+   * a crash replays the first at an upstream that honours keys.
+   */
+  readonly key: string;
+  /** The upstream's task id; absent while its submit is in flight. */
+  readonly upstreamId?: string;
+  readonly submittedAt: number;
+  /** Upstreams that already had the task and gave no answer, in order. */
+  readonly tried: readonly string[];
+}
+
+/** What the relay backend keeps: each relayed task's ticket (kept as long as the task), and what each upstream cost per day. */
+export interface RelayStore {
+  /** Replaces the task's ticket. */
+  saveRelayTicket(taskId: string, ticket: RelayTicket): Promise<void>;
+  relayTicket(taskId: string): Promise<RelayTicket | undefined>;
+  /** Adds to what an upstream cost on `day` (UTC, YYYY-MM-DD), in millionths; returns the day's total. */
+  addUpstreamSpend(upstream: string, day: string, micros: number): Promise<number>;
+  upstreamSpend(upstream: string, day: string): Promise<number>;
+}
+
 /** The whole contract one adapter fulfils; each part of the server depends on the roles it uses. */
-export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore, ConsoleStore, SampleStore {
+export interface Storage extends AccountStore, Guards, TaskQueue, StatsStore, ConsoleStore, SampleStore, RelayStore {
   readonly kind: string;
   /**
    * True when other processes may use the same state at once (Redis): several API nodes and

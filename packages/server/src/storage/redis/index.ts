@@ -41,6 +41,7 @@ import {
   type Operator,
   type Sample,
   type SolvedTask,
+  type RelayTicket,
 } from '../types.js';
 import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
@@ -61,6 +62,9 @@ export interface RedisStorageOptions {
   /** How long `connect` waits for Redis at startup. @defaultValue 5000 */
   readonly connectTimeoutMs?: number;
 }
+
+/** Each upstream's daily spend is kept a week (budgets read today's only). */
+const SPEND_KEEP_SECONDS = 7 * 86400;
 
 /** Bumped when the key layout changes, so that a new version never misreads an old one's keys. */
 export const REDIS_SCHEMA = 'v1';
@@ -396,6 +400,31 @@ export class RedisStorage implements Storage {
     );
     if (account !== String(accountId) || state !== 'solved' || !spec || !solution || (expires && Number(expires) <= now)) return undefined;
     return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(solution), solver: solver ?? '' };
+  }
+
+  // ---- relay -------------------------------------------------------------------------------------
+
+  async saveRelayTicket(taskId: string, ticket: RelayTicket): Promise<void> {
+    // A field of the task's hash, so that it expires with the task. The relay holds the task's
+    // lease while it writes, and a leased task is never deleted.
+    await this.call('save a relay ticket', (c) => c.hset(this.key('task', taskId), 'relay', JSON.stringify(ticket)));
+  }
+
+  async relayTicket(taskId: string): Promise<RelayTicket | undefined> {
+    const ticket = await this.call('read a relay ticket', (c) => c.hget(this.key('task', taskId), 'relay'));
+    return ticket ? (JSON.parse(ticket) as RelayTicket) : undefined;
+  }
+
+  async addUpstreamSpend(upstream: string, day: string, micros: number): Promise<number> {
+    const key = this.key('upstream-spend', `${upstream}:${day}`);
+    const [[, total]] = (await this.call("add to an upstream's spend", (c) => c.multi().incrby(key, micros).expire(key, SPEND_KEEP_SECONDS).exec())) as [
+      [unknown, number],
+    ];
+    return Number(total);
+  }
+
+  async upstreamSpend(upstream: string, day: string): Promise<number> {
+    return Number((await this.call("read an upstream's spend", (c) => c.get(this.key('upstream-spend', `${upstream}:${day}`)))) ?? 0);
   }
 
   /** The desk of tasks waiting for a person, shared by every node on this Redis. */

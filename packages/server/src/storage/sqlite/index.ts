@@ -34,6 +34,7 @@ import {
   type Operator,
   type OperatorRole,
   type Sample,
+  type RelayTicket,
   type SolvedTask,
 } from '../types.js';
 import { LocalDesk, type HumanDesk } from '../desk.js';
@@ -615,6 +616,48 @@ export class SqliteStorage implements Storage {
       const spec = row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(Number(id)) as string) : row.spec;
       return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(row.solution), solver: row.solver ?? '' };
     });
+  }
+
+  // ---- relay -------------------------------------------------------------------------------------
+
+  async saveRelayTicket(taskId: string, ticket: RelayTicket): Promise<void> {
+    wrap('save a relay ticket', () => {
+      if (!/^[0-9]{1,19}$/.test(taskId)) return;
+      // Only while the task exists: its row's deletion takes the ticket with it (ON DELETE CASCADE).
+      this.db
+        .prepare('INSERT OR REPLACE INTO relay_tickets (task_id, ticket) SELECT id, ? FROM tasks WHERE id = ?')
+        .run(JSON.stringify(ticket), Number(taskId));
+    });
+    // Durable before the upstream hears of the task: a restart must find it.
+    await this.onDisk();
+  }
+
+  async relayTicket(taskId: string): Promise<RelayTicket | undefined> {
+    return wrap('read a relay ticket', () => {
+      if (!/^[0-9]{1,19}$/.test(taskId)) return undefined;
+      const ticket = this.db.prepare('SELECT ticket FROM relay_tickets WHERE task_id = ?').pluck().get(Number(taskId)) as string | undefined;
+      return ticket === undefined ? undefined : (JSON.parse(ticket) as RelayTicket);
+    });
+  }
+
+  async addUpstreamSpend(upstream: string, day: string, micros: number): Promise<number> {
+    const total = wrap("add to an upstream's spend", () =>
+      this.db
+        .prepare(
+          'INSERT INTO upstream_spend (upstream, day, micros) VALUES (?, ?, ?) ON CONFLICT (upstream, day) DO UPDATE SET micros = micros + excluded.micros RETURNING micros',
+        )
+        .pluck()
+        .get(upstream, day, micros),
+    ) as number;
+    await this.onDisk();
+    return total;
+  }
+
+  async upstreamSpend(upstream: string, day: string): Promise<number> {
+    return wrap(
+      "read an upstream's spend",
+      () => (this.db.prepare('SELECT micros FROM upstream_spend WHERE upstream = ? AND day = ?').pluck().get(upstream, day) as number | undefined) ?? 0,
+    );
   }
 
   async close(): Promise<void> {

@@ -125,4 +125,19 @@ export const MIGRATIONS: readonly string[] = [
     at           INTEGER NOT NULL
   );
   `,
+  `
+  -- 8: the relay backend. Each relayed task's ticket (which upstream has it, under which id),
+  -- written before the first poll so that a restart resumes polling rather than submitting again;
+  -- it goes with the task. And what each upstream cost per UTC day, for daily budgets.
+  CREATE TABLE relay_tickets (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    ticket  TEXT    NOT NULL
+  );
+  CREATE TABLE upstream_spend (
+    upstream TEXT    NOT NULL,
+    day      TEXT    NOT NULL,
+    micros   INTEGER NOT NULL,
+    PRIMARY KEY (upstream, day)
+  ) WITHOUT ROWID;
+  `,
 ];
