@@ -1,5 +1,6 @@
 // The packages' layering, checked by `npm test`: each package may import only the packages below it.
-//   protocol ← client ← cli,   protocol ← server ← cli,   protocol ← ocr ← server,   protocol ← console-ui ← server
+//   protocol ← client ← server ← cli,   protocol ← ocr ← server,   protocol ← console-ui ← server
+// (the server's relay backend is a client of upstream providers: it talks to them with @solvebox/client).
 // A package's source, tests, benchmarks and training scripts are all checked, both the
 // `@solvebox/*` imports and relative paths that climb out of the package. Its dependencies may
 // name only the packages it may import. Tests alone may also import a package's devDependencies
@@ -15,7 +16,7 @@ export const ALLOWED = {
   client: ['protocol'],
   ocr: ['protocol'],
   'console-ui': ['protocol'],
-  server: ['protocol', 'ocr', 'console-ui'],
+  server: ['protocol', 'client', 'ocr', 'console-ui'],
   cli: ['protocol', 'client', 'server'],
   compat: [],
 };

@@ -41,6 +41,8 @@ export interface AdaptOptions {
   readonly maxDrop?: number;
   /** How hard training pulls the weights back towards the starting model's (L2-SP), so that it forgets less. @defaultValue 0 */
   readonly anchor?: number;
+  /** Keep the starting model's batch-norm statistics (see train.py's --freeze-norms). @defaultValue true */
+  readonly freezeNorms?: boolean;
   /** Peak learning rate. @defaultValue 3e-4 */
   readonly learningRate?: number;
   /** Each line the training prints, as it prints it. */
@@ -151,6 +153,7 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptReport> {
         String(options.learningRate ?? 3e-4),
         '--anchor',
         String(options.anchor ?? 0),
+        ...(options.freezeNorms === false ? [] : ['--freeze-norms']),
         '--batch',
         '64',
         '--eval-every',

@@ -175,7 +175,19 @@ def greedy(logprobs):
     return out
 
 
-def evaluate(model, device, val):
+def train_mode(model, freeze_norms):
+    """Training mode; with freeze_norms the batch norms keep the running statistics they came with.
+    Adapting mixes a third of a new family into every batch, and letting that move the statistics
+    shifted every source's features at once: our sources lost points in the first hundred steps,
+    before the weights had learnt anything."""
+    model.train()
+    if freeze_norms:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
+
+
+def evaluate(model, device, val, freeze_norms=False):
     model.eval()
     report = {}
     with torch.no_grad():
@@ -188,7 +200,7 @@ def evaluate(model, device, val):
             exact = sum(p == t for p, t in zip(predictions, labels)) / len(labels)
             folded = sum(p.lower() == t.lower() for p, t in zip(predictions, labels)) / len(labels)
             report[source] = (exact, folded)
-    model.train()
+    train_mode(model, freeze_norms)
     return report
 
 
@@ -239,6 +251,8 @@ def main():
     parser.add_argument("--max-drop", type=float, default=None,
                         help="validate the starting model first, and refuse to export (exit 3) when the mean accuracy "
                              "over our sources (all but samples) ends more than this below it, e.g. 0.01")
+    parser.add_argument("--freeze-norms", action="store_true",
+                        help="keep the batch norms' running statistics of --init (adapting)")
     parser.add_argument("--anchor", type=float, default=0.0,
                         help="pull the weights towards --init's by this much (L2-SP), so that adapting forgets less")
     parser.add_argument("--weights", default="",
@@ -302,8 +316,9 @@ def main():
     if args.anchor and args.init:
         anchor = [(p, p.detach().clone()) for p in model.parameters() if p.requires_grad]
     if args.max_drop is not None:
-        before = evaluate(model, device, val)
+        before = evaluate(model, device, val, args.freeze_norms)
         print("eval before: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in before.items()), flush=True)
+    train_mode(model, args.freeze_norms)
     step = 0
     last_report = started
     while not (args.stop_after and step >= args.stop_after):

@@ -20,6 +20,7 @@ import { SANDBOX_DIRECTIVES, SANDBOX_TEST_KEYS } from '../solving/solvers/sandbo
 import { HUMAN_TYPES } from '../solving/solvers/human.js';
 import { Metrics } from '../metrics.js';
 import type { Storage } from '../storage/types.js';
+import { renderRelayDoc } from './relay.js';
 
 const GENERATED = (source: string): string =>
   `<!-- Generated from ${source} by \`npm run docs\`. Do not edit by hand: a test compares this file with its source. -->`;
@@ -396,4 +397,5 @@ export const GENERATED_DOCS: ReadonlyArray<readonly [string, () => string]> = [
   ['docs/sandbox.md', renderSandboxDoc],
   ['docs/configuration.md', renderConfigurationDoc],
   ['docs/operations.md', renderOperationsDoc],
+  ['docs/relay.md', renderRelayDoc],
 ];

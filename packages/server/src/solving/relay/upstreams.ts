@@ -46,6 +46,76 @@ export interface Upstream extends UpstreamConfig {
   readonly key: string;
 }
 
+/** The fields of an upstream entry, for docs/relay.md; the parser below reads each. */
+export const UPSTREAM_FIELDS: readonly { readonly name: string; readonly value: string; readonly byDefault: string; readonly doc: string }[] = [
+  { name: 'name', value: 'text', byDefault: '(required)', doc: 'How routes (`relay:NAME`), logs, /health and metrics name it: 1-32 of `a-z 0-9 - _`.' },
+  {
+    name: 'url',
+    value: 'URL',
+    byDefault: '(required)',
+    doc: 'Base URL: `https://ocr.captchaai.com`, `https://2captcha.com`, `https://api.anti-captcha.com`, another Solvebox. No credentials in it.',
+  },
+  {
+    name: 'dialect',
+    value: '`v1` or `v2`',
+    byDefault: '`v1`',
+    doc: '`v1`: in.php / res.php. `v2`: the JSON createTask API (2Captcha v2, Anti-Captcha, CapMonster Cloud).',
+  },
+  {
+    name: 'keyEnv',
+    value: 'variable name',
+    byDefault: '(required)',
+    doc: 'The environment variable holding its API key. Keys never go in the file (an entry with `key` is refused).',
+  },
+  { name: 'types', value: 'list of task types', byDefault: '(required)', doc: 'The task types it serves (`turnstile`, `userrecaptcha`, `image`, ...).' },
+  { name: 'priority', value: 'number', byDefault: '100', doc: 'Lower goes first; equal priorities keep the order of the file.' },
+  {
+    name: 'concurrency',
+    value: 'count',
+    byDefault: '0',
+    doc: 'Its tasks in flight at once from one process; more wait for a free place (or go to another upstream). 0: no limit of ours.',
+  },
+  {
+    name: 'dailyBudget',
+    value: 'dollars',
+    byDefault: '0',
+    doc: 'What it may cost per UTC day; once spent, no task goes there until the next day. 0: no budget.',
+  },
+  { name: 'price', value: 'dollars', byDefault: '0', doc: 'What a task costs when the upstream does not say (`get2` and the JSON API report it).' },
+  {
+    name: 'get2',
+    value: 'true or false',
+    byDefault: 'true for v1',
+    doc: 'Poll with `get2`, which reports the price; set false for a v1 upstream that lacks `get2`.',
+  },
+  { name: 'unsolvable', value: '`fail` or `next`', byDefault: '`fail`', doc: 'Its ERROR_CAPTCHA_UNSOLVABLE ends the task, or hands it to the next upstream.' },
+  {
+    name: 'timeout',
+    value: 'seconds',
+    byDefault: '0',
+    doc: "How long one of its tasks may take before the next upstream gets the task. 0: until the task's own deadline.",
+  },
+  { name: 'pollInterval', value: 'seconds', byDefault: '5', doc: 'Between polls, until it advertises long-polls (a Solvebox does, and is then long-polled).' },
+  {
+    name: 'firstPoll',
+    value: 'seconds',
+    byDefault: "the SDK's",
+    doc: 'Before the first poll: by default 5 s for images, 15 s for tokens, 20 s for Cloudflare challenges, as the vendors advise.',
+  },
+  {
+    name: 'breakerFailures',
+    value: 'count',
+    byDefault: '3',
+    doc: 'Consecutive faults (transport failures, server errors, timeouts, a refused key) that open its circuit.',
+  },
+  {
+    name: 'breakerCooldown',
+    value: 'seconds',
+    byDefault: '30',
+    doc: 'How long an open circuit stays open; then one probe task goes through (half-open), and its outcome closes or reopens it.',
+  },
+];
+
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -88,24 +158,7 @@ function parseEntry(entry: unknown, index: number, env: Readonly<Record<string, 
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new ConfigError(`--upstreams: entry ${index + 1} is not an object`);
   const raw = entry as Raw;
   const where = `--upstreams: entry ${index + 1}${typeof raw.name === 'string' ? ` ("${raw.name}")` : ''}`;
-  const known = new Set([
-    'name',
-    'url',
-    'dialect',
-    'keyEnv',
-    'types',
-    'priority',
-    'concurrency',
-    'dailyBudget',
-    'price',
-    'get2',
-    'unsolvable',
-    'timeout',
-    'pollInterval',
-    'firstPoll',
-    'breakerFailures',
-    'breakerCooldown',
-  ]);
+  const known = new Set(UPSTREAM_FIELDS.map((f) => f.name));
   for (const field of Object.keys(raw)) {
     if (field === 'key' || field === 'apiKey') throw new ConfigError(`${where}: keys do not go in the file; name an environment variable in "keyEnv"`);
     if (!known.has(field)) throw new ConfigError(`${where}: unknown field "${field}"`);

@@ -1,0 +1,109 @@
+/**
+ * The relay never submits a task upstream twice: a real `solvebox serve` relaying to a Solvebox
+ * upstream is SIGKILLed while it polls the upstream; restarted on the same database, it polls the
+ * same upstream task to its answer, and the upstream, counting its tasks, holds exactly one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { configWith, createAccount, loadConfig, startServer } from '@solvebox/server';
+import { SqliteStorage } from '@solvebox/server/storage/sqlite';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
+const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
+
+async function serve(args: string[], env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', ...args], { env: { ...ENV, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /^listening on (http:\/\/\S+)$/m.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
+  return { child, url };
+}
+
+function count(db: string, sql: string): number {
+  const connection = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return connection.prepare(sql).pluck().get() as number;
+  } finally {
+    connection.close();
+  }
+}
+
+test('a relay SIGKILLed mid-poll resumes the same upstream task after a restart: no duplicate submit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'solvebox-relay-restart-'));
+  const upstreamDb = join(dir, 'upstream.db');
+  const relayDb = join(dir, 'relay.db');
+  const upstream = await startServer(
+    configWith({ port: 0, db: upstreamDb, logLevel: 'silent', sweepIntervalMs: 50, solvers: loadConfig({ solvers: '*=sandbox' }).solvers }),
+  );
+  try {
+    const { key: upstreamKey } = await createAccount(upstream.services.storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
+    const storage = new SqliteStorage({ file: relayDb });
+    const { key } = await createAccount(storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
+    await storage.close();
+    const file = join(dir, 'upstreams.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        upstreams: [
+          { name: 'up', url: upstream.url, dialect: 'v1', keyEnv: 'RELAY_RESTART_KEY', types: ['turnstile'], priority: 1, pollInterval: 0.1, firstPoll: 0 },
+        ],
+      }),
+    );
+    const args = ['--db', relayDb, '--upstreams', file, '--solvers', 'turnstile=relay'];
+    const env = { RELAY_RESTART_KEY: upstreamKey };
+
+    const first = await serve(args, env);
+    const submitted = await (
+      await fetch(`${first.url}/in.php`, {
+        method: 'POST',
+        body: new URLSearchParams({ key, method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: 'https://example.com/?sandbox=delay:4' }),
+      })
+    ).text();
+    assert.match(submitted, /^OK\|\d+$/);
+    const id = submitted.slice(3);
+    // Polling upstream: the upstream has the task, and the relay's ticket holds its id.
+    for (let i = 0; i < 100 && count(relayDb, "SELECT count(*) FROM relay_tickets WHERE ticket LIKE '%upstreamId%'") === 0; i++) await sleep(50);
+    assert.equal(count(relayDb, "SELECT count(*) FROM relay_tickets WHERE ticket LIKE '%upstreamId%'"), 1, 'the ticket was written before the first poll');
+    assert.equal(count(upstreamDb, 'SELECT count(*) FROM tasks'), 1);
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+
+    const second = await serve(args, env);
+    try {
+      let answer = '';
+      for (let i = 0; i < 200; i++) {
+        answer = await (await fetch(`${second.url}/res.php?${new URLSearchParams({ key, action: 'get', id })}`)).text();
+        if (answer !== 'CAPCHA_NOT_READY') break;
+        await sleep(50);
+      }
+      assert.equal(answer, 'OK|XXXX.DUMMY.TOKEN.XXXX');
+      assert.equal(count(upstreamDb, 'SELECT count(*) FROM tasks'), 1, 'the upstream got one task: the restart polled it again, it did not submit again');
+    } finally {
+      second.child.kill('SIGTERM');
+      await once(second.child, 'exit');
+    }
+  } finally {
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
