@@ -8,7 +8,7 @@
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
  *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 400]
- *        [--anchor 0] [--freeze-norms 1] [--lr 3e-4] [--max-drop 0.01]
+ *        [--anchor 0] [--freeze-norms 0] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -32,7 +32,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '81001' },
     replay: { type: 'string', default: '400' },
     anchor: { type: 'string', default: '0' },
-    'freeze-norms': { type: 'string', default: '1' },
+    'freeze-norms': { type: 'string', default: '0' },
     lr: { type: 'string', default: '3e-4' },
     'max-drop': { type: 'string', default: '0.01' },
   },
@@ -97,7 +97,7 @@ try {
         replayPerSource: Number(values.replay),
         maxDrop: Number(values['max-drop']),
         anchor: Number(values.anchor),
-        freezeNorms: values['freeze-norms'] !== '0',
+        freezeNorms: values['freeze-norms'] === '1',
         learningRate: Number(values.lr),
         onLine: (line) => /^eval/.test(line) && console.error(`${family} ${size}: ${line}`),
       });

@@ -172,6 +172,15 @@ describe('failover, circuits and faults', () => {
     assert.ok(silent.requests.filter((r) => r.path === '/res.php').length >= 1, 'the silent upstream was polled');
   });
 
+  test("a Solvebox upstream's hang gives way after the upstream's timeout; with no upstream left the task ends unsolvable", async () => {
+    const entry = solveboxUpstream('hangs', good, { timeout: 1 });
+    const relay = await startRelay([entry], keysOf([entry, good]));
+    relays.push(relay);
+    const started = Date.now();
+    assert.equal(await waitForResult(relay, await submitOk(relay, turnstile('hang')), {}, 8000), 'ERROR_CAPTCHA_UNSOLVABLE');
+    assert.ok(Date.now() - started >= 1000, 'after the timeout, not at once');
+  });
+
   test('slow answers are waited for: slowness within the deadline is not a fault', async () => {
     const slow = await fake({
       in: async (_req, res) => {

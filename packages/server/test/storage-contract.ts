@@ -514,5 +514,36 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(await s.solvedTask(a.id, t.id, T0 + 1000), undefined, 'expired');
       }),
     );
+
+    test(
+      'relay tickets live as long as their task; upstream spend adds up per upstream and day',
+      withStorage(async (s) => {
+        const a = await account(s);
+        const t = task(a.id);
+        await s.admitTask(t, 2, T0);
+        assert.equal(await s.relayTicket(t.id), undefined);
+        const leased = await s.leaseTask(['turnstile'], T0, LEASE);
+        const ticket = { upstream: 'a', round: 1, key: 'key-1', submittedAt: T0, tried: [] };
+        await s.saveRelayTicket(t.id, ticket);
+        assert.deepEqual(await s.relayTicket(t.id), ticket);
+        const withId = { ...ticket, round: 2, upstreamId: '4242', tried: ['b'] };
+        await s.saveRelayTicket(t.id, withId);
+        assert.deepEqual(await s.relayTicket(t.id), withId, 'replaced');
+        await s.completeTask(leased!, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 500, solver: 'relay:a' }, T0);
+        assert.deepEqual(await s.relayTicket(t.id), withId, 'kept while the task is readable: reports are forwarded with it');
+        await s.sweep(T0 + 501, SWEEP);
+        assert.equal(await s.relayTicket(t.id), undefined, 'gone with its task');
+
+        assert.equal(await s.upstreamSpend('a', '2027-01-15'), 0);
+        assert.equal(await s.addUpstreamSpend('a', '2027-01-15', 2_000), 2_000);
+        assert.equal(await s.addUpstreamSpend('a', '2027-01-15', 1_500), 3_500);
+        await s.addUpstreamSpend('b', '2027-01-15', 7);
+        await s.addUpstreamSpend('a', '2027-01-16', 9);
+        assert.deepEqual(
+          [await s.upstreamSpend('a', '2027-01-15'), await s.upstreamSpend('b', '2027-01-15'), await s.upstreamSpend('a', '2027-01-16')],
+          [3_500, 7, 9],
+        );
+      }),
+    );
   });
 }
