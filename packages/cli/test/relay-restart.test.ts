@@ -1,7 +1,8 @@
 /**
  * The relay never submits a task upstream twice: a real `solvebox serve` relaying to a Solvebox
  * upstream is SIGKILLed while it polls the upstream; restarted on the same database, it polls the
- * same upstream task to its answer, and the upstream, counting its tasks, holds exactly one.
+ * same upstream task to its answer, and the upstream, counting its tasks, holds exactly one. On
+ * Redis the same holds when a relaying `solvebox worker` dies and another takes over its lease.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,26 +16,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { configWith, createAccount, loadConfig, startServer } from '@solvebox/server';
 import { SqliteStorage } from '@solvebox/server/storage/sqlite';
+import { RedisStorage } from '@solvebox/server/storage/redis';
+import { redisServerMissing, startRedisServer } from '@solvebox/server/testing';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'solvebox.js');
 const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
 
 async function serve(args: string[], env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'error', ...args], { env: { ...ENV, ...env } });
+  return launch(['serve', '--port', '0', '--log-level', 'error', ...args], env, /^listening on (http:\/\/\S+)$/m);
+}
+
+/** Starts `solvebox <args>` and waits for the line that says it is ready; `url` is its first group. */
+async function launch(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...ENV, ...env } });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${stderr}`)), 20_000);
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString();
-      const m = /^listening on (http:\/\/\S+)$/m.exec(stdout);
+      const m = ready.exec(stdout);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1] ?? '');
       }
     });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+    child.on('exit', (code) => reject(new Error(`${args[0]} exited ${code}: ${stderr}`)));
   });
   return { child, url };
 }
@@ -103,6 +111,68 @@ test('a relay SIGKILLed mid-poll resumes the same upstream task after a restart:
       await once(second.child, 'exit');
     }
   } finally {
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('on Redis, a relaying worker SIGKILLed mid-poll: another worker takes over the lease and polls the same upstream task', {
+  skip: redisServerMissing(),
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'solvebox-relay-lease-'));
+  const upstreamDb = join(dir, 'upstream.db');
+  const upstream = await startServer(
+    configWith({ port: 0, db: upstreamDb, logLevel: 'silent', sweepIntervalMs: 50, solvers: loadConfig({ solvers: '*=sandbox' }).solvers }),
+  );
+  const redis = await startRedisServer();
+  const children: ChildProcessWithoutNullStreams[] = [];
+  try {
+    const { key: upstreamKey } = await createAccount(upstream.services.storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
+    const prefix = 'relay-lease:';
+    const storage = await RedisStorage.connect({ url: redis.url, prefix });
+    const { key } = await createAccount(storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
+    await storage.close();
+    const file = join(dir, 'upstreams.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        upstreams: [{ name: 'up', url: upstream.url, keyEnv: 'RELAY_LEASE_KEY', types: ['turnstile'], pollInterval: 0.1, firstPoll: 0 }],
+      }),
+    );
+    const env = { RELAY_LEASE_KEY: upstreamKey };
+    const shared = ['--redis', redis.url, '--redis-prefix', prefix, '--lease', '0.6', '--sweep-interval', '100', '--log-level', 'error'];
+    const api = await launch(['serve', '--port', '0', '--run-solvers', '0', ...shared], env, /^listening on (http:\/\/\S+)$/m);
+    children.push(api.child);
+    const worker = () => launch(['worker', '--upstreams', file, '--solvers', '*=none,turnstile=relay', ...shared], env, /^solving (.*) from/m);
+    const first = await worker();
+    children.push(first.child);
+
+    const submitted = await (
+      await fetch(`${api.url}/in.php`, {
+        method: 'POST',
+        body: new URLSearchParams({ key, method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: 'https://example.com/?sandbox=delay:3' }),
+      })
+    ).text();
+    assert.match(submitted, /^OK\|\d+$/);
+    const id = submitted.slice(3);
+    for (let i = 0; i < 100 && count(upstreamDb, 'SELECT count(*) FROM tasks') === 0; i++) await sleep(50);
+    await sleep(300); // the ticket with the upstream's id is written before the first poll
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+
+    const second = await worker();
+    children.push(second.child);
+    let answer = '';
+    for (let i = 0; i < 200; i++) {
+      answer = await (await fetch(`${api.url}/res.php?${new URLSearchParams({ key, action: 'get', id })}`)).text();
+      if (answer !== 'CAPCHA_NOT_READY') break;
+      await sleep(50);
+    }
+    assert.equal(answer, 'OK|XXXX.DUMMY.TOKEN.XXXX');
+    assert.equal(count(upstreamDb, 'SELECT count(*) FROM tasks'), 1, "one upstream task: the second worker resumed the first one's");
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await redis.stop();
     await upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }
