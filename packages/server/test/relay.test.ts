@@ -103,6 +103,22 @@ describe('relaying to a Solvebox upstream', () => {
     assert.ok(Date.now() - started >= 1000, 'answered after the delay');
   });
 
+  test('the same through the JSON API (dialect v2): answers, its cost as our price, and reports', async () => {
+    const v2 = solveboxUpstream('json', upstream, { dialect: 'v2' });
+    const viaJson = await startRelay([v2], keysOf([v2, upstream]));
+    try {
+      const id = await submitOk(viaJson, turnstile(undefined, { sitekey: '1x00000000000000000000AA' }));
+      assert.equal(await waitForResult(viaJson, id), 'OK|XXXX.DUMMY.TOKEN.XXXX');
+      assert.equal(await result(viaJson, id, { action: 'get2' }), 'OK|XXXX.DUMMY.TOKEN.XXXX|0.002');
+      const image = await submitOk(viaJson, { method: 'base64', body: b64(png(600)), textinstructions: 'sandbox=answer:Json42' });
+      assert.equal(await waitForResult(viaJson, image), 'OK|Json42');
+      assert.equal(await waitForResult(viaJson, await submitOk(viaJson, turnstile('unsolvable'))), 'ERROR_CAPTCHA_UNSOLVABLE');
+      assert.equal(await result(viaJson, id, { action: 'reportgood' }), 'OK_REPORT_RECORDED');
+    } finally {
+      await viaJson.close();
+    }
+  });
+
   test("a client's reports reach the upstream that answered, with the upstream's own id", async () => {
     const id = await submitOk(relay, turnstile());
     assert.match(await waitForResult(relay, id), /^OK\|/);
