@@ -47,6 +47,39 @@ async function launch(args: string[], env: Record<string, string>, ready: RegExp
   return { child, url };
 }
 
+/** A Solvebox upstream on SQLite with the sandbox for every type, and an API key of it. */
+async function startUpstream(db: string): Promise<{ server: Awaited<ReturnType<typeof startServer>>; key: string }> {
+  const server = await startServer(configWith({ port: 0, db, logLevel: 'silent', sweepIntervalMs: 50, solvers: loadConfig({ solvers: '*=sandbox' }).solvers }));
+  const { key } = await createAccount(server.services.storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
+  return { server, key };
+}
+
+/** The upstreams file: the one upstream, polled fast. */
+function upstreamsFile(dir: string, url: string, keyEnv: string): string {
+  const file = join(dir, 'upstreams.json');
+  writeFileSync(file, JSON.stringify({ upstreams: [{ name: 'up', url, keyEnv, types: ['turnstile'], priority: 1, pollInterval: 0.1, firstPoll: 0 }] }));
+  return file;
+}
+
+/** Submits a Turnstile task whose sandbox answer comes after `delay` seconds; its id. */
+async function submitDelayed(url: string, key: string, delay: number): Promise<string> {
+  const body = new URLSearchParams({ key, method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: `https://example.com/?sandbox=delay:${delay}` });
+  const submitted = await (await fetch(`${url}/in.php`, { method: 'POST', body })).text();
+  assert.match(submitted, /^OK\|\d+$/);
+  return submitted.slice(3);
+}
+
+/** Polls until the task is not CAPCHA_NOT_READY (10 s at most); its answer. */
+async function answerOf(url: string, key: string, id: string): Promise<string> {
+  let answer = '';
+  for (let i = 0; i < 200; i++) {
+    answer = await (await fetch(`${url}/res.php?${new URLSearchParams({ key, action: 'get', id })}`)).text();
+    if (answer !== 'CAPCHA_NOT_READY') break;
+    await sleep(50);
+  }
+  return answer;
+}
+
 function count(db: string, sql: string): number {
   const connection = new Database(db, { readonly: true, fileMustExist: true });
   try {
@@ -98,13 +131,7 @@ test('a relay SIGKILLed mid-poll resumes the same upstream task after a restart:
 
     const second = await serve(args, env);
     try {
-      let answer = '';
-      for (let i = 0; i < 200; i++) {
-        answer = await (await fetch(`${second.url}/res.php?${new URLSearchParams({ key, action: 'get', id })}`)).text();
-        if (answer !== 'CAPCHA_NOT_READY') break;
-        await sleep(50);
-      }
-      assert.equal(answer, 'OK|XXXX.DUMMY.TOKEN.XXXX');
+      assert.equal(await answerOf(second.url, key, id), 'OK|XXXX.DUMMY.TOKEN.XXXX');
       assert.equal(count(upstreamDb, 'SELECT count(*) FROM tasks'), 1, 'the upstream got one task: the restart polled it again, it did not submit again');
     } finally {
       second.child.kill('SIGTERM');
@@ -121,24 +148,15 @@ test('on Redis, a relaying worker SIGKILLed mid-poll: another worker takes over 
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-relay-lease-'));
   const upstreamDb = join(dir, 'upstream.db');
-  const upstream = await startServer(
-    configWith({ port: 0, db: upstreamDb, logLevel: 'silent', sweepIntervalMs: 50, solvers: loadConfig({ solvers: '*=sandbox' }).solvers }),
-  );
+  const { server: upstream, key: upstreamKey } = await startUpstream(upstreamDb);
   const redis = await startRedisServer();
   const children: ChildProcessWithoutNullStreams[] = [];
   try {
-    const { key: upstreamKey } = await createAccount(upstream.services.storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
     const prefix = 'relay-lease:';
     const storage = await RedisStorage.connect({ url: redis.url, prefix });
     const { key } = await createAccount(storage, { threads: 5, balanceMicros: 0, proxiesAllowed: false });
     await storage.close();
-    const file = join(dir, 'upstreams.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        upstreams: [{ name: 'up', url: upstream.url, keyEnv: 'RELAY_LEASE_KEY', types: ['turnstile'], pollInterval: 0.1, firstPoll: 0 }],
-      }),
-    );
+    const file = upstreamsFile(dir, upstream.url, 'RELAY_LEASE_KEY');
     const env = { RELAY_LEASE_KEY: upstreamKey };
     const shared = ['--redis', redis.url, '--redis-prefix', prefix, '--lease', '0.6', '--sweep-interval', '100', '--log-level', 'error'];
     const api = await launch(['serve', '--port', '0', '--run-solvers', '0', ...shared], env, /^listening on (http:\/\/\S+)$/m);
@@ -147,14 +165,7 @@ test('on Redis, a relaying worker SIGKILLed mid-poll: another worker takes over 
     const first = await worker();
     children.push(first.child);
 
-    const submitted = await (
-      await fetch(`${api.url}/in.php`, {
-        method: 'POST',
-        body: new URLSearchParams({ key, method: 'turnstile', sitekey: '1x00000000000000000000AA', pageurl: 'https://example.com/?sandbox=delay:3' }),
-      })
-    ).text();
-    assert.match(submitted, /^OK\|\d+$/);
-    const id = submitted.slice(3);
+    const id = await submitDelayed(api.url, key, 3);
     for (let i = 0; i < 100 && count(upstreamDb, 'SELECT count(*) FROM tasks') === 0; i++) await sleep(50);
     await sleep(300); // the ticket with the upstream's id is written before the first poll
     first.child.kill('SIGKILL');
@@ -162,13 +173,7 @@ test('on Redis, a relaying worker SIGKILLed mid-poll: another worker takes over 
 
     const second = await worker();
     children.push(second.child);
-    let answer = '';
-    for (let i = 0; i < 200; i++) {
-      answer = await (await fetch(`${api.url}/res.php?${new URLSearchParams({ key, action: 'get', id })}`)).text();
-      if (answer !== 'CAPCHA_NOT_READY') break;
-      await sleep(50);
-    }
-    assert.equal(answer, 'OK|XXXX.DUMMY.TOKEN.XXXX');
+    assert.equal(await answerOf(api.url, key, id), 'OK|XXXX.DUMMY.TOKEN.XXXX');
     assert.equal(count(upstreamDb, 'SELECT count(*) FROM tasks'), 1, "one upstream task: the second worker resumed the first one's");
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

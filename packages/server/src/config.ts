@@ -145,16 +145,11 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
  * `type=value,type=value` for per-task-type settings; `*=value` sets every type. With `list`, a
  * part without `=` adds a value to the type before it: `image=human,relay,*=none`.
  */
-function parsePerType<T>(flag: string, value: string, parseOne: (v: string) => T, into: Record<TaskType, T>): void {
-  for (const [type, values] of perTypeParts(flag, value, false)) assign(flag, into, type, parseOne(values[0] as string));
-}
+/** A type (or `*`) and its values, at least one. */
+type PerTypePart = [type: string, values: [string, ...string[]]];
 
-function parsePerTypeList<T>(flag: string, value: string, parseOne: (v: string) => T, into: Record<TaskType, readonly T[]>): void {
-  for (const [type, values] of perTypeParts(flag, value, true)) assign(flag, into, type, values.map(parseOne));
-}
-
-function perTypeParts(flag: string, value: string, list: boolean): [string, string[]][] {
-  const parts: [string, string[]][] = [];
+function perTypeParts(flag: string, value: string, list: boolean): PerTypePart[] {
+  const parts: PerTypePart[] = [];
   for (const part of value
     .split(',')
     .map((p) => p.trim())
@@ -231,43 +226,26 @@ function choice<K extends keyof ServerConfig>(
   return option(flag, key, choices.join('|'), (v) => parseChoice(flag, v, choices), byDefault, doc);
 }
 
-/** `type=value` pairs, merged into the per-type table. */
+/**
+ * `type=value` pairs, merged into the per-type table; with `list`, `type=value,value,...`. `parse`
+ * turns a type's values into its entry.
+ */
 function perTypeOption<K extends FieldOf<Readonly<Record<TaskType, unknown>>>>(
   flag: string,
   key: K,
-  parseOne: (value: string) => ServerConfig[K][TaskType],
+  parse: (values: [string, ...string[]]) => ServerConfig[K][TaskType],
   byDefault: string,
   doc: string,
+  { list = false } = {},
 ): OptionSpec {
   return {
     flag,
-    hint: 'type=value,...',
+    hint: list ? 'type=value[,value...],...' : 'type=value,...',
     default: byDefault,
     doc,
     apply: (config, value) => {
       const table = { ...config[key] } as Record<TaskType, ServerConfig[K][TaskType]>;
-      parsePerType(flag, value, parseOne, table);
-      (config as Record<K, unknown>)[key] = table;
-    },
-  };
-}
-
-/** `type=value,value,...` lists, merged into the per-type table. */
-function perTypeListOption<K extends FieldOf<Readonly<Record<TaskType, readonly unknown[]>>>>(
-  flag: string,
-  key: K,
-  parseOne: (value: string) => ServerConfig[K][TaskType][number],
-  byDefault: string,
-  doc: string,
-): OptionSpec {
-  return {
-    flag,
-    hint: 'type=value,...',
-    default: byDefault,
-    doc,
-    apply: (config, value) => {
-      const table = { ...config[key] } as Record<TaskType, ServerConfig[K][TaskType]>;
-      parsePerTypeList(flag, value, parseOne, table as Record<TaskType, readonly ServerConfig[K][TaskType][number][]>);
+      for (const [type, values] of perTypeParts(flag, value, list)) assign(flag, table, type, parse(values));
       (config as Record<K, unknown>)[key] = table;
     },
   };
@@ -389,16 +367,17 @@ export const OPTIONS: readonly OptionSpec[] = [
   perTypeOption(
     'solvers',
     'solvers',
-    (b) => parseBackend('solvers', b),
+    ([b]) => parseBackend('solvers', b),
     '*=sandbox,image=ocr',
     `Solver backend per task type, as \`type=backend\` pairs (\`*\` for all); backends: ${SOLVER_BACKENDS.join(', ')}, and \`relay:NAME\` for one upstream. Types: ${TASK_TYPES.join(', ')}. \`ocr\` reads image captchas; Solvebox solves no token captcha itself, so token types go to \`sandbox\` (fake answers for client testing) unless routed elsewhere: to \`human\`, or to \`relay\`, your own providers (\`--upstreams\`).`,
   ),
-  perTypeListOption(
+  perTypeOption(
     'fallbacks',
     'fallbacks',
-    (b) => parseBackend('fallbacks', b),
+    (backends) => backends.map((b) => parseBackend('fallbacks', b)),
     '*=none,image=human',
     'Where a task goes when its solver declines it (the OCR model doubts its reading), as `type=backend` pairs; several backends are tried in order (`image=human,relay`); `none` ends it with ERROR_CAPTCHA_UNSOLVABLE. `human` hands it to the operators in the console; with none of them online it is declined at once. `relay` passes it to the upstreams.',
+    { list: true },
   ),
   text(
     'upstreams',
@@ -435,7 +414,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   perTypeOption(
     'prices',
     'pricesMicros',
-    (p) => Math.round(parseNumber('prices', p, { integer: false, min: 0, max: 1e6 }) * 1e6),
+    ([p]) => Math.round(parseNumber('prices', p, { integer: false, min: 0, max: 1e6 }) * 1e6),
     '*=0',
     'Price debited from the balance per solved task, as `type=price` pairs; get2 reports it.',
   ),
