@@ -16,7 +16,16 @@ interface Overview {
   readonly perMinute: { minute: number; solved: number; failed: number }[];
   readonly latency: { p50: number | null; p95: number | null; count: number };
   readonly ocr: { declined: number; read: number; declineRate: number | null };
-  readonly solvers: { solver: string; solved: number; failed: number; declined: number; reportedGood: number; reportedBad: number; accuracy: number | null }[];
+  readonly solvers: {
+    solver: string;
+    solved: number;
+    failed: number;
+    declined: number;
+    chargedMicros: number;
+    reportedGood: number;
+    reportedBad: number;
+    accuracy: number | null;
+  }[];
   readonly ocrModel: {
     dir: string;
     architecture?: string;
@@ -192,11 +201,11 @@ export function Dashboard() {
 
     <h2>Solvers and operators</h2>
     <table data-testid="solvers">
-      <thead><tr><th>Solver</th><th>Solved</th><th>Failed</th><th>Declined</th><th>Reported good / bad</th><th>Accuracy</th></tr></thead>
+      <thead><tr><th>Solver</th><th>Solved</th><th>Failed</th><th>Declined</th><th>Charged</th><th>Reported good / bad</th><th>Accuracy</th></tr></thead>
       <tbody>
         ${overview.solvers.map(
           (s) => html`<tr data-solver=${s.solver}>
-            <td>${s.solver}</td><td>${s.solved}</td><td>${s.failed}</td><td>${s.declined}</td>
+            <td>${s.solver}</td><td>${s.solved}</td><td>${s.failed}</td><td>${s.declined}</td><td>$${(s.chargedMicros / 1e6).toFixed(4)}</td>
             <td>${s.reportedGood} / ${s.reportedBad}</td><td>${percent(s.accuracy)}</td>
           </tr>`,
         )}

@@ -65,6 +65,7 @@ describe('relaying to a Solvebox upstream', () => {
     assert.equal(await result(relay, id, { action: 'get2' }), 'OK|XXXX.DUMMY.TOKEN.XXXX|0.002');
     const stats = await relay.server.services.storage.solverStats();
     assert.ok((stats.find((s) => s.solver === 'relay:a')?.solved ?? 0) >= 1);
+    assert.ok((stats.find((s) => s.solver === 'relay:a')?.chargedMicros ?? 0) >= 2_000, 'the stats count what the upstream charged');
     assert.equal(upstreamTaskCount(upstream) - before, 1, 'one upstream task per task');
     const spent = (await health(relay)).relay?.upstreams.find((u) => u.name === 'a')?.spentToday ?? 0;
     assert.ok(spent >= 0.002, `spend recorded: ${spent}`);

@@ -326,7 +326,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         const [first, second, third] = leases;
         assert.ok(first && second && third);
         await s.completeTask(first, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
-        await s.completeTask(second, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0);
+        await s.completeTask(second, { solution: TOKEN, priceMicros: 2_500, expiresAt: T0 + 1_000, solver: 'sandbox' }, T0);
         await s.recordDecline('ocr');
         await s.failTask(third, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: T0 + 1_000, solver: 'ocr' }, T0);
         await s.recordDecline('ocr'); // a decline the fallback answered: not a failure of ocr
@@ -335,8 +335,8 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.equal(await s.recordReport(a.id, second.id, 'bad', T0), 'duplicate', 'a duplicate report is not counted');
         await s.sweep(T0 + 2_000, { resultTtlMs: 1_000, banWindowMs: 1_000 });
         assert.deepEqual(await s.solverStats(), [
-          { solver: 'ocr', solved: 1, failed: 1, declined: 2, reportedGood: 0, reportedBad: 1 },
-          { solver: 'sandbox', solved: 1, failed: 0, declined: 0, reportedGood: 1, reportedBad: 0 },
+          { solver: 'ocr', solved: 1, failed: 1, declined: 2, reportedGood: 0, reportedBad: 1, chargedMicros: 0 },
+          { solver: 'sandbox', solved: 1, failed: 0, declined: 0, reportedGood: 1, reportedBad: 0, chargedMicros: 2_500 },
         ]);
       }),
     );

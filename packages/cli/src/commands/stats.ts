@@ -1,6 +1,6 @@
 /** `solvebox stats`: what each solver did, with the accuracy clients reported (reportgood / reportbad). */
 import { parseArgs } from 'node:util';
-import type { SolverStats } from '@solvebox/server';
+import { formatMicros, type SolverStats } from '@solvebox/server';
 import { printTable } from '../output.js';
 import { UsageError, type Command } from '../command.js';
 import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-options.js';
@@ -8,8 +8,9 @@ import { STORAGE_FLAGS, STORAGE_USAGE, openAdminStorage } from '../server-option
 const USAGE = `usage: solvebox stats [--json] [--db FILE | --redis URL]
 
 Per solver, since the database was created: tasks solved, tasks that failed with it, tasks it
-declined (the OCR model doubted its reading; the fallback solver, if any, then had them), and the
-reportgood / reportbad verdicts of clients. Reported accuracy is good / (good + bad): only tasks a
+declined (the OCR model doubted its reading; the fallback solver, if any, then had them), what its
+solved tasks were charged (for relay:NAME, the upstream's own prices), and the reportgood /
+reportbad verdicts of clients. Reported accuracy is good / (good + bad): only tasks a
 client reported count, so it says most when clients report consistently.
 ${STORAGE_USAGE}`;
 
@@ -41,12 +42,13 @@ export const statsCommand: Command = {
       }
       const pct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
       printTable(
-        ['SOLVER', 'SOLVED', 'FAILED', 'DECLINED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
+        ['SOLVER', 'SOLVED', 'FAILED', 'DECLINED', 'CHARGED', 'REPORTED GOOD', 'REPORTED BAD', 'REPORTED ACCURACY'],
         stats.map((s) => [
           s.solver,
           String(s.solved),
           String(s.failed),
           String(s.declined),
+          formatMicros(s.chargedMicros),
           String(s.reportedGood),
           String(s.reportedBad),
           pct(reportedAccuracy(s)),

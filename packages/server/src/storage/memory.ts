@@ -204,6 +204,7 @@ export class MemoryStorage implements Storage {
     t.expiresAt = expiresAt;
     t.solver = solver;
     this.count(solver, 'solved');
+    this.count(solver, 'chargedMicros', priceMicros);
     endLease(t);
     const account = this.accounts.get(t.accountId);
     if (account) this.accounts.set(account.id, { ...account, balanceMicros: account.balanceMicros - priceMicros });
@@ -268,9 +269,9 @@ export class MemoryStorage implements Storage {
     return [...this.stats.values()].sort((a, b) => (a.solver < b.solver ? -1 : 1));
   }
 
-  private count(solver: string, field: Exclude<keyof SolverStats, 'solver'>): void {
-    const current = this.stats.get(solver) ?? { solver, solved: 0, failed: 0, declined: 0, reportedGood: 0, reportedBad: 0 };
-    this.stats.set(solver, { ...current, [field]: current[field] + 1 });
+  private count(solver: string, field: Exclude<keyof SolverStats, 'solver'>, amount = 1): void {
+    const current = this.stats.get(solver) ?? { solver, solved: 0, failed: 0, declined: 0, reportedGood: 0, reportedBad: 0, chargedMicros: 0 };
+    this.stats.set(solver, { ...current, [field]: current[field] + amount });
   }
 
   async markBad(mark: Mark, until: number): Promise<void> {

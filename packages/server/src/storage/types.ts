@@ -91,6 +91,8 @@ export interface SolverStats {
   readonly declined: number;
   readonly reportedGood: number;
   readonly reportedBad: number;
+  /** What the tasks it solved were charged, in millionths: the configured prices, or an upstream's own for `relay:NAME`. */
+  readonly chargedMicros: number;
 }
 
 export interface BanPolicy {

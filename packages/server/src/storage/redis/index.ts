@@ -601,10 +601,12 @@ export class RedisStorage implements Storage {
   async solverStats(): Promise<SolverStats[]> {
     return this.call('read solver statistics', async (c) => {
       const solvers = (await c.smembers(this.key('solvers'))).sort();
-      const rows = await Promise.all(solvers.map((s) => c.hmget(this.key('stats', s), 'solved', 'failed', 'declined', 'reportedGood', 'reportedBad')));
+      const rows = await Promise.all(
+        solvers.map((s) => c.hmget(this.key('stats', s), 'solved', 'failed', 'declined', 'reportedGood', 'reportedBad', 'chargedMicros')),
+      );
       return solvers.map((solver, i) => {
-        const [solved, failed, declined, good, bad] = rows[i]!.map((v) => Number(v ?? 0));
-        return { solver, solved: solved!, failed: failed!, declined: declined!, reportedGood: good!, reportedBad: bad! };
+        const [solved, failed, declined, good, bad, charged] = rows[i]!.map((v) => Number(v ?? 0));
+        return { solver, solved: solved!, failed: failed!, declined: declined!, reportedGood: good!, reportedBad: bad!, chargedMicros: charged! };
       });
     });
   }

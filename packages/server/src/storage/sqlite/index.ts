@@ -341,7 +341,7 @@ export class SqliteStorage implements Storage {
         | undefined;
       if (!row) return false;
       if (priceMicros !== 0) this.statements.debit.run(priceMicros, row.account_id);
-      this.statements.countStat.solved.run(solver);
+      this.statements.countStat.solved.run(solver, priceMicros);
       this.cache.remember(
         row.account_id,
         { id: lease.id, type: row.type, state: 'solved', solution, priceMicros, createdAt: row.created_at, attempts: row.attempts, expiresAt },
@@ -425,7 +425,15 @@ export class SqliteStorage implements Storage {
   async solverStats(): Promise<SolverStats[]> {
     return wrap('read solver statistics', () =>
       (
-        this.statements.solverStats.all() as { solver: string; solved: number; failed: number; declined: number; reported_good: number; reported_bad: number }[]
+        this.statements.solverStats.all() as {
+          solver: string;
+          solved: number;
+          failed: number;
+          declined: number;
+          reported_good: number;
+          reported_bad: number;
+          charged_micros: number;
+        }[]
       ).map((r) => ({
         solver: r.solver,
         solved: r.solved,
@@ -433,6 +441,7 @@ export class SqliteStorage implements Storage {
         declined: r.declined,
         reportedGood: r.reported_good,
         reportedBad: r.reported_bad,
+        chargedMicros: r.charged_micros,
       })),
     );
   }

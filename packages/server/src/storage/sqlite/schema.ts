@@ -133,6 +133,7 @@ export const MIGRATIONS: readonly string[] = [
     task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
     ticket  TEXT    NOT NULL
   );
+  ALTER TABLE solver_stats ADD COLUMN charged_micros INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE upstream_spend (
     upstream TEXT    NOT NULL,
     day      TEXT    NOT NULL,

@@ -107,13 +107,15 @@ export function prepareStatements(db: Database.Database): Statements {
     reportState: prepare('SELECT state, report, solver FROM tasks WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)'),
     setReport: prepare('UPDATE tasks SET report = ? WHERE id = ?'),
     countStat: {
-      solved: prepare('INSERT INTO solver_stats (solver, solved) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET solved = solved + 1'),
+      solved: prepare(
+        'INSERT INTO solver_stats (solver, solved, charged_micros) VALUES (?, 1, ?) ON CONFLICT (solver) DO UPDATE SET solved = solved + 1, charged_micros = charged_micros + excluded.charged_micros',
+      ),
       failed: prepare('INSERT INTO solver_stats (solver, failed) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET failed = failed + 1'),
       good: prepare('INSERT INTO solver_stats (solver, reported_good) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_good = reported_good + 1'),
       bad: prepare('INSERT INTO solver_stats (solver, reported_bad) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET reported_bad = reported_bad + 1'),
       declined: prepare('INSERT INTO solver_stats (solver, declined) VALUES (?, 1) ON CONFLICT (solver) DO UPDATE SET declined = declined + 1'),
     },
-    solverStats: prepare('SELECT solver, solved, failed, declined, reported_good, reported_bad FROM solver_stats ORDER BY solver'),
+    solverStats: prepare('SELECT solver, solved, failed, declined, reported_good, reported_bad, charged_micros FROM solver_stats ORDER BY solver'),
 
     markBad: prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
     isMarked: prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),

@@ -29,6 +29,7 @@ redis.call('ZREM', prefix .. 'busy:' .. t[3], id)
 if solved and tonumber(ARGV[6]) ~= 0 then redis.call('HINCRBY', prefix .. 'account:' .. t[3], 'balance', -tonumber(ARGV[6])) end
 if ARGV[8] ~= '' then
   redis.call('HINCRBY', prefix .. 'stats:' .. ARGV[8], solved and 'solved' or 'failed', 1)
+  if solved and tonumber(ARGV[6]) ~= 0 then redis.call('HINCRBY', prefix .. 'stats:' .. ARGV[8], 'chargedMicros', tonumber(ARGV[6])) end
   redis.call('SADD', KEYS[5], ARGV[8])
 end
 redis.call('PUBLISH', prefix .. 'finished', id)
