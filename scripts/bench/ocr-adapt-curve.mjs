@@ -8,7 +8,7 @@
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
  *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 400]
- *        [--anchor 0] [--freeze-norms 0] [--lr 3e-4] [--max-drop 0.01]
+ *        [--anchor 0] [--freeze-norms 0] [--distill 0] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MIN_CONFIDENCE, RecognizerPool } from '@solvebox/ocr';
-import { adaptModel } from '@solvebox/ocr/adapt';
+import { AdaptError, adaptModel } from '@solvebox/ocr/adapt';
 import { NO_IMAGE_HINTS } from '@solvebox/protocol';
 
 const { values } = parseArgs({
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     replay: { type: 'string', default: '400' },
     anchor: { type: 'string', default: '0' },
     'freeze-norms': { type: 'string', default: '0' },
+    distill: { type: 'string', default: '0' },
     lr: { type: 'string', default: '3e-4' },
     'max-drop': { type: 'string', default: '0.01' },
   },
@@ -90,17 +91,35 @@ try {
       );
       const out = join(work, family, `model-${size}`);
       const started = performance.now();
-      const report = await adaptModel({
-        samplesDir,
-        out,
-        minutes: Number(values.minutes),
-        replayPerSource: Number(values.replay),
-        maxDrop: Number(values['max-drop']),
-        anchor: Number(values.anchor),
-        freezeNorms: values['freeze-norms'] === '1',
-        learningRate: Number(values.lr),
-        onLine: (line) => /^eval/.test(line) && console.error(`${family} ${size}: ${line}`),
-      });
+      let report;
+      try {
+        report = await adaptModel({
+          samplesDir,
+          out,
+          minutes: Number(values.minutes),
+          replayPerSource: Number(values.replay),
+          maxDrop: Number(values['max-drop']),
+          anchor: Number(values.anchor),
+          freezeNorms: values['freeze-norms'] === '1',
+          distill: Number(values.distill),
+          learningRate: Number(values.lr),
+          onLine: (line) => /^eval/.test(line) && console.error(`${family} ${size}: ${line}`),
+        });
+      } catch (err) {
+        // Refused: every checkpoint read our sources worse than --max-drop allows; no model to measure.
+        if (!(err instanceof AdaptError) || err.reason !== 'refused' || !err.report) throw err;
+        const { ourSourcesBefore, ourSourcesAfter } = err.report;
+        rows.push({
+          family,
+          samples: size,
+          minutes: (performance.now() - started) / 60_000,
+          refused: true,
+          oursBefore: ourSourcesBefore,
+          oursAfter: ourSourcesAfter,
+        });
+        console.error(`${family} ${size}: refused`);
+        continue;
+      }
       rows.push({
         family,
         samples: size,
@@ -121,6 +140,6 @@ console.log(`| family | samples | minutes | fresh images read | without declinin
 console.log('| --- | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) {
   console.log(
-    `| ${r.family} | ${r.samples} | ${r.minutes.toFixed(1)} | ${pct(r.accuracy)} | ${pct(r.undeclined)} | ${r.oursBefore === undefined ? '' : `${pct(r.oursBefore)} → ${pct(r.oursAfter)}`} |`,
+    `| ${r.family} | ${r.samples} | ${r.minutes.toFixed(1)} | ${r.refused ? 'refused' : pct(r.accuracy)} | ${pct(r.undeclined)} | ${r.oursBefore === undefined ? '' : `${pct(r.oursBefore)} → ${pct(r.oursAfter)}`} |`,
   );
 }

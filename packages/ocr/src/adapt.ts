@@ -39,6 +39,8 @@ export interface AdaptOptions {
   readonly maxDrop?: number;
   /** How hard training pulls the weights back towards the starting model's (L2-SP), so that it forgets less. @defaultValue 0 */
   readonly anchor?: number;
+  /** Weight of distillation from the starting model on replayed images (train.py's --distill). @defaultValue 0 */
+  readonly distill?: number;
   /** Keep the starting model's batch-norm statistics (see train.py's --freeze-norms). @defaultValue false */
   readonly freezeNorms?: boolean;
   /** Peak learning rate. @defaultValue 3e-4 */
@@ -152,6 +154,8 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptReport> {
         '--anchor',
         String(options.anchor ?? 0),
         ...(options.freezeNorms ? ['--freeze-norms'] : []),
+        '--distill',
+        String(options.distill ?? 0),
         '--batch',
         '64',
         '--eval-every',

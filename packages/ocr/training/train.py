@@ -9,6 +9,7 @@ picked at start, and nothing else differs.
   python3 train.py --data data --steps 6000 --out ../model
 """
 import argparse
+import copy
 import json
 import math
 import os
@@ -251,6 +252,8 @@ def main():
     parser.add_argument("--max-drop", type=float, default=None,
                         help="validate the starting model first, and refuse to export (exit 3) when the mean accuracy "
                              "over our sources (all but samples) ends more than this below it, e.g. 0.01")
+    parser.add_argument("--distill", type=float, default=0.0,
+                        help="on replayed images, pull the outputs towards --init's by this weight (adapting)")
     parser.add_argument("--freeze-norms", action="store_true",
                         help="keep the batch norms' running statistics of --init (adapting)")
     parser.add_argument("--anchor", type=float, default=0.0,
@@ -312,6 +315,13 @@ def main():
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             torch.save(best_state, os.path.join(args.data, "best.pt"))
 
+    # Distillation: on our own sources the adapting model is also taught the starting model's
+    # per-frame output distributions, not only the labels, which keeps what it read there.
+    teacher = None
+    if args.distill and args.init:
+        teacher = copy.deepcopy(model).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
     anchor = None
     if args.anchor and args.init:
         anchor = [(p, p.detach().clone()) for p in model.parameters() if p.requires_grad]
@@ -352,6 +362,13 @@ def main():
         loss = ctc(logprobs, torch.tensor(targets, dtype=torch.long), input_lengths, torch.tensor(lengths, dtype=torch.long))
         if anchor is not None:
             loss = loss + args.anchor * sum(((p - p0) ** 2).sum() for p, p0 in anchor)
+        if teacher is not None:
+            replayed = torch.tensor([sources[k] != "samples" for k in picks], device=device)
+            if replayed.any():
+                with torch.no_grad():
+                    taught = teacher(batch[replayed])
+                kl = F.kl_div(logprobs.permute(1, 0, 2)[replayed], taught, log_target=True, reduction="none").sum(-1).mean()
+                loss = loss + args.distill * kl
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfig, startServer } from '../src/index.js';
 import type { Health } from '../src/health.js';
+import { loadUpstreams } from '../src/solving/relay/upstreams.js';
 import { OperatorSession } from './console-helpers.js';
 import {
   b64,
@@ -382,6 +383,22 @@ describe('configuration', () => {
     assert.deepEqual(config.fallbacks.turnstile, ['relay:paid']);
     assert.deepEqual(config.fallbacks.grid, []);
     assert.throws(() => loadConfig({ solvers: 'turnstile=relay:Bad Name' }), ConfigError);
+  });
+
+  test("the issue's example file works as it is", async () => {
+    const dir = tempDir();
+    const path = `${dir}/upstreams.json`;
+    (await import('node:fs')).writeFileSync(
+      path,
+      `{ "upstreams": [
+  { "name": "a", "url": "http://127.0.0.1:8080", "dialect": "v1", "keyEnv": "UPSTREAM_A_KEY",
+    "types": ["turnstile", "userrecaptcha", "image"], "priority": 1 } ] }`,
+    );
+    const upstreams = loadUpstreams(path, { UPSTREAM_A_KEY: 'k'.repeat(32) });
+    assert.deepEqual(
+      upstreams.map((u) => [u.name, u.url, u.dialect, u.types, u.priority]),
+      [['a', 'http://127.0.0.1:8080', 'v1', ['turnstile', 'userrecaptcha', 'image'], 1]],
+    );
   });
 
   test('a bad upstreams file, a key in it, a missing key variable or an unknown upstream refuse to start, saying why', async () => {
