@@ -285,6 +285,25 @@ describe('daily budgets', () => {
   });
 });
 
+describe('concurrency limits', () => {
+  test('an upstream at its concurrency limit passes tasks to the next one', async () => {
+    const a = await startTestServer();
+    const b = await startTestServer();
+    const ea = solveboxUpstream('a', a, { priority: 1, concurrency: 1 });
+    const eb = solveboxUpstream('b', b, { priority: 2 });
+    const relay = await startRelay([ea, eb], keysOf([ea, a], [eb, b]));
+    try {
+      const ids = await Promise.all([1, 2, 3].map(() => submitOk(relay, turnstile('delay:1'))));
+      for (const id of ids) assert.match(await waitForResult(relay, id, {}, 8000), /^OK\|/);
+      assert.deepEqual([upstreamTaskCount(a), upstreamTaskCount(b)], [1, 2]);
+    } finally {
+      await relay.close();
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('upstream keys stay secret', () => {
   test('no key appears in logs, errors, /health, metrics or the dashboard', async () => {
     const upstream = await startTestServer();

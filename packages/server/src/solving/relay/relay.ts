@@ -166,6 +166,9 @@ export class Relay {
       // A ticket whose upstream is still open to it: resume (poll its id, or repeat its submit under its key).
       let resume = ticket && !tried.has(ticket.upstream) ? this.links.get(ticket.upstream) : undefined;
       if (resume && !links.includes(resume)) resume = undefined;
+      if (resume) resume.inFlight += 1;
+      // pick() takes the upstream's place in the same tick it checks for one, so that tasks
+      // choosing at once cannot overfill it.
       const link = resume ?? (await this.pick(links, tried, skipped));
       if (link === 'busy') {
         await sleep(this.options.busyWaitMs ?? 200, undefined, { signal: ctx.signal });
@@ -175,11 +178,16 @@ export class Relay {
         const reasons = links.map((l) => `${l.upstream.name}: ${tried.has(l.upstream.name) ? 'failed' : (skipped.get(l.upstream.name) ?? 'failed')}`);
         throw new SolverDeclined(`no upstream answered (${reasons.join('; ') || 'none serves this type'})`);
       }
-      if (!resume || !ticket) {
-        ticket = { upstream: link.upstream.name, round: (ticket?.round ?? 0) + 1, key: randomUUID(), submittedAt: this.clock(), tried: [...tried] };
-        await storage.saveRelayTicket(task.id, ticket);
+      let verdict: Awaited<ReturnType<Relay['attempt']>>;
+      try {
+        if (!resume || !ticket) {
+          ticket = { upstream: link.upstream.name, round: (ticket?.round ?? 0) + 1, key: randomUUID(), submittedAt: this.clock(), tried: [...tried] };
+          await storage.saveRelayTicket(task.id, ticket);
+        }
+        verdict = await this.attempt(link, task, ctx, input, ticket, (next) => (ticket = next));
+      } finally {
+        link.inFlight -= 1;
       }
-      const verdict = await this.attempt(link, task, ctx, input, ticket, (next) => (ticket = next));
       if ('solution' in verdict) return verdict.solution;
       // The next upstream: this one is done with the task.
       ticket = { ...ticket, tried: [...tried, link.upstream.name] };
@@ -187,7 +195,10 @@ export class Relay {
     }
   }
 
-  /** The first upstream in priority order that may take the task now; 'busy' when only concurrency limits stand in the way. */
+  /**
+   * The first upstream in priority order that may take the task now, its place taken (the caller
+   * gives it back); 'busy' when only concurrency limits stand in the way.
+   */
   private async pick(links: readonly UpstreamLink[], tried: ReadonlySet<string>, skipped: Map<string, Skip>): Promise<UpstreamLink | 'busy' | undefined> {
     const now = this.clock();
     let busy = false;
@@ -210,6 +221,7 @@ export class Relay {
         skipped.set(name, 'circuit open');
         continue;
       }
+      link.inFlight += 1;
       return link;
     }
     return busy ? 'busy' : undefined;
@@ -229,7 +241,6 @@ export class Relay {
   ): Promise<{ solution: Solution } | { next: true }> {
     const u = link.upstream;
     const log = this.options.log;
-    link.inFlight += 1;
     try {
       const remainingMs = (): number => Math.max(1, task.deadlineAt - this.clock());
       let upstreamId = ticket.upstreamId;
@@ -284,8 +295,6 @@ export class Relay {
         throw err;
       }
       return this.judge(link, task, err);
-    } finally {
-      link.inFlight -= 1;
     }
   }
 
