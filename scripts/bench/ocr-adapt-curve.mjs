@@ -8,7 +8,7 @@
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
  *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 400]
- *        [--anchor 0] [--freeze-norms 0] [--distill 0] [--lr 3e-4] [--max-drop 0.01]
+ *        [--anchor 0] [--freeze-norms 0] [--distill 0] [--samples-weight 0.5] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     anchor: { type: 'string', default: '0' },
     'freeze-norms': { type: 'string', default: '0' },
     distill: { type: 'string', default: '0' },
+    'samples-weight': { type: 'string', default: '0.5' },
     lr: { type: 'string', default: '3e-4' },
     'max-drop': { type: 'string', default: '0.01' },
   },
@@ -102,6 +103,7 @@ try {
           anchor: Number(values.anchor),
           freezeNorms: values['freeze-norms'] === '1',
           distill: Number(values.distill),
+          samplesWeight: Number(values['samples-weight']),
           learningRate: Number(values.lr),
           onLine: (line) => /^eval/.test(line) && console.error(`${family} ${size}: ${line}`),
         });

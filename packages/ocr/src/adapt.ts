@@ -39,6 +39,8 @@ export interface AdaptOptions {
   readonly maxDrop?: number;
   /** How hard training pulls the weights back towards the starting model's (L2-SP), so that it forgets less. @defaultValue 0 */
   readonly anchor?: number;
+  /** The samples' weight in a batch, where our seven sources' weights add up to 0.64 (train.py's --weights samples=W): 0.5 makes them 44 % of it. @defaultValue 0.5 */
+  readonly samplesWeight?: number;
   /** Weight of distillation from the starting model on replayed images (train.py's --distill). @defaultValue 0 */
   readonly distill?: number;
   /** Keep the starting model's batch-norm statistics (see train.py's --freeze-norms). @defaultValue false */
@@ -165,7 +167,7 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptReport> {
         '--max-drop',
         String(options.maxDrop ?? 0.01),
         '--weights',
-        'samples=0.5',
+        `samples=${options.samplesWeight ?? 0.5}`,
       ],
       onLine,
     );
