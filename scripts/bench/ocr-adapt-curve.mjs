@@ -7,8 +7,8 @@
  * per-deployment and never shipped; the shipped model still never trains on these families.
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
- *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 400]
- *        [--anchor 0] [--freeze-norms 0] [--distill 0] [--samples-weight 0.5] [--lr 3e-4] [--max-drop 0.01]
+ *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 1000]
+ *        [--anchor 0] [--freeze-norms 0] [--distill 0.5] [--samples-weight 1] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -30,11 +30,11 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     fresh: { type: 'string', default: '300' },
     seed: { type: 'string', default: '81001' },
-    replay: { type: 'string', default: '400' },
+    replay: { type: 'string', default: '1000' },
     anchor: { type: 'string', default: '0' },
     'freeze-norms': { type: 'string', default: '0' },
-    distill: { type: 'string', default: '0' },
-    'samples-weight': { type: 'string', default: '0.5' },
+    distill: { type: 'string', default: '0.5' },
+    'samples-weight': { type: 'string', default: '1' },
     lr: { type: 'string', default: '3e-4' },
     'max-drop': { type: 'string', default: '0.01' },
   },

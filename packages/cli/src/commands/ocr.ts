@@ -19,7 +19,7 @@ const USAGE = `usage:
       (default ./data/ocr-model). Refuses a model that reads our sources more than a point worse.
       Then: solvebox serve --ocr-model DIR, or SIGHUP / Reload a server started with it.
       --minutes: 30 by default. --from: adapt an adapted model again instead of the shipped one.
-      --replay: images of each of our sources mixed in (400). --max-drop: the accepted fall of
+      --replay: images of each of our sources mixed in (1000). --max-drop: the accepted fall of
       our sources' mean accuracy, 0.01 by default. The model it replaces is kept as DIR.previous.
   solvebox ocr rollback [--out DIR]
       Puts the model before the last adaptation back in DIR (then SIGHUP or Reload the server).
@@ -135,7 +135,7 @@ async function adapt(values: Values, extra: readonly string[]): Promise<number> 
   const minutes = values.minutes === undefined ? 30 : Number(values.minutes);
   if (!Number.isFinite(minutes) || minutes <= 0 || minutes > 24 * 60) throw new UsageError('--minutes must be a number of minutes above 0');
   const out = resolve(values.out ?? join('data', 'ocr-model'));
-  const replay = values.replay === undefined ? 400 : Number(values.replay);
+  const replay = values.replay === undefined ? 1000 : Number(values.replay);
   if (!Number.isInteger(replay) || replay < 10 || replay > 100_000) throw new UsageError('--replay must be a whole number from 10 to 100000');
   const maxDrop = values['max-drop'] === undefined ? 0.01 : Number(values['max-drop']);
   if (!Number.isFinite(maxDrop) || maxDrop < 0 || maxDrop > 1) throw new UsageError('--max-drop must be a fraction from 0 to 1');
