@@ -125,8 +125,8 @@ export interface WaitOptions extends CallOptions {
 export interface SubmitOptions extends CallOptions {
   /**
    * The submit's idempotency key; by default a fresh one per call. A caller that may submit the
-   * same task again after a crash (a relay) passes one derived from its own task, so that a server
-   * that honours keys answers the first task's id instead of starting a second.
+   * same task again after a crash (a relay) passes the key it recorded before the first try, so
+   * that a server that honours keys answers the first task's id instead of starting a second.
    */
   readonly idempotencyKey?: string;
 }
