@@ -8,7 +8,7 @@
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
  *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 1000]
- *        [--anchor 0] [--freeze-norms 0] [--distill 0.5] [--samples-weight 1] [--lr 3e-4] [--max-drop 0.01]
+ *        [--distill 0.5] [--samples-weight 1] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
  * packages/ocr/bench/unseen/setup.sh (both run here).
@@ -31,8 +31,6 @@ const { values } = parseArgs({
     fresh: { type: 'string', default: '300' },
     seed: { type: 'string', default: '81001' },
     replay: { type: 'string', default: '1000' },
-    anchor: { type: 'string', default: '0' },
-    'freeze-norms': { type: 'string', default: '0' },
     distill: { type: 'string', default: '0.5' },
     'samples-weight': { type: 'string', default: '1' },
     lr: { type: 'string', default: '3e-4' },
@@ -100,8 +98,6 @@ try {
           minutes: Number(values.minutes),
           replayPerSource: Number(values.replay),
           maxDrop: Number(values['max-drop']),
-          anchor: Number(values.anchor),
-          freezeNorms: values['freeze-norms'] === '1',
           distill: Number(values.distill),
           samplesWeight: Number(values['samples-weight']),
           learningRate: Number(values.lr),

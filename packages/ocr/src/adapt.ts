@@ -37,8 +37,6 @@ export interface AdaptOptions {
   readonly replayPerSource?: number;
   /** The largest fall of the mean accuracy over our sources that is accepted. @defaultValue 0.01 */
   readonly maxDrop?: number;
-  /** How hard training pulls the weights back towards the starting model's (L2-SP), so that it forgets less. @defaultValue 0 */
-  readonly anchor?: number;
   /** The samples' weight in a batch, where our seven sources' weights add up to 0.64 (train.py's --weights samples=W): 1 makes them 61 % of it. @defaultValue 1 */
   readonly samplesWeight?: number;
   /**
@@ -47,8 +45,6 @@ export interface AdaptOptions {
    * minutes: -0.6 points with 0.5 and the samples at weight 1, -2.0 without). @defaultValue 0.5
    */
   readonly distill?: number;
-  /** Keep the starting model's batch-norm statistics (see train.py's --freeze-norms). @defaultValue false */
-  readonly freezeNorms?: boolean;
   /** Peak learning rate. @defaultValue 3e-4 */
   readonly learningRate?: number;
   /** Each line the training prints, as it prints it. */
@@ -157,9 +153,6 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptReport> {
         String(options.minutes),
         '--lr',
         String(options.learningRate ?? 3e-4),
-        '--anchor',
-        String(options.anchor ?? 0),
-        ...(options.freezeNorms ? ['--freeze-norms'] : []),
         '--distill',
         String(options.distill ?? 0.5),
         '--batch',

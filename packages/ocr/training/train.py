@@ -176,19 +176,7 @@ def greedy(logprobs):
     return out
 
 
-def train_mode(model, freeze_norms):
-    """Training mode; with freeze_norms the batch norms keep the running statistics they came with.
-    Adapting mixes a third of a new family into every batch, and letting that move the statistics
-    shifted every source's features at once: our sources lost points in the first hundred steps,
-    before the weights had learnt anything."""
-    model.train()
-    if freeze_norms:
-        for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.eval()
-
-
-def evaluate(model, device, val, freeze_norms=False):
+def evaluate(model, device, val):
     model.eval()
     report = {}
     with torch.no_grad():
@@ -201,7 +189,7 @@ def evaluate(model, device, val, freeze_norms=False):
             exact = sum(p == t for p, t in zip(predictions, labels)) / len(labels)
             folded = sum(p.lower() == t.lower() for p, t in zip(predictions, labels)) / len(labels)
             report[source] = (exact, folded)
-    train_mode(model, freeze_norms)
+    model.train()
     return report
 
 
@@ -254,10 +242,6 @@ def main():
                              "over our sources (all but samples) ends more than this below it, e.g. 0.01")
     parser.add_argument("--distill", type=float, default=0.0,
                         help="on replayed images, pull the outputs towards --init's by this weight (adapting)")
-    parser.add_argument("--freeze-norms", action="store_true",
-                        help="keep the batch norms' running statistics of --init (adapting)")
-    parser.add_argument("--anchor", type=float, default=0.0,
-                        help="pull the weights towards --init's by this much (L2-SP), so that adapting forgets less")
     parser.add_argument("--weights", default="",
                         help="change sources' shares of a batch, e.g. haileybot=0.2,captchapng=0.02")
     args = parser.parse_args()
@@ -322,13 +306,9 @@ def main():
         teacher = copy.deepcopy(model).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
-    anchor = None
-    if args.anchor and args.init:
-        anchor = [(p, p.detach().clone()) for p in model.parameters() if p.requires_grad]
     if args.max_drop is not None:
-        before = evaluate(model, device, val, args.freeze_norms)
+        before = evaluate(model, device, val)
         print("eval before: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in before.items()), flush=True)
-    train_mode(model, args.freeze_norms)
     step = 0
     last_report = started
     while not (args.stop_after and step >= args.stop_after):
@@ -360,8 +340,6 @@ def main():
         logprobs = model(batch).permute(1, 0, 2)  # T × N × C for CTCLoss
         input_lengths = torch.full((len(images),), logprobs.shape[0], dtype=torch.long)
         loss = ctc(logprobs, torch.tensor(targets, dtype=torch.long), input_lengths, torch.tensor(lengths, dtype=torch.long))
-        if anchor is not None:
-            loss = loss + args.anchor * sum(((p - p0) ** 2).sum() for p, p0 in anchor)
         if teacher is not None:
             replayed = torch.tensor([sources[k] != "samples" for k in picks], device=device)
             if replayed.any():

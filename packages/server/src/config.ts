@@ -141,13 +141,13 @@ function parseChoice<T extends string>(flag: string, value: string, choices: rea
   return found;
 }
 
+/** A type (or `*`) and its values, at least one. */
+type PerTypePart = [type: string, values: [string, ...string[]]];
+
 /**
  * `type=value,type=value` for per-task-type settings; `*=value` sets every type. With `list`, a
  * part without `=` adds a value to the type before it: `image=human,relay,*=none`.
  */
-/** A type (or `*`) and its values, at least one. */
-type PerTypePart = [type: string, values: [string, ...string[]]];
-
 function perTypeParts(flag: string, value: string, list: boolean): PerTypePart[] {
   const parts: PerTypePart[] = [];
   for (const part of value

@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { TaskType } from '@solvebox/protocol';
 import type { HumanDesk, Storage } from './storage/types.js';
 import type { Relay, RelayObserver } from './solving/relay/relay.js';
-import type { BreakerState } from './solving/relay/breaker.js';
+import type { CircuitState } from './solving/circuit.js';
 
 /** Seconds: from a fast OCR read to an operator who takes a minute. */
 const SOLVE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -37,7 +37,7 @@ export interface RecentActivity {
   readonly ocr: { readonly read: number; readonly declined: number };
 }
 
-const CIRCUIT_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
 export class Metrics {
   readonly registry = new Registry();

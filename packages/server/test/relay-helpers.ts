@@ -11,6 +11,8 @@ import Database from 'better-sqlite3';
 import { SANDBOX_ONLY, startTestServer, tempDir, type TestServer } from './helpers.js';
 import type { ServerConfig, StartOptions } from '../src/index.js';
 import type { Logger } from '../src/logger.js';
+import type { TaskSpec } from '@solvebox/protocol';
+import { decodeJson } from '../src/storage/codec.js';
 
 /** An upstream entry as the file holds it. */
 export type UpstreamEntry = Record<string, unknown> & { name: string; url: string; keyEnv: string; types: string[] };
@@ -41,6 +43,18 @@ export function upstreamTaskCount(upstream: TestServer): number {
   const db = new Database(upstream.dbFile, { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT count(*) FROM tasks').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** The spec of one of an upstream Solvebox's tasks, as it stored it (large specs live in task_specs). */
+export function upstreamSpec(upstream: TestServer, id: string): TaskSpec {
+  const db = new Database(upstream.dbFile, { readonly: true, fileMustExist: true });
+  try {
+    const inline = db.prepare('SELECT spec FROM tasks WHERE id = ?').pluck().get(Number(id)) as string | undefined;
+    const text = inline || (db.prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck().get(Number(id)) as string);
+    return decodeJson<TaskSpec>(text);
   } finally {
     db.close();
   }

@@ -26,7 +26,16 @@ import {
   waitForResult,
   type TestServer,
 } from './helpers.js';
-import { capturingLogger, json, startFakeUpstream, startRelay, upstreamTaskCount, type FakeUpstream, type UpstreamEntry } from './relay-helpers.js';
+import {
+  capturingLogger,
+  json,
+  startFakeUpstream,
+  startRelay,
+  upstreamSpec,
+  upstreamTaskCount,
+  type FakeUpstream,
+  type UpstreamEntry,
+} from './relay-helpers.js';
 
 const TYPES = ['turnstile', 'userrecaptcha', 'image'];
 const PROXY = { proxy: 'user:secret@203.0.113.7:3128', proxytype: 'HTTP' };
@@ -75,6 +84,10 @@ describe('relaying to a Solvebox upstream', () => {
   test('image tasks go with their hints, and come back read', async () => {
     const id = await submitOk(relay, { method: 'base64', body: b64(png(600)), textinstructions: 'sandbox=answer:Relay7', numeric: 4, min_len: 6 });
     assert.equal(await waitForResult(relay, id), 'OK|Relay7');
+    const ticket = await relay.server.services.storage.relayTicket(id);
+    const sent = upstreamSpec(upstream, ticket?.upstreamId ?? '');
+    assert.equal(sent.type, 'image');
+    assert.deepEqual(sent.type === 'image' && [sent.hints.numeric, sent.hints.minLength, sent.hints.instructions], [4, 6, 'sandbox=answer:Relay7']);
   });
 
   test("the sandbox's magic outcomes reach the client exactly, and set our own marks", async () => {

@@ -17,7 +17,7 @@ import { AnswerFormatError, Solvebox, SolveboxError, type TaskInput } from '@sol
 import { SolverDeclined, SolverFailure, type Solution, type SolveContext, type Solver, type Task, type TaskType } from '@solvebox/protocol';
 import type { Logger } from '../../logger.js';
 import type { RelayStore, RelayTicket } from '../../storage/types.js';
-import { Breaker, type BreakerState } from './breaker.js';
+import { Circuit, type CircuitState } from '../circuit.js';
 import { UNKNOWN_CODE_VERDICT, verdictFor, type UpstreamVerdict } from './outcomes.js';
 import { solutionOf, taskInput } from './task-input.js';
 import type { Upstream } from './upstreams.js';
@@ -50,7 +50,7 @@ export interface UpstreamStatus {
   readonly dialect: 'v1' | 'v2';
   readonly types: readonly TaskType[];
   readonly priority: number;
-  readonly circuit: BreakerState;
+  readonly circuit: CircuitState;
   readonly inFlight: number;
   readonly concurrency: number;
   /** Spent today (UTC), in dollars; the daily budget, 0 = none. */
@@ -60,11 +60,11 @@ export interface UpstreamStatus {
 
 class UpstreamLink {
   inFlight = 0;
-  readonly breaker: Breaker;
+  readonly circuit: Circuit;
   readonly client: Solvebox;
 
   constructor(readonly upstream: Upstream) {
-    this.breaker = new Breaker(upstream.breakerFailures, upstream.breakerCooldownMs);
+    this.circuit = new Circuit(upstream.breakerFailures, upstream.breakerCooldownMs);
     this.client = new Solvebox({
       apiKey: upstream.key,
       baseUrl: upstream.url,
@@ -119,13 +119,13 @@ export class Relay {
     const now = this.clock();
     const day = utcDay(now);
     return Promise.all(
-      [...this.links.values()].map(async ({ upstream: u, breaker, inFlight }) => ({
+      [...this.links.values()].map(async ({ upstream: u, circuit, inFlight }) => ({
         name: u.name,
         url: u.url,
         dialect: u.dialect,
         types: u.types,
         priority: u.priority,
-        circuit: breaker.state(now),
+        circuit: circuit.state(now),
         inFlight,
         concurrency: u.concurrency,
         spentToday: (await this.options.storage.upstreamSpend(u.name, day).catch(() => 0)) / 1e6,
@@ -135,9 +135,9 @@ export class Relay {
   }
 
   /** The circuit of each upstream now, for metrics. */
-  circuits(): { readonly name: string; readonly state: BreakerState }[] {
+  circuits(): { readonly name: string; readonly state: CircuitState }[] {
     const now = this.clock();
-    return [...this.links.values()].map((l) => ({ name: l.upstream.name, state: l.breaker.state(now) }));
+    return [...this.links.values()].map((l) => ({ name: l.upstream.name, state: l.circuit.state(now) }));
   }
 
   /**
@@ -217,7 +217,7 @@ export class Relay {
         skipped.set(name, 'busy');
         continue;
       }
-      if (!link.breaker.tryPass(now)) {
+      if (!link.circuit.tryPass(now)) {
         skipped.set(name, 'circuit open');
         continue;
       }
@@ -269,11 +269,11 @@ export class Relay {
           { taskId: task.id, upstream: u.name, err: err.message },
           'the upstream answered in a shape the task type does not have; trying the next upstream',
         );
-        link.breaker.fault(this.clock());
+        link.circuit.recordCrash(this.clock());
         this.options.observer?.upstreamOutcome(u.name, 'fault');
         return { next: true };
       }
-      link.breaker.success();
+      link.circuit.recordSuccess();
       const price = priceMicros(raw.extra.price) ?? u.priceMicros;
       if (price > 0) {
         await this.options.storage.addUpstreamSpend(u.name, utcDay(this.clock()), price);
@@ -287,11 +287,11 @@ export class Relay {
       // Our deadline, a shutdown or a lost lease: not the upstream's doing. The ticket stays, so
       // whoever runs the task next resumes it.
       if (ctx.signal.aborted) {
-        link.breaker.neutral();
+        link.circuit.recordNeutral();
         throw err;
       }
       if (!(err instanceof SolveboxError)) {
-        link.breaker.neutral();
+        link.circuit.recordNeutral();
         throw err;
       }
       return this.judge(link, task, err);
@@ -314,15 +314,15 @@ export class Relay {
     if (verdict.kind === 'unsolvable') verdict = u.unsolvable === 'next' ? { kind: 'next', fault: false } : { kind: 'end', code: 'ERROR_CAPTCHA_UNSOLVABLE' };
     if (verdict.kind === 'end') {
       // The upstream works; the task is what failed.
-      link.breaker.success();
+      link.circuit.recordSuccess();
       this.options.observer?.upstreamOutcome(u.name, 'failed');
       throw new SolverFailure(verdict.code, `upstream ${u.name} answered ${err.code}`, true);
     }
     if (verdict.fault) {
-      link.breaker.fault(now);
+      link.circuit.recordCrash(now);
       this.options.log.warn({ ...context, errorText: err.errorText }, 'upstream fault; trying the next upstream');
     } else {
-      link.breaker.neutral();
+      link.circuit.recordNeutral();
       this.options.log.info(context, 'the upstream cannot take the task now; trying the next upstream');
     }
     this.options.observer?.upstreamOutcome(u.name, verdict.fault ? 'fault' : 'next');

@@ -3,62 +3,30 @@
  * the SDK what a client would have given it, so that the wire format of each upstream dialect (v1
  * parameters, the JSON API's tasks) is the SDK's business, said once.
  */
-import { decodeAnswer, type ProxyInput, type RawAnswer, type TaskInput } from '@solvebox/client';
-import { solutionKindFor, WIDGET_METHODS, type ImageHints, type Proxy, type Solution, type Task, type TaskSpec } from '@solvebox/protocol';
-
-/** The parts of our hints that differ from "none", in the SDK's names. */
-function hintsInput(h: ImageHints): NonNullable<Extract<TaskInput, { type: 'image' }>['hints']> {
-  return {
-    ...(h.phrase ? { phrase: true } : {}),
-    ...(h.caseSensitive ? { caseSensitive: true } : {}),
-    ...(h.numeric !== 0 ? { numeric: h.numeric } : {}),
-    ...(h.calc ? { calc: true } : {}),
-    ...(h.minLength > 0 ? { minLength: h.minLength } : {}),
-    ...(h.maxLength > 0 ? { maxLength: h.maxLength } : {}),
-    ...(h.language !== 0 ? { language: h.language } : {}),
-    ...(h.lang !== undefined ? { lang: h.lang } : {}),
-    ...(h.instructions !== undefined ? { instructions: h.instructions } : {}),
-  };
-}
-
-function proxyInput(proxy: Proxy | undefined): { proxy?: ProxyInput } {
-  if (!proxy) return {};
-  return {
-    proxy: {
-      type: proxy.type,
-      host: proxy.host,
-      port: proxy.port,
-      ...(proxy.login !== undefined ? { login: proxy.login } : {}),
-      ...(proxy.password !== undefined ? { password: proxy.password } : {}),
-    },
-  };
-}
-
-/** Copies the defined values only: the SDK sends every key it is given. */
-function defined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
+import { decodeAnswer, type RawAnswer, type TaskInput } from '@solvebox/client';
+import { solutionKindFor, WIDGET_METHODS, type Solution, type Task, type TaskSpec } from '@solvebox/protocol';
 
 /** The SDK input that submits the same task upstream. */
 export function taskInput(task: Pick<Task, 'spec' | 'proxy'>): TaskInput {
   const spec: TaskSpec = task.spec;
-  const proxy = proxyInput(task.proxy);
+  const proxy = task.proxy ? { proxy: task.proxy } : {};
   switch (spec.type) {
     case 'image':
-      return { type: 'image', image: spec.image, hints: hintsInput(spec.hints) };
+      // Our hints and proxies have the SDK's shapes: they go as they are.
+      return { type: 'image', image: spec.image, hints: spec.hints };
     case 'userrecaptcha':
       return spec.version === 'v3'
-        ? defined({
-            type: 'recaptchaV3' as const,
+        ? {
+            type: 'recaptchaV3',
             sitekey: spec.googlekey,
             pageurl: spec.pageurl,
             action: spec.action,
             minScore: spec.minScore,
             enterprise: spec.enterprise || undefined,
             domain: spec.domain,
-          })
-        : defined({
-            type: 'recaptchaV2' as const,
+          }
+        : {
+            type: 'recaptchaV2',
             sitekey: spec.googlekey,
             pageurl: spec.pageurl,
             invisible: spec.invisible || undefined,
@@ -68,10 +36,10 @@ export function taskInput(task: Pick<Task, 'spec' | 'proxy'>): TaskInput {
             userAgent: spec.userAgent,
             domain: spec.domain,
             ...proxy,
-          });
+          };
     case 'turnstile':
-      return defined({
-        type: 'turnstile' as const,
+      return {
+        type: 'turnstile',
         sitekey: spec.sitekey,
         pageurl: spec.pageurl,
         action: spec.action,
@@ -79,37 +47,37 @@ export function taskInput(task: Pick<Task, 'spec' | 'proxy'>): TaskInput {
         pagedata: spec.pagedata,
         userAgent: spec.userAgent,
         ...proxy,
-      });
+      };
     case 'cloudflare_challenge':
       if (!proxy.proxy) throw new Error('a Cloudflare challenge task has no proxy');
-      return defined({ type: 'cloudflareChallenge' as const, pageurl: spec.pageurl, userAgent: spec.userAgent, proxy: proxy.proxy });
+      return { type: 'cloudflareChallenge', pageurl: spec.pageurl, userAgent: spec.userAgent, proxy: proxy.proxy };
     case 'geetest':
-      return defined({
-        type: 'geetest' as const,
+      return {
+        type: 'geetest',
         gt: spec.gt,
         challenge: spec.challenge,
         pageurl: spec.pageurl,
         apiServer: spec.apiServer,
         userAgent: spec.userAgent,
         ...proxy,
-      });
+      };
     case 'bls':
       return { type: 'bls', instructions: spec.instructions, cells: spec.images };
     case 'grid':
-      return defined({
-        type: 'grid' as const,
+      return {
+        type: 'grid',
         image: spec.image,
         instructions: spec.instructions,
         rows: spec.rows,
         columns: spec.columns,
         canSkip: spec.canSkip,
-      });
+      };
     case 'coordinates':
-      return defined({ type: 'coordinates' as const, image: spec.image, instructions: spec.instructions });
+      return { type: 'coordinates', image: spec.image, instructions: spec.instructions };
     case 'rotate':
-      return defined({ type: 'rotate' as const, image: spec.image, angle: spec.angle });
+      return { type: 'rotate', image: spec.image, angle: spec.angle };
     case 'textcaptcha':
-      return defined({ type: 'textQuestion' as const, question: spec.question, lang: spec.lang });
+      return { type: 'textQuestion', question: spec.question, lang: spec.lang };
     case 'audio':
       return { type: 'audio', audio: spec.audio, lang: spec.lang as Extract<TaskInput, { type: 'audio' }>['lang'] };
     default: {
