@@ -3,11 +3,11 @@
  * The learning curve of `solvebox ocr adapt` on captcha families the shipped model never trained
  * on (Gregwar/Captcha and django-simple-captcha, from Debian's packages): accuracy on fresh images
  * after adapting to 0, 100, 300, 1 000 and 3 000 labelled samples of the family, the minutes each
- * took, and the mean over our own validation sources before and after. Adapted models are
+ * took (the whole adaptation: rendering the replay, training, validating, export), and the mean over our own validation sources before and after. Adapted models are
  * per-deployment and never shipped; the shipped model still never trains on these families.
  *
  *   node scripts/bench/ocr-adapt-curve.mjs [--families gregwar-captcha,django-simple-captcha]
- *        [--sizes 0,100,300,1000,3000] [--minutes 30] [--fresh 300] [--seed 81001] [--replay 1000]
+ *        [--sizes 0,100,300,1000,3000] [--minutes 30 | --minutes 0,10,10,30,30] [--fresh 300] [--seed 81001] [--replay 1000]
  *        [--distill 0.5] [--samples-weight 1] [--lr 3e-4] [--max-drop 0.01]
  *
  * Hours of CPU: one adaptation per family and size. Needs packages/ocr/training/setup.sh and
@@ -43,6 +43,10 @@ execFileSync(join(ocr, 'bench', 'unseen', 'setup.sh'), { stdio: 'inherit' });
 const { DEBIAN_FAMILIES } = await import('../../packages/ocr/bench/unseen/sources.mjs');
 
 const sizes = values.sizes.split(',').map(Number);
+// One budget for every size, or one per size (fewer samples learn what they can sooner).
+const minutes = values.minutes.split(',').map(Number);
+if (minutes.length !== 1 && minutes.length !== sizes.length) throw new Error('--minutes: one value, or one per --sizes entry');
+const minutesFor = (i) => minutes[minutes.length === 1 ? 0 : i];
 const largest = Math.max(...sizes);
 const seed = Number(values.seed);
 const work = mkdtempSync(join(tmpdir(), 'solvebox-adapt-curve-'));
@@ -73,7 +77,7 @@ try {
     if (!source) throw new Error(`unknown family ${family}; one of ${Object.keys(DEBIAN_FAMILIES).join(', ')}`);
     const fresh = source.render(Number(values.fresh), seed + 2 * f, join(work, family, 'fresh'));
     const pool = largest > 0 ? source.render(largest, seed + 2 * f + 1, join(work, family, 'pool')) : [];
-    for (const size of sizes) {
+    for (const [i, size] of sizes.entries()) {
       if (size === 0) {
         rows.push({ family, samples: 0, minutes: 0, ...(await accuracy(undefined, fresh)) });
         console.error(`${family}: shipped model ${(rows.at(-1).accuracy * 100).toFixed(1)} %`);
@@ -95,7 +99,7 @@ try {
         report = await adaptModel({
           samplesDir,
           out,
-          minutes: Number(values.minutes),
+          minutes: minutesFor(i),
           replayPerSource: Number(values.replay),
           maxDrop: Number(values['max-drop']),
           distill: Number(values.distill),

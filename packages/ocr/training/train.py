@@ -222,6 +222,9 @@ def main():
     parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--minutes", type=float, default=0,
                         help="instead of --steps: train this long, the learning-rate cycle following the clock")
+    parser.add_argument("--deadline", type=float, default=0,
+                        help="instead of --minutes: end everything, the final validation and export included, by this "
+                             "Unix time (adapting: the operator's --minutes cover the whole run, not only training)")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=1)
@@ -307,8 +310,18 @@ def main():
         for p in teacher.parameters():
             p.requires_grad_(False)
     if args.max_drop is not None:
+        evaluated = time.time()
         before = evaluate(model, device, val)
         print("eval before: " + ", ".join(f"{s} {e:.3f}/{f:.3f}" for s, (e, f) in before.items()), flush=True)
+        evaluation = time.time() - evaluated
+    else:
+        evaluation = 0
+    if args.deadline:
+        # What follows the last step: one more validation, the final evaluation, the export (a few seconds).
+        args.minutes = (args.deadline - started - 2 * evaluation - 15) / 60
+        if args.minutes <= 0:
+            raise SystemExit("--deadline leaves no time to train")
+        print(f"training for {args.minutes:.1f} min", flush=True)
     step = 0
     last_report = started
     while not (args.stop_after and step >= args.stop_after):
