@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
@@ -104,6 +104,58 @@ test('sqlite: a task solved while its admission waits for the disk reads as solv
     );
     assert.deepEqual(await admitted, { kind: 'admitted' });
     assert.equal((await storage.getTasks(account.id, [lease.id], now)).get(lease.id)?.state, 'solved');
+  } finally {
+    await storage.close();
+  }
+});
+
+test('sqlite: checkpoints run off the committing thread, and under steady writes the log still restarts', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const file = join(dir, 'checkpoints.db');
+  // Small numbers so that a second of writes shows every step: the worker's passive checkpoints,
+  // and this thread finishing one when the log is past catchUpPages.
+  const storage = new SqliteStorage({ file, checkpoints: { intervalMs: 20, catchUpPages: 50 } });
+  try {
+    // The WAL header's checkpoint sequence number (bytes 12-15) goes up each time the log restarts.
+    const restarts = (): number => {
+      const fd = openSync(`${file}-wal`, 'r');
+      try {
+        const header = Buffer.alloc(16);
+        readSync(fd, header, 0, 16, 0);
+        return header.readUInt32BE(12);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const spec: TaskSpec = { type: 'turnstile', sitekey: '0x4AAAAAAAAAAAAAAAAAAAAA', pageurl: 'https://example.com/' };
+    const accounts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        storage.createAccount({ keyHash: `h${i}`, keyHint: 'x', threads: 1, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 }),
+      ),
+    );
+    const startedAt = restarts();
+    let largestLog = 0;
+    const end = Date.now() + 1500;
+    await Promise.all(
+      accounts.map(async (account) => {
+        while (Date.now() < end) {
+          const now = Date.now();
+          const outcome = await storage.admitTask(
+            { id: storage.newTaskId(), accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 },
+            1_000_000,
+            now,
+          );
+          assert.equal(outcome.kind, 'admitted');
+          largestLog = Math.max(largestLog, statSync(`${file}-wal`).size);
+        }
+      }),
+    );
+    const counts = storage.diagnostics().checkpoints as { checkpoints: number; catchUps: number };
+    assert.ok(counts.checkpoints >= 5, `worker checkpoints: ${counts.checkpoints}`);
+    assert.ok(counts.catchUps >= 1, `catch-ups: ${counts.catchUps}`);
+    assert.ok(restarts() - startedAt >= 2, `log restarts: ${restarts() - startedAt}`);
+    assert.ok(largestLog < 16 * 1024 * 1024, `largest log: ${largestLog} bytes`);
   } finally {
     await storage.close();
   }

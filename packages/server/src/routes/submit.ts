@@ -7,7 +7,6 @@
 import { codeReply, imagesOf, okReply, parseProxy, parseSubmission, sitekeyPair, isTokenTask, type Proxy, type Reply, type TaskSpec } from '@solvebox/protocol';
 import { imageSize } from '../http/image-header.js';
 import type { ProtocolRequest } from '../http/request.js';
-import { newTaskId } from '../identity.js';
 import { pingbackUrlProblem } from '../solving/pingback.js';
 import type { Services } from '../services.js';
 import { formatMicros } from '../money.js';
@@ -71,7 +70,7 @@ export async function submitTask(req: ProtocolRequest, ip: string, svc: Services
 
   const deadlineAt = now + (isTokenTask(spec.type) ? config.tokenDeadlineMs : config.imageDeadlineMs);
   for (let attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
-    const id = newTaskId();
+    const id = storage.newTaskId();
     const outcome = await storage.admitTask(
       {
         id,

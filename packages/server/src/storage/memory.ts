@@ -33,6 +33,7 @@ import { LocalDesk, type HumanDesk } from './desk.js';
 import { OVERDUE_CODE } from './shared.js';
 import { FinishedListeners } from './shared.js';
 import { markKey } from './marks.js';
+import { newTaskId } from '../identity.js';
 
 interface TaskRow {
   readonly id: string;
@@ -115,6 +116,10 @@ export class MemoryStorage implements Storage {
     }
     this.authFailures.set(ip, recent);
     return undefined;
+  }
+
+  newTaskId(): string {
+    return newTaskId();
   }
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {

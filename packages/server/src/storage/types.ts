@@ -161,6 +161,11 @@ export interface Guards {
 /** Tasks from admission to their end: what in.php, res.php, the runner and the sweeper need. */
 export interface TaskQueue {
   /**
+   * A fresh task id for admitTask: 16 digits, unguessable, never one a live task has. SQLite makes
+   * it from a sequence (its tasks are stored in order), Redis and memory at random.
+   */
+  newTaskId(): string;
+  /**
    * Stores a queued task if the account has a free thread: fewer than `threads` of its tasks are
    * queued or active with their deadline still ahead. A thread is held until the task ends. A task
    * whose idempotency key the account already used is not stored; the first task's id is returned,

@@ -47,6 +47,7 @@ import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
 import type { HumanDesk } from '../desk.js';
 import { RedisDesk } from './desk.js';
+import { newTaskId } from '../../identity.js';
 
 export interface RedisStorageOptions {
   /** `redis://[user:password@]host:port/db` (or `rediss://` for TLS). */
@@ -442,6 +443,10 @@ export class RedisStorage implements Storage {
   }
 
   // ---- tasks ----------------------------------------------------------------------------------
+
+  newTaskId(): string {
+    return newTaskId();
+  }
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
     const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);

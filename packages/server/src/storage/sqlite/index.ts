@@ -40,9 +40,11 @@ import {
 import { LocalDesk, type HumanDesk } from '../desk.js';
 import { FinishedListeners } from '../shared.js';
 import { TaskCache } from '../task-cache.js';
+import { Checkpointer } from './checkpointer.js';
 import { GroupSync } from './group-sync.js';
 import { MIGRATIONS } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { SequentialTaskIds } from './task-ids.js';
 import { markKey } from '../marks.js';
 
 export interface SqliteOptions {
@@ -55,6 +57,8 @@ export interface SqliteOptions {
    * power loss. @defaultValue 'full'
    */
   readonly synchronous?: 'normal' | 'full';
+  /** How often the worker checkpoints, and past how many log pages this thread finishes one (checkpointer.ts). */
+  readonly checkpoints?: { readonly intervalMs?: number; readonly catchUpPages?: number };
 }
 
 interface AccountRow {
@@ -104,7 +108,12 @@ const PAGE_CACHE_KIB = 8_192;
 /** Specs longer than this live in task_specs (schema 5), and the task's own `spec` is SPEC_ELSEWHERE. */
 const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
-const CHECKPOINT_PAGES = 10_000;
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+/** A database in a file (not `:memory:`, nor `''`, SQLite's temporary one). */
+function onDiskFile(file: string): boolean {
+  return file !== ':memory:' && file !== '';
+}
 
 export class SqliteStorage implements Storage {
   readonly kind = 'sqlite';
@@ -112,10 +121,17 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly statements: Statements;
   private readonly leaseStatements = new Map<string, Database.Statement>();
+  /** Public task ids to storage keys and back (task-ids.ts). */
+  private readonly ids: SequentialTaskIds;
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
   private readonly groupSync: GroupSync | undefined;
+  /** Absent for an in-memory database. */
+  private readonly checkpointer: Checkpointer | undefined;
   diagnostics(): Readonly<Record<string, unknown>> {
-    return this.groupSync ? { groupCommit: { ...this.groupSync.counts } } : {};
+    return {
+      ...(this.groupSync ? { groupCommit: { ...this.groupSync.counts } } : {}),
+      ...(this.checkpointer ? { checkpoints: { ...this.checkpointer.counts } } : {}),
+    };
   }
   /** This process is the only one that changes tasks in the file, so their views can be cached. */
   private readonly cache = new TaskCache();
@@ -134,17 +150,24 @@ export class SqliteStorage implements Storage {
       // 2 MB page cache, a busy node reads pages back from the OS (cheap, but not free). 8 MB holds
       // about 25 000 live tasks; more measured no faster, and would count against flat memory.
       db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
-      // Checkpoints copy the WAL into the database file on the thread that commits. Every 1000
-      // pages (the default), random inserts make them frequent and scattered; every 10 000 pages,
-      // a page dirtied many times in between is copied once: inserts cost 30 µs instead of 50 here.
-      db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
+      // Checkpoints run on a worker thread (checkpointer.ts), not inside the commit that crosses a
+      // threshold; an in-memory database has no log to checkpoint.
+      if (onDiskFile(options.file)) db.pragma('wal_autocheckpoint = 0');
+      // Once the log restarts, its file is cut back to this size rather than kept at its largest.
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
       return db;
     });
-    const durable = (options.synchronous ?? 'full') === 'full' && options.file !== ':memory:' && options.file !== '';
+    const durable = (options.synchronous ?? 'full') === 'full' && onDiskFile(options.file);
     this.groupSync = durable ? new GroupSync(`${options.file}-wal`) : undefined;
+    this.checkpointer = onDiskFile(options.file) ? new Checkpointer(this.db, { file: options.file, ...options.checkpoints }) : undefined;
     this.statements = prepareStatements(this.db);
+    this.ids = new SequentialTaskIds(this.db);
+  }
+
+  newTaskId(): string {
+    return wrap('make a task id', () => this.ids.newId());
   }
 
   async createAccount(input: NewAccount): Promise<Account> {
@@ -230,7 +253,7 @@ export class SqliteStorage implements Storage {
     const s = this.statements;
     if (task.idempotencyKey !== undefined) {
       const previous = s.taskByIdempotencyKey.get(task.accountId, task.idempotencyKey) as { id: number; expires_at: number | null } | undefined;
-      if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: String(previous.id) };
+      if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: this.ids.idOf(previous.id) };
       if (previous) s.deleteTask.run(previous.id);
     }
     const { n } = s.busyThreads.get(task.accountId, now, threads) as { n: number };
@@ -245,9 +268,11 @@ export class SqliteStorage implements Storage {
   private insertTask(task: NewTask): boolean {
     const spec = encodeJson(task.spec);
     const inline = spec.length <= INLINE_SPEC_CHARS;
+    const key = this.ids.keyOf(task.id);
+    this.ids.storing(key);
     try {
       this.statements.insertTask.run({
-        id: Number(task.id),
+        id: key,
         accountId: task.accountId,
         type: task.spec.type,
         spec: inline ? spec : SPEC_ELSEWHERE,
@@ -262,7 +287,7 @@ export class SqliteStorage implements Storage {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
       throw err;
     }
-    if (!inline) this.statements.insertSpec.run(Number(task.id), spec);
+    if (!inline) this.statements.insertSpec.run(key, spec);
     return true;
   }
 
@@ -275,9 +300,9 @@ export class SqliteStorage implements Storage {
           found.set(id, cached);
           continue;
         }
-        const row = this.statements.getTask.get(Number(id), accountId, now) as TaskRow | undefined;
+        const row = this.statements.getTask.get(this.ids.keyOf(id), accountId, now) as TaskRow | undefined;
         if (!row) continue;
-        const view = viewOf(row, now);
+        const view = viewOf(id, row, now);
         found.set(id, view);
         // An overdue task not yet swept reads as failed without an expiry: left to the database.
         if (view.state === row.state) this.cache.remember(accountId, view, row.deadline_at, row.expires_at ?? undefined);
@@ -300,9 +325,10 @@ export class SqliteStorage implements Storage {
       const leaseId = randomUUID();
       const row = statement.get({ leaseId, now, leaseUntil: now + leaseMs }) as LeasedRow | undefined;
       if (!row) return undefined;
-      this.cache.moved(String(row.id), 'active');
+      const id = this.ids.idOf(row.id);
+      this.cache.moved(id, 'active');
       return {
-        id: String(row.id),
+        id,
         leaseId,
         accountId: row.account_id,
         spec: decodeJson<TaskSpec>(row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(row.id) as string) : row.spec),
@@ -336,7 +362,7 @@ export class SqliteStorage implements Storage {
 
   async completeTask(lease: LeaseRef, { solution, priceMicros, expiresAt, solver }: Completion, _now: number): Promise<boolean> {
     const completed = this.transaction('complete a task', () => {
-      const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, solver, Number(lease.id), lease.leaseId) as
+      const row = this.statements.complete.get(encodeJson(solution), priceMicros, expiresAt, solver, this.ids.keyOf(lease.id), lease.leaseId) as
         | FinishedRow
         | undefined;
       if (!row) return false;
@@ -360,11 +386,13 @@ export class SqliteStorage implements Storage {
   async failTask(lease: LeaseRef, outcome: { code: string; expiresAt: number; solver?: string } | { retryAt: number }): Promise<FailOutcome> {
     const result = this.transaction('fail a task', (): FailOutcome => {
       if ('retryAt' in outcome) {
-        if (this.statements.requeue.run(outcome.retryAt, Number(lease.id), lease.leaseId).changes === 0) return 'lease-lost';
+        if (this.statements.requeue.run(outcome.retryAt, this.ids.keyOf(lease.id), lease.leaseId).changes === 0) return 'lease-lost';
         this.cache.moved(lease.id, 'queued');
         return 'requeued';
       }
-      const row = this.statements.fail.get(outcome.code, outcome.expiresAt, outcome.solver ?? null, Number(lease.id), lease.leaseId) as FinishedRow | undefined;
+      const row = this.statements.fail.get(outcome.code, outcome.expiresAt, outcome.solver ?? null, this.ids.keyOf(lease.id), lease.leaseId) as
+        | FinishedRow
+        | undefined;
       if (!row) return 'lease-lost';
       if (outcome.solver !== undefined) this.statements.countStat.failed.run(outcome.solver);
       this.cache.remember(
@@ -391,11 +419,11 @@ export class SqliteStorage implements Storage {
   }
 
   async renewLease(lease: LeaseRef, now: number, leaseMs: number): Promise<boolean> {
-    return wrap('renew a lease', () => this.statements.renew.run(now + leaseMs, Number(lease.id), lease.leaseId).changes > 0);
+    return wrap('renew a lease', () => this.statements.renew.run(now + leaseMs, this.ids.keyOf(lease.id), lease.leaseId).changes > 0);
   }
 
   async releaseTask(lease: LeaseRef): Promise<void> {
-    const released = wrap('release a task', () => this.statements.release.run(Number(lease.id), lease.leaseId).changes > 0);
+    const released = wrap('release a task', () => this.statements.release.run(this.ids.keyOf(lease.id), lease.leaseId).changes > 0);
     if (released) this.cache.moved(lease.id, 'queued');
   }
 
@@ -406,11 +434,13 @@ export class SqliteStorage implements Storage {
 
   async recordReport(accountId: number, id: string, verdict: 'good' | 'bad', now: number): Promise<ReportOutcome> {
     const outcome = this.transaction('record a report', (): ReportOutcome => {
-      const row = this.statements.reportState.get(Number(id), accountId, now) as { state: TaskState; report: string | null; solver: string | null } | undefined;
+      const row = this.statements.reportState.get(this.ids.keyOf(id), accountId, now) as
+        | { state: TaskState; report: string | null; solver: string | null }
+        | undefined;
       if (!row) return 'not-found';
       if (row.state !== 'solved') return 'not-solved';
       if (row.report !== null) return 'duplicate';
-      this.statements.setReport.run(verdict, Number(id));
+      this.statements.setReport.run(verdict, this.ids.keyOf(id));
       if (row.solver !== null) this.statements.countStat[verdict].run(row.solver);
       return 'recorded';
     });
@@ -459,14 +489,16 @@ export class SqliteStorage implements Storage {
   async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
     const { overdue, stalled, expired } = this.transaction('sweep', () => {
       const s = this.statements;
-      const overdue = (s.failOverdue.all(policy.resultTtlMs, now) as { id: number }[]).map((r) => String(r.id));
-      const stalled = (s.requeueStalled.all({ now }) as { id: number }[]).map((r) => String(r.id));
-      const expired = (s.deleteExpired.all(now) as { id: number }[]).map((r) => String(r.id));
+      const ids = (rows: unknown[]) => (rows as { id: number }[]).map((r) => this.ids.idOf(r.id));
+      const overdue = ids(s.failOverdue.all(policy.resultTtlMs, now));
+      const stalled = ids(s.requeueStalled.all({ now }));
+      const expired = ids(s.deleteExpired.all(now));
       s.deleteFailures.run(now - policy.banWindowMs);
       s.deleteBans.run(now);
       s.deleteMarks.run(now);
       return { overdue, stalled, expired };
     });
+    if (expired.length > 0) this.ids.swept();
     for (const id of stalled) this.cache.moved(id, 'queued');
     for (const id of expired) this.cache.forget(id);
     for (const id of overdue) {
@@ -620,9 +652,9 @@ export class SqliteStorage implements Storage {
       if (!/^[0-9]{1,19}$/.test(id)) return undefined;
       const row = this.db
         .prepare("SELECT spec, solution, solver FROM tasks WHERE id = ? AND account_id = ? AND state = 'solved' AND (expires_at IS NULL OR expires_at > ?)")
-        .get(Number(id), accountId, now) as { spec: string; solution: string | null; solver: string | null } | undefined;
+        .get(this.ids.keyOf(id), accountId, now) as { spec: string; solution: string | null; solver: string | null } | undefined;
       if (!row?.solution) return undefined;
-      const spec = row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(Number(id)) as string) : row.spec;
+      const spec = row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(this.ids.keyOf(id)) as string) : row.spec;
       return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(row.solution), solver: row.solver ?? '' };
     });
   }
@@ -635,7 +667,7 @@ export class SqliteStorage implements Storage {
       // Only while the task exists: its row's deletion takes the ticket with it (ON DELETE CASCADE).
       this.db
         .prepare('INSERT OR REPLACE INTO relay_tickets (task_id, ticket) SELECT id, ? FROM tasks WHERE id = ?')
-        .run(JSON.stringify(ticket), Number(taskId));
+        .run(JSON.stringify(ticket), this.ids.keyOf(taskId));
     });
     // Durable before the upstream hears of the task: a restart must find it.
     await this.onDisk();
@@ -644,7 +676,7 @@ export class SqliteStorage implements Storage {
   async relayTicket(taskId: string): Promise<RelayTicket | undefined> {
     return wrap('read a relay ticket', () => {
       if (!/^[0-9]{1,19}$/.test(taskId)) return undefined;
-      const ticket = this.db.prepare('SELECT ticket FROM relay_tickets WHERE task_id = ?').pluck().get(Number(taskId)) as string | undefined;
+      const ticket = this.db.prepare('SELECT ticket FROM relay_tickets WHERE task_id = ?').pluck().get(this.ids.keyOf(taskId)) as string | undefined;
       return ticket === undefined ? undefined : (JSON.parse(ticket) as RelayTicket);
     });
   }
@@ -670,6 +702,7 @@ export class SqliteStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     this.groupSync?.close();
     if (this.db.open) this.db.close();
   }
@@ -738,12 +771,12 @@ function accountOf(row: AccountRow): Account {
   };
 }
 
-function viewOf(row: TaskRow, now: number): TaskView {
+function viewOf(id: string, row: TaskRow, now: number): TaskView {
   const unfinished = row.state === 'queued' || row.state === 'active';
   const times = { createdAt: row.created_at, attempts: row.attempts };
-  if (unfinished && row.deadline_at <= now) return { id: String(row.id), type: row.type, state: 'failed', errorCode: OVERDUE_CODE, ...times };
+  if (unfinished && row.deadline_at <= now) return { id, type: row.type, state: 'failed', errorCode: OVERDUE_CODE, ...times };
   return {
-    id: String(row.id),
+    id,
     type: row.type,
     state: row.state,
     ...(row.solution ? { solution: decodeJson<Solution>(row.solution) } : {}),

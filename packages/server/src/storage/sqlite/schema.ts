@@ -141,4 +141,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (upstream, day)
   ) WITHOUT ROWID;
   `,
+  `
+  -- 9: tasks are stored under sequential keys and published as keyed permutations of them
+  -- (identity.ts, TaskIdCipher; task-ids.ts): inserts append to the table's last page instead of
+  -- landing on a random one. The permutation's secret and the sequence's high-water mark live here.
+  -- Tasks made before keep their random ids as keys (all at or above 10^15; sequence keys stay below).
+  CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
