@@ -6,8 +6,9 @@
  * Both answers are cached so that a poll costs no storage read for them:
  * - accounts by API key, for `authCacheMs` (a key disabled by `solvebox keys` in another process
  *   stops working within that time; requests that read the balance authenticate afresh);
- * - "not banned" by IP, only on storage this process has to itself, where every ban is made here
- *   and updates the cache at once. On shared storage another node may ban, so bans are read every time.
+ * - bans by IP (and their absence), on storage this process has to itself, where every ban is made
+ *   here and updates the cache at once; on shared storage only while it reports every ban change
+ *   made anywhere (`watchBans`, Redis's client-side caching), and read every time otherwise.
  */
 import { isWellFormedKey } from '@solvebox/protocol';
 import { BoundedMap } from './bounded-map.js';
@@ -27,7 +28,9 @@ export class Gatekeeper {
   private readonly accounts = new BoundedMap<string, { readonly account: Account; readonly until: number }>(CACHE_ENTRIES);
   /** IP → ban end (0: not banned). Unused on shared storage. */
   private readonly bans = new BoundedMap<string, number>(CACHE_ENTRIES);
-  private readonly cacheBans: boolean;
+  private cacheBans: boolean;
+  /** Counts reported ban changes: a read overtaken by one is not cached (see isBanned). */
+  private banChanges = 0;
   private readonly authCacheMs: number;
   /** Called when a failure bans an IP (metrics). */
   onBan: (() => void) | undefined;
@@ -40,6 +43,17 @@ export class Gatekeeper {
     this.policy = { maxFailures: config.banFailures, windowMs: config.banWindowMs, banMs: config.banMs };
     this.cacheBans = !storage.shared;
     this.authCacheMs = config.authCacheMs;
+    storage.watchBans?.({
+      live: (live) => {
+        this.bans.clear();
+        this.banChanges++;
+        this.cacheBans = live;
+      },
+      changed: (ip) => {
+        this.bans.delete(ip);
+        this.banChanges++;
+      },
+    });
   }
 
   /** The ban state without I/O: true or false when known, undefined when storage must be asked. */
@@ -58,8 +72,10 @@ export class Gatekeeper {
     const now = this.clock();
     const known = this.knownBan(ip, now);
     if (known !== undefined) return known;
+    const changes = this.banChanges;
     const until = await this.storage.banExpiry(ip, now);
-    if (this.cacheBans) this.bans.set(ip, until ?? 0);
+    // On shared storage a change's report may overtake the answer of a read made before it.
+    if (this.cacheBans && changes === this.banChanges) this.bans.set(ip, until ?? 0);
     return until !== undefined;
   }
 

@@ -4,6 +4,7 @@
  * ERROR_SERVER_ERROR, then recovers by itself. Skips, saying why, without redis-server (fails under CI=true).
  */
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAccount, type ServerConfig } from '../src/index.js';
@@ -80,10 +81,19 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     }
   });
 
-  test('an IP banned on one node is banned on every node; a proxy marked bad on one is refused on the other', async () => {
+  test('an IP banned on one node is banned on every node at once, though each caches bans; a proxy marked bad on one is refused on the other', async () => {
     const redis = await startRedisServer();
     const { a, b, close } = await twoNodes(redis, { banFailures: 3 });
+    const observer = new Redis(redis.url);
+    const gets = async (): Promise<number> => Number(/cmdstat_get:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
     try {
+      // b learns that this IP is not banned, then answers from what it learnt: its polls read no ban.
+      const id = await submitOk(b, turnstile());
+      await waitForResult(b, id);
+      const before = await gets();
+      for (let i = 0; i < 20; i++) assert.match((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body, /^OK\|/);
+      assert.equal(await gets(), before, 'no ban read per poll');
+
       const proxy = { proxy: '192.0.2.10:8080', proxytype: 'HTTP' };
       const failed = await submitOk(a, turnstile('proxy-fail', proxy));
       assert.equal(await waitForResult(a, failed), 'ERROR_PROXY_CONNECTION_FAILED');
@@ -91,8 +101,16 @@ describe('API nodes on one Redis', { skip: missing }, () => {
 
       for (let i = 0; i < 3; i++)
         assert.equal((await getQuery(a.url, '/res.php', { key: 'x'.repeat(32), action: 'getbalance' })).body, 'ERROR_KEY_DOES_NOT_EXIST');
-      assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'getbalance' })).body, 'IP_BANNED');
+      // Redis reported the ban to b as a made it; the report travels on its own connection, so
+      // it is waited for, briefly.
+      await eventually(async () => (await getQuery(b.url, '/res.php', { key: b.key, action: 'getbalance' })).body === 'IP_BANNED', 1000, 'b to see the ban');
+      assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body, 'IP_BANNED');
+      // Lifted on a (an admin's action): b lets the IP in again.
+      assert.equal(await a.server.services.storage.liftBan('127.0.0.1'), true);
+      a.server.services.gate.forgetBan('127.0.0.1');
+      await eventually(async () => /^OK\|/.test((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body), 1000, 'b to see the lift');
     } finally {
+      observer.disconnect();
       await close();
       await redis.dispose();
     }

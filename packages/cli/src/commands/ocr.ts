@@ -18,7 +18,8 @@ const USAGE = `usage:
       machine's CPU (Debian's python3-torch), and writes the model and report.json to --out
       (default ./data/ocr-model). Refuses a model that reads our sources more than a point worse.
       Then: solvebox serve --ocr-model DIR, or SIGHUP / Reload a server started with it.
-      --minutes: 30 by default. --from: adapt an adapted model again instead of the shipped one.
+      --minutes: how long the whole run takes (rendering the replay, training, validating), 30 by
+      default. --from: adapt an adapted model again instead of the shipped one.
       --replay: images of each of our sources mixed in (1000). --max-drop: the accepted fall of
       our sources' mean accuracy, 0.01 by default. The model it replaces is kept as DIR.previous.
   solvebox ocr rollback [--out DIR]

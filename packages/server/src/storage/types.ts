@@ -147,12 +147,28 @@ export interface AccountStore {
   setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean>;
 }
 
+export interface BanWatcher {
+  /**
+   * false while changes may go unreported (a connection is down); true once they are reported
+   * again, from which moment nothing learnt before may be trusted.
+   */
+  live(live: boolean): void;
+  /** The ban of `ip` changed (made, lifted, expired). */
+  changed(ip: string): void;
+}
+
 /** Guards: IP bans, and the marks that make in.php refuse a bad proxy or sitekey/pageurl pair. */
 export interface Guards {
   /** When the IP's ban ends, if it is banned at `now`. */
   banExpiry(ip: string, now: number): Promise<number | undefined>;
   /** Counts one failed authentication; returns the ban's end when this failure triggered a ban. */
   recordAuthFailure(ip: string, now: number, policy: BanPolicy): Promise<number | undefined>;
+  /**
+   * Shared storage only: reports every change to a ban, whichever process made it, so that bans
+   * can be cached there too (Redis: server-assisted client-side caching). Returns a function that
+   * stops watching.
+   */
+  watchBans?(watcher: BanWatcher): () => void;
   /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
   markBad(mark: Mark, until: number, now: number): Promise<void>;
   isMarkedBad(mark: Mark, now: number): Promise<boolean>;

@@ -42,6 +42,7 @@ import {
   type Sample,
   type SolvedTask,
   type RelayTicket,
+  type BanWatcher,
 } from '../types.js';
 import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
@@ -120,6 +121,8 @@ export class RedisStorage implements Storage {
   private closed = false;
   private readonly finished = new FinishedListeners();
   private finishedSubscriber: Redis | undefined;
+  /** Stops each ban watch (watchBans) at close. */
+  private readonly banWatches = new Set<() => void>();
 
   private constructor(client: Redis, prefix: string) {
     this.client = client;
@@ -174,6 +177,79 @@ export class RedisStorage implements Storage {
       this.finishedSubscriber = subscriber;
     }
     return this.finished.add(listener);
+  }
+
+  /**
+   * Bans change rarely and are read on every request: with Redis's client-side caching in
+   * broadcast mode, Redis itself reports every change to a key under `<prefix>ban:`, whoever made
+   * it (another node, an admin, an expiry), to a subscriber connection of ours, so that the
+   * gatekeeper may cache bans here as it does on storage of its own. The report arrives on a
+   * connection other than the one that read, so it can overtake a read's answer: the gatekeeper
+   * caches an answer only when no report came in between (gatekeeper.ts). Whenever either
+   * connection reconnects, reports may have been lost: `live(false)` until tracking is on again.
+   * The subscriber speaks RESP2, where reports come as messages on `__redis__:invalidate`.
+   */
+  watchBans(watcher: BanWatcher): () => void {
+    const prefix = this.key('ban', '');
+    // Subscribed anew by the handler below after each reconnect, once its new id is known.
+    const subscriber = this.client.duplicate({ enableOfflineQueue: true, protocol: 2, autoResubscribe: false });
+    subscriber.on('error', () => {});
+    let subscriberId: number | undefined;
+    let stopped = false;
+    /** Points the main connection's tracking at the subscriber; live once both are in place. */
+    const redirect = async (): Promise<void> => {
+      if (subscriberId === undefined || this.client.status !== 'ready') return;
+      try {
+        // Tracking options cannot be changed while on: off first (a no-op when it was off).
+        await this.client.call('CLIENT', 'TRACKING', 'off');
+        await this.client.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(subscriberId), 'BCAST', 'PREFIX', prefix);
+        if (!stopped) watcher.live(true);
+      } catch {
+        // Not live; the next reconnect of either connection tries again.
+      }
+    };
+    subscriber.on('ready', async () => {
+      watcher.live(false);
+      subscriberId = undefined;
+      try {
+        const id = (await subscriber.client('ID')) as number;
+        await subscriber.subscribe('__redis__:invalidate');
+        subscriberId = id;
+        await redirect();
+      } catch {
+        // As above.
+      }
+    });
+    subscriber.on('close', () => {
+      subscriberId = undefined;
+      watcher.live(false);
+    });
+    subscriber.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => {
+      // null: the whole database was flushed; nothing cached holds.
+      if (keys === null) {
+        watcher.live(false);
+        return void redirect();
+      }
+      for (const key of keys) {
+        const text = key.toString();
+        if (text.startsWith(prefix)) watcher.changed(text.slice(prefix.length));
+      }
+    });
+    const lost = (): void => watcher.live(false);
+    const ready = (): void => void redirect();
+    this.client.on('close', lost);
+    this.client.on('ready', ready);
+    subscriber.connect().catch(() => {});
+    const stop = (): void => {
+      stopped = true;
+      watcher.live(false);
+      this.client.off('close', lost);
+      this.client.off('ready', ready);
+      subscriber.disconnect();
+      this.banWatches.delete(stop);
+    };
+    this.banWatches.add(stop);
+    return stop;
   }
 
   // ---- accounts -------------------------------------------------------------------------------
@@ -649,6 +725,7 @@ export class RedisStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     this.finishedSubscriber?.disconnect();
+    for (const stop of this.banWatches) stop();
     try {
       await this.client.quit();
     } catch {
