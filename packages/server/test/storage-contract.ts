@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Solution, TaskSpec } from '@solvebox/protocol';
 import type { NewTask, Storage } from '../src/storage/types.js';
+import { canonicalTaskId } from '../src/identity.js';
 
 const T0 = 1_800_000_000_000;
 const POLICY = { maxFailures: 3, windowMs: 60_000, banMs: 300_000 };
@@ -22,9 +23,10 @@ const IMAGE: TaskSpec = {
   hints: { phrase: false, caseSensitive: true, numeric: 1, calc: false, minLength: 4, maxLength: 6, language: 0, instructions: 'hint' },
 };
 
-let nextId = 1_000_000_000_000_001;
+/** The storage under test: task ids are the storage's to make (newTaskId). */
+let current: Storage;
 const task = (accountId: number, overrides: Partial<NewTask> = {}): NewTask => ({
-  id: String(nextId++),
+  id: current.newTaskId(),
   accountId,
   spec: SPEC,
   createdAt: T0,
@@ -36,6 +38,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
   describe(`storage contract: ${name}`, () => {
     const withStorage = (fn: (s: Storage, reopen?: () => Promise<Storage>) => Promise<void>) => async () => {
       const { storage, reopen } = await open();
+      current = storage;
       try {
         await fn(storage, reopen);
       } finally {
@@ -91,17 +94,32 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     );
 
     test(
+      'task ids: canonical 16-digit ids, never the same twice, each finding its task',
+      withStorage(async (s) => {
+        const a = await account(s, 100);
+        const ids = Array.from({ length: 1000 }, () => s.newTaskId());
+        assert.equal(new Set(ids).size, ids.length);
+        for (const id of ids) assert.equal(canonicalTaskId(id), id);
+        const tasks = ids.slice(0, 20).map((id) => task(a.id, { id }));
+        for (const t of tasks) assert.deepEqual(await s.admitTask(t, 100, T0), ADMITTED);
+        const found = await s.getTasks(a.id, ids.slice(0, 25), T0);
+        assert.deepEqual([...found.keys()].sort(), ids.slice(0, 20).sort());
+      }),
+    );
+
+    test(
       'admission holds a thread per unfinished task; finishing or failing releases it',
       withStorage(async (s) => {
         const a = await account(s, 2);
         const first = task(a.id);
         assert.deepEqual(await s.admitTask(first, 2, T0), ADMITTED);
-        assert.deepEqual(await s.admitTask(task(a.id), 2, T0), ADMITTED);
+        // Leases go oldest first; tasks of one moment go in any order.
+        assert.deepEqual(await s.admitTask(task(a.id, { createdAt: T0 + 1 }), 2, T0), ADMITTED);
         assert.deepEqual(await s.admitTask(task(a.id), 2, T0), NO_THREAD);
         assert.deepEqual(await s.admitTask(first, 5, T0), { kind: 'duplicate-id' });
         // Other accounts have their own threads.
         const b = await account(s, 1);
-        assert.deepEqual(await s.admitTask(task(b.id), 1, T0), ADMITTED);
+        assert.deepEqual(await s.admitTask(task(b.id, { createdAt: T0 + 1 }), 1, T0), ADMITTED);
 
         const lease = await s.leaseTask(['turnstile'], T0 + 1, LEASE);
         assert.ok(lease);
@@ -127,7 +145,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
         assert.deepEqual(await s.admitTask(first, 1, T0), ADMITTED);
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k1' }), 1, T0 + 1), { kind: 'replayed', id: first.id });
         assert.deepEqual(await s.admitTask(task(a.id, { idempotencyKey: 'k2' }), 1, T0 + 1), NO_THREAD);
-        assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1' }), 1, T0 + 1), ADMITTED, 'keys are per account');
+        assert.deepEqual(await s.admitTask(task(b.id, { idempotencyKey: 'k1', createdAt: T0 + 1 }), 1, T0 + 1), ADMITTED, 'keys are per account');
         const lease = await s.leaseTask(['turnstile'], T0 + 2, LEASE);
         assert.ok(lease);
         await s.completeTask(lease, { solution: TOKEN, priceMicros: 0, expiresAt: T0 + 100, solver: 'sandbox' }, T0 + 3);
@@ -271,7 +289,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       'release puts a task back without counting the attempt; recovery requeues every active task',
       withStorage(async (s, reopen) => {
         const a = await account(s, 10);
-        const first = task(a.id);
+        const first = task(a.id, { createdAt: T0 - 1 });
         const second = task(a.id);
         await s.admitTask(first, 10, T0);
         await s.admitTask(second, 10, T0);
@@ -300,7 +318,7 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
       withStorage(async (s) => {
         const a = await account(s, 10);
         const b = await account(s, 10);
-        const solved = task(a.id);
+        const solved = task(a.id, { createdAt: T0 - 1 });
         const pending = task(a.id);
         await s.admitTask(solved, 10, T0);
         await s.admitTask(pending, 10, T0);

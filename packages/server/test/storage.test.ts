@@ -52,15 +52,15 @@ test('sqlite: a database written before the specs moved to their own table (sche
   }
 });
 
-test('sqlite: a large spec (a 10 kB image) lives in its own table, round-trips, and goes with its task', async () => {
+test('sqlite: images are stored as they came, beside a small spec, round-trip, and go with their task; a long text spec has a table of its own', async () => {
   const dir = tempDir();
   dirs.push(dir);
   const file = join(dir, 'specs.db');
   const storage = new SqliteStorage({ file });
-  const specRows = (): number => {
+  const read = <T>(sql: string): T => {
     const db = new Database(file, { readonly: true });
     try {
-      return (db.prepare('SELECT count(*) AS n FROM task_specs').get() as { n: number }).n;
+      return db.prepare(sql).get() as T;
     } finally {
       db.close();
     }
@@ -68,18 +68,32 @@ test('sqlite: a large spec (a 10 kB image) lives in its own table, round-trips, 
   try {
     const account = await storage.createAccount({ keyHash: 'h', keyHint: 'abc…', threads: 5, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 });
     const image = new Uint8Array(10_240).map((_, i) => (i * 31) & 0xff);
+    const instructionsImage = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 7, 7]);
     const spec = { type: 'image', image, format: 'png', hints: {} } as unknown as TaskSpec;
+    const grid: TaskSpec = { type: 'grid', image: instructionsImage, format: 'png', instructions: 'x'.repeat(2000), instructionsImage: image };
     const now = Date.now();
-    assert.deepEqual(await storage.admitTask({ id: '1234567890123456', accountId: account.id, spec, createdAt: now, deadlineAt: now + 60_000 }, 5, now), {
-      kind: 'admitted',
-    });
-    assert.equal(specRows(), 1);
-    const lease = await storage.leaseTask(['image'], now, 1000);
-    assert.ok(lease);
-    assert.deepEqual(lease.spec, spec);
-    await storage.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: now + 1 });
-    assert.equal((await storage.sweep(now + 2, { resultTtlMs: 1, banWindowMs: 1 })).expired, 1);
-    assert.equal(specRows(), 0, 'deleted with its task');
+    for (const s of [spec, grid]) {
+      assert.deepEqual(await storage.admitTask({ id: storage.newTaskId(), accountId: account.id, spec: s, createdAt: now, deadlineAt: now + 60_000 }, 5, now), {
+        kind: 'admitted',
+      });
+    }
+    const stored = read<{ n: number; bytes: number; spec: number }>(
+      "SELECT count(*) AS n, sum(length(bytes)) AS bytes, (SELECT max(length(spec)) FROM tasks WHERE type = 'image') AS spec FROM task_blobs",
+    );
+    assert.deepEqual(stored, { n: 2, bytes: 4 + 10_240 + 4 + 6 + 4 + 10_240, spec: stored.spec });
+    assert.ok(stored.spec < 200, `the image task's spec is small: ${stored.spec} characters`);
+    assert.equal(read<{ n: number }>('SELECT count(*) AS n FROM task_specs').n, 1, 'the 2 000-character text goes to task_specs');
+    for (const [type, s] of [
+      ['image', spec],
+      ['grid', grid],
+    ] as const) {
+      const lease = await storage.leaseTask([type], now, 1000);
+      assert.ok(lease);
+      assert.deepEqual(lease.spec, s);
+      await storage.failTask(lease, { code: 'ERROR_CAPTCHA_UNSOLVABLE', expiresAt: now + 1 });
+    }
+    assert.equal((await storage.sweep(now + 2, { resultTtlMs: 1, banWindowMs: 1 })).expired, 2);
+    assert.equal(read<{ n: number }>('SELECT (SELECT count(*) FROM task_blobs) + (SELECT count(*) FROM task_specs) AS n').n, 0, 'deleted with their tasks');
   } finally {
     await storage.close();
   }

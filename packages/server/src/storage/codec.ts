@@ -16,3 +16,66 @@ export function decodeJson<T extends TaskSpec | Solution | Proxy>(text: string):
     return v;
   }) as T;
 }
+
+const BLOB_TAG = '$blob';
+
+/**
+ * A spec for stores that hold bytes (SQLite): its JSON with each image replaced by
+ * `{"$blob": n}`, and the images as they came, packed in one buffer (packBlobs). No base64: an
+ * image is stored at its own size and copied once.
+ */
+export function encodeSpecWithBlobs(spec: TaskSpec): { readonly json: string; readonly blobs: readonly Uint8Array[] } {
+  const blobs: Uint8Array[] = [];
+  const json = JSON.stringify(spec, (_key, v: unknown) => (v instanceof Uint8Array ? { [BLOB_TAG]: blobs.push(v) - 1 } : v));
+  return { json, blobs };
+}
+
+/** Whether a spec's JSON refers to blobs stored beside it. Spec strings are escaped, so only a tag matches. */
+export function hasBlobs(json: string): boolean {
+  return json.includes(`"${BLOB_TAG}"`);
+}
+
+/** The spec encodeSpecWithBlobs encoded; specs encoded by encodeJson (base64 inside) read as well. */
+export function decodeSpecWithBlobs(json: string, blobs: readonly Uint8Array[]): TaskSpec {
+  return JSON.parse(json, (_key, v: unknown) => {
+    if (v !== null && typeof v === 'object') {
+      if (BLOB_TAG in v) {
+        const blob = blobs[(v as Record<string, number>)[BLOB_TAG] as number];
+        if (blob === undefined) throw new Error('a spec refers to an image that is not stored');
+        return blob;
+      }
+      const b64 = (v as Record<string, unknown>)[BYTES_TAG];
+      if (typeof b64 === 'string') return new Uint8Array(Buffer.from(b64, 'base64'));
+    }
+    return v;
+  }) as TaskSpec;
+}
+
+/** Several byte strings in one: each as a 4-byte big-endian length and its bytes. */
+export function packBlobs(blobs: readonly Uint8Array[]): Buffer {
+  if (blobs.length === 1) {
+    const only = blobs[0] as Uint8Array;
+    const packed = Buffer.allocUnsafe(4 + only.length);
+    packed.writeUInt32BE(only.length, 0);
+    packed.set(only, 4);
+    return packed;
+  }
+  return Buffer.concat(
+    blobs.flatMap((blob) => {
+      const length = Buffer.allocUnsafe(4);
+      length.writeUInt32BE(blob.length, 0);
+      return [length, blob];
+    }),
+  );
+}
+
+export function unpackBlobs(packed: Uint8Array): Uint8Array[] {
+  const view = Buffer.from(packed.buffer, packed.byteOffset, packed.length);
+  const blobs: Uint8Array[] = [];
+  for (let at = 0; at < view.length; ) {
+    const length = view.readUInt32BE(at);
+    blobs.push(new Uint8Array(view.subarray(at + 4, at + 4 + length)));
+    at += 4 + length;
+  }
+  return blobs;
+}

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
-import { decodeJson, encodeJson } from '../codec.js';
+import { decodeJson, decodeSpecWithBlobs, encodeJson, encodeSpecWithBlobs, hasBlobs, packBlobs, unpackBlobs } from '../codec.js';
 import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
@@ -105,7 +105,10 @@ interface FinishedRow {
 }
 
 const PAGE_CACHE_KIB = 8_192;
-/** Specs longer than this live in task_specs (schema 5), and the task's own `spec` is SPEC_ELSEWHERE. */
+/**
+ * Specs longer than this live in task_specs (schema 5), and the task's own `spec` is SPEC_ELSEWHERE.
+ * Images are not in the spec's JSON (task_blobs, schema 10), so this is now rare: long texts only.
+ */
 const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -266,7 +269,7 @@ export class SqliteStorage implements Storage {
    * lookup first). A constraint failure undoes only its own statement, not the batch's transaction.
    */
   private insertTask(task: NewTask): boolean {
-    const spec = encodeJson(task.spec);
+    const { json: spec, blobs } = encodeSpecWithBlobs(task.spec);
     const inline = spec.length <= INLINE_SPEC_CHARS;
     const key = this.ids.keyOf(task.id);
     this.ids.storing(key);
@@ -288,6 +291,7 @@ export class SqliteStorage implements Storage {
       throw err;
     }
     if (!inline) this.statements.insertSpec.run(key, spec);
+    if (blobs.length > 0) this.statements.insertBlobs.run(key, packBlobs(blobs));
     return true;
   }
 
@@ -331,13 +335,19 @@ export class SqliteStorage implements Storage {
         id,
         leaseId,
         accountId: row.account_id,
-        spec: decodeJson<TaskSpec>(row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(row.id) as string) : row.spec),
+        spec: this.specOf(row.id, row.spec),
         ...(row.proxy ? { proxy: decodeJson<Proxy>(row.proxy) } : {}),
         ...(row.pingback ? { pingback: row.pingback } : {}),
         attempt: row.attempts,
         deadlineAt: row.deadline_at,
       };
     });
+  }
+
+  /** A stored task's spec from its row's `spec` column, and the tables beside it where needed. */
+  private specOf(key: number, column: string): TaskSpec {
+    const json = column === SPEC_ELSEWHERE ? (this.statements.specOf.get(key) as string) : column;
+    return decodeSpecWithBlobs(json, hasBlobs(json) ? unpackBlobs(this.statements.blobsOf.get(key) as Uint8Array) : []);
   }
 
   /** One prepared statement per set of types, so that the partial queue index is used. */
@@ -654,8 +664,7 @@ export class SqliteStorage implements Storage {
         .prepare("SELECT spec, solution, solver FROM tasks WHERE id = ? AND account_id = ? AND state = 'solved' AND (expires_at IS NULL OR expires_at > ?)")
         .get(this.ids.keyOf(id), accountId, now) as { spec: string; solution: string | null; solver: string | null } | undefined;
       if (!row?.solution) return undefined;
-      const spec = row.spec === SPEC_ELSEWHERE ? (this.statements.specOf.get(this.ids.keyOf(id)) as string) : row.spec;
-      return { spec: decodeJson<TaskSpec>(spec), solution: decodeJson<Solution>(row.solution), solver: row.solver ?? '' };
+      return { spec: this.specOf(this.ids.keyOf(id), row.spec), solution: decodeJson<Solution>(row.solution), solver: row.solver ?? '' };
     });
   }
 

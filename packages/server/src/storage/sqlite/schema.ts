@@ -151,4 +151,13 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- 10: images as they came, not base64 inside the spec's JSON: a task with images keeps a small
+  -- spec inline, each image replaced by {"$blob": n} (codec.ts), and the images here, packed.
+  -- Specs written before stay where they are (inline, or in task_specs) and read as before.
+  CREATE TABLE task_blobs (
+    task_id INTEGER PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    bytes   BLOB    NOT NULL
+  );
+  `,
 ];

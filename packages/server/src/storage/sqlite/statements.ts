@@ -28,6 +28,8 @@ export interface Statements {
   readonly insertTask: Statement;
   readonly insertSpec: Statement;
   readonly specOf: Statement;
+  readonly insertBlobs: Statement;
+  readonly blobsOf: Statement;
   readonly getTask: Statement;
   readonly complete: Statement;
   readonly fail: Statement;
@@ -81,6 +83,8 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     insertSpec: prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
     specOf: prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
+    insertBlobs: prepare('INSERT INTO task_blobs (task_id, bytes) VALUES (?, ?)'),
+    blobsOf: prepare('SELECT bytes FROM task_blobs WHERE task_id = ?').pluck(),
     getTask: prepare(
       `SELECT id, type, state, created_at, attempts, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
        WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
