@@ -215,6 +215,10 @@ def adaptation_score(report, before, max_drop):
     return report["samples"][1] + 1e-3 * mean(report)
 
 
+# The least training a --deadline run gets, whatever is left of its budget.
+MIN_TRAINING_MINUTES = 0.5
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", default="data")
@@ -319,8 +323,11 @@ def main():
     if args.deadline:
         # What follows the last step: one more validation, the final evaluation, the export (a few seconds).
         args.minutes = (args.deadline - started - 2 * evaluation - 15) / 60
-        if args.minutes <= 0:
-            raise SystemExit("--deadline leaves no time to train")
+        if args.minutes < MIN_TRAINING_MINUTES:
+            # A budget spent before training began (a slow machine, a tiny --minutes): train a
+            # little anyway rather than fail, and say by how much the deadline is missed.
+            print(f"the deadline leaves {max(0, args.minutes) * 60:.0f} s to train; training {MIN_TRAINING_MINUTES * 60:.0f} s", flush=True)
+            args.minutes = MIN_TRAINING_MINUTES
         print(f"training for {args.minutes:.1f} min", flush=True)
     step = 0
     last_report = started

@@ -21,6 +21,7 @@ import { parseJson, parseMultipart, parseUntyped, parseUrlencoded, type BodyLimi
 import { clientErrorHandler, InflightRequests, malformedReply } from './http/client-errors.js';
 import { trustFunction } from './http/client-ip.js';
 import { FastPolls, LONG_POLL } from './http/fast-poll.js';
+import { FastSubmits } from './http/fast-submit.js';
 import { NEVER_ABORTED, flagsFromQuery, protocolRequest, type ProtocolRequest } from './http/request.js';
 import { handleResult } from './routes/results.js';
 import { submitTask } from './routes/submit.js';
@@ -69,6 +70,7 @@ export function buildApp(svc: Services): FastifyInstance {
   const { config } = svc;
   const trust = trustFunction(config.trustProxy);
   const fastPolls = new FastPolls(svc, trust);
+  const fastSubmits = new FastSubmits(svc, trust);
   const inflight = new InflightRequests();
   const app = Fastify({
     logger: false,
@@ -76,13 +78,25 @@ export function buildApp(svc: Services): FastifyInstance {
     trustProxy: trust ?? false,
     // Requests the HTTP parser refuses get protocol answers too (http/client-errors.ts).
     clientErrorHandler: clientErrorHandler(svc, inflight, PROTOCOL_PATHS, (socket) => socket.remoteAddress ?? ''),
-    // Polls answerable from memory skip the framework (http/fast-poll.ts); everything else goes through it.
+    // Polls answerable from memory and in.php posts skip the framework (http/fast-poll.ts,
+    // http/fast-submit.ts); everything else goes through it.
     serverFactory: (handler) => {
       // No Host header is needed to answer: HTTP/1.0-style clients that omit it get protocol answers too.
       const server = createServer({ maxHeaderSize: maxHeaderBytes(config.imageMaxBytes), requireHostHeader: false }, (req, res) => {
         inflight.track(req, res);
-        const fast = fastPolls.answer(req);
-        if (fast) {
+        const fast = config.fastPaths ? fastPolls.answer(req) : undefined;
+        const submitParser = config.fastPaths && !fast ? fastSubmits.parserFor(req) : undefined;
+        if (submitParser) {
+          if (svc.metrics) {
+            timeRequest(svc.metrics, req, res, performance.now());
+            svc.metrics.fastSubmit();
+          }
+          fastSubmits.answer(req, res, submitParser).catch((err: unknown) => {
+            // Nothing here throws by design; should something, the connection ends rather than the process.
+            svc.log.error({ err, path: '/in.php' }, 'unexpected error');
+            res.destroy();
+          });
+        } else if (fast) {
           res.writeHead(200, fast.headers as string[]).end(fast.body);
           // Answered from memory in microseconds: counted, not timed (a histogram observation
           // costs this path a tenth of its throughput).

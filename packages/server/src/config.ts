@@ -53,6 +53,8 @@ export interface ServerConfig {
   readonly banMs: number;
   /** How long an API key's account is remembered between storage reads; 0 reads it every request. */
   readonly authCacheMs: number;
+  /** Answer cached polls and in.php posts before the framework routes them (http/fast-poll.ts, fast-submit.ts). */
+  readonly fastPaths: boolean;
   readonly imageDeadlineMs: number;
   readonly tokenDeadlineMs: number;
   readonly resultTtlMs: number;
@@ -354,6 +356,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     2,
     'Seconds an API key is remembered after a storage read, so that polls and submits skip that read. A key disabled with `solvebox keys` stops working within this time (at once for `getbalance` and reports). 0 reads storage on every request.',
     { min: 0, max: 3600 },
+  ),
+  yesNo(
+    'fast-paths',
+    'fastPaths',
+    true,
+    'Answer polls whose every input is in memory, and in.php posts, straight from the HTTP server rather than through the framework: the same checks and the same answers, byte for byte (tests hold them equal), faster. `no` sends every request through the framework.',
   ),
   seconds('image-deadline', 'imageDeadlineMs', 90, 'Seconds an image or BLS task may take before ERROR_CAPTCHA_UNSOLVABLE.'),
   seconds('token-deadline', 'tokenDeadlineMs', 300, 'Seconds a token task (reCAPTCHA, Turnstile, GeeTest, Cloudflare challenge) may take.'),

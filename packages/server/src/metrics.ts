@@ -55,6 +55,8 @@ export class Metrics {
   private relay: Pick<Relay, 'circuits'> | undefined;
   /** Polls the fast path answered (a plain count: the hottest path pays one increment). */
   private fastPolls = 0;
+  /** in.php posts the fast path answered. */
+  private fastSubmits = 0;
   /** Per-minute counts by the minute's start (epoch ms), for the dashboard; older ones are dropped. */
   private readonly minutes = new Map<number, MinuteCounts>();
   /** A ring of recent solve latencies and when each was observed. */
@@ -141,6 +143,16 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(metrics.fastPolls);
+      },
+    });
+
+    new Counter({
+      name: 'solvebox_http_fast_submits_total',
+      help: 'in.php posts answered without the framework (http/fast-submit.ts); timed in solvebox_http_request_duration_seconds like the rest.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(metrics.fastSubmits);
       },
     });
 
@@ -242,6 +254,10 @@ export class Metrics {
 
   fastPoll(): void {
     this.fastPolls++;
+  }
+
+  fastSubmit(): void {
+    this.fastSubmits++;
   }
 
   httpRequest(endpoint: string, seconds: number): void {

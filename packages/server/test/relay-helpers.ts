@@ -12,7 +12,6 @@ import { SANDBOX_ONLY, startTestServer, tempDir, type TestServer } from './helpe
 import type { ServerConfig, StartOptions } from '../src/index.js';
 import type { Logger } from '../src/logger.js';
 import type { TaskSpec } from '@solvebox/protocol';
-import { decodeJson } from '../src/storage/codec.js';
 
 /** An upstream entry as the file holds it. */
 export type UpstreamEntry = Record<string, unknown> & { name: string; url: string; keyEnv: string; types: string[] };
@@ -48,16 +47,14 @@ export function upstreamTaskCount(upstream: TestServer): number {
   }
 }
 
-/** The spec of one of an upstream Solvebox's tasks, as it stored it (large specs live in task_specs). */
-export function upstreamSpec(upstream: TestServer, id: string): TaskSpec {
-  const db = new Database(upstream.dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const inline = db.prepare('SELECT spec FROM tasks WHERE id = ?').pluck().get(Number(id)) as string | undefined;
-    const text = inline || (db.prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck().get(Number(id)) as string);
-    return decodeJson<TaskSpec>(text);
-  } finally {
-    db.close();
+/** The spec of one of an upstream Solvebox's solved tasks, as it stored it, whichever account it is of. */
+export async function upstreamSpec(upstream: TestServer, id: string): Promise<TaskSpec> {
+  const storage = upstream.server.services.storage;
+  for (const account of await storage.listAccounts()) {
+    const solved = await storage.solvedTask(account.id, id, Date.now());
+    if (solved) return solved.spec;
   }
+  throw new Error(`the upstream has no solved task ${id}`);
 }
 
 /** A logger that keeps every line, to search the output for secrets and verbatim codes. */

@@ -85,7 +85,7 @@ describe('relaying to a Solvebox upstream', () => {
     const id = await submitOk(relay, { method: 'base64', body: b64(png(600)), textinstructions: 'sandbox=answer:Relay7', numeric: 4, min_len: 6 });
     assert.equal(await waitForResult(relay, id), 'OK|Relay7');
     const ticket = await relay.server.services.storage.relayTicket(id);
-    const sent = upstreamSpec(upstream, ticket?.upstreamId ?? '');
+    const sent = await upstreamSpec(upstream, ticket?.upstreamId ?? '');
     assert.equal(sent.type, 'image');
     assert.deepEqual(sent.type === 'image' && [sent.hints.numeric, sent.hints.minLength, sent.hints.instructions], [4, 6, 'sandbox=answer:Relay7']);
   });
