@@ -104,9 +104,10 @@ describe('solvebox ocr adapt', { skip: missing }, () => {
         await first.close();
       }
 
-      // 2. Adapt, one minute, accepting any regression: this is the loop's mechanics, not its quality.
+      // 2. Adapt, a minute and a half in all (about a minute of it training), accepting any
+      // regression: this is the loop's mechanics, not its quality.
       const model = join(dir, 'model');
-      const adapt = spawnSync(process.execPath, [BIN, 'ocr', 'adapt', '--db', db, '--out', model, '--minutes', '1', '--replay', '60', '--max-drop', '1'], {
+      const adapt = spawnSync(process.execPath, [BIN, 'ocr', 'adapt', '--db', db, '--out', model, '--minutes', '1.5', '--replay', '60', '--max-drop', '1'], {
         encoding: 'utf8',
         timeout: 480_000,
       });

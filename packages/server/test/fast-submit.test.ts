@@ -20,7 +20,11 @@ function multipart(fields: Record<string, string>, file?: Buffer): { type: strin
   const parts = Object.entries(fields).map(([name, value]) => `--XyZ${CRLF}Content-Disposition: form-data; name="${name}"${CRLF}${CRLF}${value}${CRLF}`);
   const chunks: Buffer[] = parts.map((p) => Buffer.from(p));
   if (file) {
-    chunks.push(Buffer.from(`--XyZ${CRLF}Content-Disposition: form-data; name="file"; filename="c.png"${CRLF}Content-Type: image/png${CRLF}${CRLF}`), file, Buffer.from(CRLF));
+    chunks.push(
+      Buffer.from(`--XyZ${CRLF}Content-Disposition: form-data; name="file"; filename="c.png"${CRLF}Content-Type: image/png${CRLF}${CRLF}`),
+      file,
+      Buffer.from(CRLF),
+    );
   }
   chunks.push(Buffer.from(`--XyZ--${CRLF}`));
   return { type: 'multipart/form-data; boundary=XyZ', body: Buffer.concat(chunks) };
@@ -73,7 +77,14 @@ test('in.php posts answered by the fast path are byte for byte what the normal r
         { name: 'multipart, no boundary', bytes: post('/in.php', 'multipart/form-data', form(token)) },
         { name: 'multipart, cut inside the file', bytes: post('/in.php', withFile.type, withFile.body).subarray(0, -200) },
         { name: 'form, cut short', bytes: post('/in.php', 'application/x-www-form-urlencoded', form(token)).subarray(0, -10) },
-        { name: 'form, two pipelined', bytes: Buffer.concat([post('/in.php', 'application/x-www-form-urlencoded', form(token)), post('/in.php', 'application/x-www-form-urlencoded', form({ ...token, json: '1' }))]), afterWriting: 'keep' },
+        {
+          name: 'form, two pipelined',
+          bytes: Buffer.concat([
+            post('/in.php', 'application/x-www-form-urlencoded', form(token)),
+            post('/in.php', 'application/x-www-form-urlencoded', form({ ...token, json: '1' })),
+          ]),
+          afterWriting: 'keep',
+        },
         { name: 'other type: the normal route for both', bytes: post('/in.php', 'text/csv', 'a,b') },
       ];
     };

@@ -159,7 +159,7 @@ async function adapt(values: Values, extra: readonly string[]): Promise<number> 
       process.stderr.write(`only ${count} samples are kept: adapting needs at least 10 (see solvebox ocr samples)\n`);
       return 1;
     }
-    process.stdout.write(`adapting to ${count} samples for ${minutes} min; the model goes to ${out}\n`);
+    process.stdout.write(`adapting to ${count} samples within ${minutes} min; the model goes to ${out}\n`);
     // The new model goes to a folder of its own first; `out` changes only when it is accepted.
     const next = `${out}.next`;
     rmSync(next, { recursive: true, force: true });
