@@ -174,3 +174,26 @@ test('sqlite: checkpoints run off the committing thread, and under steady writes
     await storage.close();
   }
 });
+
+test('sqlite: a sweep of more tasks than one chunk ends them all, in chunks with requests let in between', async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  const storage = new SqliteStorage({ file: join(dir, 'sweep.db') });
+  try {
+    const account = await storage.createAccount({ keyHash: 'h', keyHint: 'x', threads: 5000, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 });
+    const spec: TaskSpec = { type: 'turnstile', sitekey: '0x4AAAAAAAAAAAAAAAAAAAAA', pageurl: 'https://example.com/' };
+    const admitted = await Promise.all(
+      Array.from({ length: 1234 }, () => storage.admitTask({ id: storage.newTaskId(), accountId: account.id, spec, createdAt: 0, deadlineAt: 1000 }, 5000, 0)),
+    );
+    assert.ok(admitted.every((o) => o.kind === 'admitted'));
+    let between = 0;
+    const ticker = setInterval(() => between++, 0);
+    const overdue = await storage.sweep(1000, { resultTtlMs: 10, banWindowMs: 1 });
+    clearInterval(ticker);
+    assert.deepEqual(overdue, { overdue: 1234, expired: 0, stalled: 0 });
+    assert.ok(between >= 1, 'timers ran between the chunks');
+    assert.deepEqual(await storage.sweep(1010, { resultTtlMs: 10, banWindowMs: 1 }), { overdue: 0, expired: 1234, stalled: 0 });
+  } finally {
+    await storage.close();
+  }
+});

@@ -112,6 +112,8 @@ const PAGE_CACHE_KIB = 8_192;
 const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** Tasks the sweep fails, and deletes, per transaction. */
+const SWEEP_CHUNK = 500;
 
 /** A database in a file (not `:memory:`, nor `''`, SQLite's temporary one). */
 function onDiskFile(file: string): boolean {
@@ -496,26 +498,39 @@ export class SqliteStorage implements Storage {
     return wrap('read marks', () => this.statements.isMarked.get(kind, key, now) !== undefined);
   }
 
+  /**
+   * In chunks of SWEEP_CHUNK tasks, one transaction each, with other work let in between: when
+   * thousands of tasks end at once (a busy node's deadlines, its results' expiry), one transaction
+   * for all of them held the event loop for tens of milliseconds, the requests' p99.
+   */
   async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
-    const { overdue, stalled, expired } = this.transaction('sweep', () => {
-      const s = this.statements;
-      const ids = (rows: unknown[]) => (rows as { id: number }[]).map((r) => this.ids.idOf(r.id));
-      const overdue = ids(s.failOverdue.all(policy.resultTtlMs, now));
-      const stalled = ids(s.requeueStalled.all({ now }));
-      const expired = ids(s.deleteExpired.all(now));
-      s.deleteFailures.run(now - policy.banWindowMs);
-      s.deleteBans.run(now);
-      s.deleteMarks.run(now);
-      return { overdue, stalled, expired };
-    });
-    if (expired.length > 0) this.ids.swept();
-    for (const id of stalled) this.cache.moved(id, 'queued');
-    for (const id of expired) this.cache.forget(id);
-    for (const id of overdue) {
-      this.cache.forget(id);
-      this.finished.emit(id);
+    const totals = { overdue: 0, expired: 0, stalled: 0 };
+    for (let first = true; ; first = false) {
+      const { overdue, stalled, expired } = this.transaction('sweep', () => {
+        const s = this.statements;
+        const ids = (rows: unknown[]) => (rows as { id: number }[]).map((r) => this.ids.idOf(r.id));
+        const overdue = ids(s.failOverdue.all({ ttl: policy.resultTtlMs, now, limit: SWEEP_CHUNK }));
+        const expired = ids(s.deleteExpired.all({ now, limit: SWEEP_CHUNK }));
+        if (!first) return { overdue, stalled: [], expired };
+        const stalled = ids(s.requeueStalled.all({ now }));
+        s.deleteFailures.run(now - policy.banWindowMs);
+        s.deleteBans.run(now);
+        s.deleteMarks.run(now);
+        return { overdue, stalled, expired };
+      });
+      if (expired.length > 0) this.ids.swept();
+      for (const id of stalled) this.cache.moved(id, 'queued');
+      for (const id of expired) this.cache.forget(id);
+      for (const id of overdue) {
+        this.cache.forget(id);
+        this.finished.emit(id);
+      }
+      totals.overdue += overdue.length;
+      totals.expired += expired.length;
+      totals.stalled += stalled.length;
+      if (overdue.length < SWEEP_CHUNK && expired.length < SWEEP_CHUNK) return totals;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    return { overdue: overdue.length, expired: expired.length, stalled: stalled.length };
   }
 
   async ping(): Promise<void> {

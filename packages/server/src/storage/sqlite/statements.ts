@@ -124,11 +124,14 @@ export function prepareStatements(db: Database.Database): Statements {
     markBad: prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
     isMarked: prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
 
+    // At most @limit rows a call (index order): the sweep goes chunk by chunk, letting requests in between.
     failOverdue: prepare(
-      `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + ?, lease_id = NULL, lease_until = NULL
-       WHERE state IN ('queued', 'active') AND deadline_at <= ? RETURNING id`,
+      `UPDATE tasks SET state = 'failed', error_code = '${OVERDUE_CODE}', expires_at = deadline_at + @ttl, lease_id = NULL, lease_until = NULL
+       WHERE id IN (SELECT id FROM tasks WHERE state IN ('queued', 'active') AND deadline_at <= @now LIMIT @limit) RETURNING id`,
     ),
-    deleteExpired: prepare('DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= ? RETURNING id'),
+    deleteExpired: prepare(
+      'DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE expires_at IS NOT NULL AND expires_at <= @now LIMIT @limit) RETURNING id',
+    ),
     deleteFailures: prepare('DELETE FROM auth_failures WHERE at <= ?'),
     deleteBans: prepare('DELETE FROM bans WHERE until <= ?'),
     deleteMarks: prepare('DELETE FROM marks WHERE until <= ?'),
