@@ -48,6 +48,8 @@ import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
 import type { HumanDesk } from '../desk.js';
 import { RedisDesk } from './desk.js';
+import { KeyTracker } from './tracking.js';
+import { BoundedMap } from '../../bounded-map.js';
 import { newTaskId } from '../../identity.js';
 
 export interface RedisStorageOptions {
@@ -65,6 +67,8 @@ export interface RedisStorageOptions {
   readonly connectTimeoutMs?: number;
 }
 
+/** Distinct marks (bad proxies, sitekey/pageurl pairs) remembered; beyond that the oldest are read again. */
+const MARKS_CACHED = 10_000;
 /** Each upstream's daily spend is kept a week (budgets read today's only). */
 const SPEND_KEEP_SECONDS = 7 * 86400;
 
@@ -121,12 +125,19 @@ export class RedisStorage implements Storage {
   private closed = false;
   private readonly finished = new FinishedListeners();
   private finishedSubscriber: Redis | undefined;
-  /** Stops each ban watch (watchBans) at close. */
-  private readonly banWatches = new Set<() => void>();
+  /** Reports changes to bans and marks (tracking.ts). */
+  private readonly tracker: KeyTracker;
+  /** Marks as last read, `<kind>:<key>` → until (0: none), kept while the tracker reports their changes. */
+  private readonly marks = new BoundedMap<string, number>(MARKS_CACHED);
 
   private constructor(client: Redis, prefix: string) {
     this.client = client;
     this.p = `${prefix}{${REDIS_SCHEMA}}:`;
+    this.tracker = new KeyTracker(client, [this.key('ban', ''), this.key('mark', '')]);
+    this.tracker.watch(this.key('mark', ''), {
+      live: () => this.marks.clear(),
+      changed: (name) => this.marks.delete(name),
+    });
   }
 
   /** Connects, checks the server version, and loads the scripts. */
@@ -135,7 +146,6 @@ export class RedisStorage implements Storage {
     // Without a listener ioredis prints every connection error; the failed commands report them.
     client.on('error', () => {});
     for (const name of SCRIPTS) client.defineCommand(commandName(name), { lua: readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8') });
-    const storage = new RedisStorage(client, options.prefix ?? 'solvebox:');
     try {
       await withTimeout(client.connect(), options.connectTimeoutMs ?? 5000, 'the connection attempt timed out');
       const info = await client.info('server');
@@ -147,7 +157,8 @@ export class RedisStorage implements Storage {
       client.disconnect();
       throw new StorageError(`cannot use Redis at ${redactUrl(options.url)}: ${(err as Error).message}`, { cause: err });
     }
-    return storage;
+    // Only once connected: its tracker opens a connection of its own, which must not outlive a failed start.
+    return new RedisStorage(client, options.prefix ?? 'solvebox:');
   }
 
   /**
@@ -180,76 +191,11 @@ export class RedisStorage implements Storage {
   }
 
   /**
-   * Bans change rarely and are read on every request: with Redis's client-side caching in
-   * broadcast mode, Redis itself reports every change to a key under `<prefix>ban:`, whoever made
-   * it (another node, an admin, an expiry), to a subscriber connection of ours, so that the
-   * gatekeeper may cache bans here as it does on storage of its own. The report arrives on a
-   * connection other than the one that read, so it can overtake a read's answer: the gatekeeper
-   * caches an answer only when no report came in between (gatekeeper.ts). Whenever either
-   * connection reconnects, reports may have been lost: `live(false)` until tracking is on again.
-   * The subscriber speaks RESP2, where reports come as messages on `__redis__:invalidate`.
+   * Every change to a ban, from any process, reported through Redis's client-side caching
+   * (tracking.ts), so that the gatekeeper may cache bans here as it does on storage of its own.
    */
   watchBans(watcher: BanWatcher): () => void {
-    const prefix = this.key('ban', '');
-    // Subscribed anew by the handler below after each reconnect, once its new id is known.
-    const subscriber = this.client.duplicate({ enableOfflineQueue: true, protocol: 2, autoResubscribe: false });
-    subscriber.on('error', () => {});
-    let subscriberId: number | undefined;
-    let stopped = false;
-    /** Points the main connection's tracking at the subscriber; live once both are in place. */
-    const redirect = async (): Promise<void> => {
-      if (subscriberId === undefined || this.client.status !== 'ready') return;
-      try {
-        // Tracking options cannot be changed while on: off first (a no-op when it was off).
-        await this.client.call('CLIENT', 'TRACKING', 'off');
-        await this.client.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(subscriberId), 'BCAST', 'PREFIX', prefix);
-        if (!stopped) watcher.live(true);
-      } catch {
-        // Not live; the next reconnect of either connection tries again.
-      }
-    };
-    subscriber.on('ready', async () => {
-      watcher.live(false);
-      subscriberId = undefined;
-      try {
-        const id = (await subscriber.client('ID')) as number;
-        await subscriber.subscribe('__redis__:invalidate');
-        subscriberId = id;
-        await redirect();
-      } catch {
-        // As above.
-      }
-    });
-    subscriber.on('close', () => {
-      subscriberId = undefined;
-      watcher.live(false);
-    });
-    subscriber.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => {
-      // null: the whole database was flushed; nothing cached holds.
-      if (keys === null) {
-        watcher.live(false);
-        return void redirect();
-      }
-      for (const key of keys) {
-        const text = key.toString();
-        if (text.startsWith(prefix)) watcher.changed(text.slice(prefix.length));
-      }
-    });
-    const lost = (): void => watcher.live(false);
-    const ready = (): void => void redirect();
-    this.client.on('close', lost);
-    this.client.on('ready', ready);
-    subscriber.connect().catch(() => {});
-    const stop = (): void => {
-      stopped = true;
-      watcher.live(false);
-      this.client.off('close', lost);
-      this.client.off('ready', ready);
-      subscriber.disconnect();
-      this.banWatches.delete(stop);
-    };
-    this.banWatches.add(stop);
-    return stop;
+    return this.tracker.watch(this.key('ban', ''), watcher);
   }
 
   // ---- accounts -------------------------------------------------------------------------------
@@ -700,10 +646,18 @@ export class RedisStorage implements Storage {
     await this.script('mark-bad', [this.key('mark', `${kind}:${key}`), this.key('marks')], [`${kind}:${key}`, until, ttl]);
   }
 
+  /** A submit's check: cached while Redis reports every change to marks (a token submit then costs one round trip). */
   async isMarkedBad(mark: Mark, now: number): Promise<boolean> {
     const { kind, key } = markKey(mark);
-    const until = await this.call('read marks', (c) => c.get(this.key('mark', `${kind}:${key}`)));
-    return until !== null && Number(until) > now;
+    const name = `${kind}:${key}`;
+    const cached = this.tracker.live ? this.marks.get(name) : undefined;
+    if (cached !== undefined) return cached > now;
+    const changes = this.tracker.changes;
+    const stored = await this.call('read marks', (c) => c.get(this.key('mark', name)));
+    const until = stored === null ? 0 : Number(stored);
+    // A change reported while this read was on its way may be newer than what it read.
+    if (this.tracker.live && changes === this.tracker.changes) this.marks.set(name, until);
+    return until > now;
   }
 
   // ---- housekeeping ---------------------------------------------------------------------------
@@ -725,7 +679,7 @@ export class RedisStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     this.finishedSubscriber?.disconnect();
-    for (const stop of this.banWatches) stop();
+    this.tracker.close();
     try {
       await this.client.quit();
     } catch {
