@@ -26,7 +26,7 @@ const CACHE_ENTRIES = 10_000;
 export class Gatekeeper {
   private readonly policy: BanPolicy;
   private readonly accounts = new BoundedMap<string, { readonly account: Account; readonly until: number }>(CACHE_ENTRIES);
-  /** IP → ban end (0: not banned). Unused on shared storage. */
+  /** IP → ban end (0: not banned). On shared storage, only while its changes are reported (watchBans). */
   private readonly bans = new BoundedMap<string, number>(CACHE_ENTRIES);
   private cacheBans: boolean;
   /** Counts reported ban changes: a read overtaken by one is not cached (see isBanned). */

@@ -13,7 +13,7 @@ import { formatMicros } from '../money.js';
 
 const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
 
-/** Random ids collide about once in 10^15 submits; a few retries make that a non-event. */
+/** Ids are the storage's to make; random ones (Redis, memory) collide about once in 10^15 submits, and a few retries make that a non-event. */
 const ID_ATTEMPTS = 3;
 
 export async function submitTask(req: ProtocolRequest, ip: string, svc: Services): Promise<Reply> {

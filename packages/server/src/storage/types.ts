@@ -147,14 +147,15 @@ export interface AccountStore {
   setAccountDisabled(accountId: number, disabled: boolean): Promise<boolean>;
 }
 
-export interface BanWatcher {
+/** Reports of changes made by any process to what a watcher caches (watchBans). */
+export interface ChangeWatcher {
   /**
    * false while changes may go unreported (a connection is down); true once they are reported
    * again, from which moment nothing learnt before may be trusted.
    */
   live(live: boolean): void;
-  /** The ban of `ip` changed (made, lifted, expired). */
-  changed(ip: string): void;
+  /** The entry `name` changed (for bans: the IP's ban was made, lifted or expired). */
+  changed(name: string): void;
 }
 
 /** Guards: IP bans, and the marks that make in.php refuse a bad proxy or sitekey/pageurl pair. */
@@ -168,7 +169,7 @@ export interface Guards {
    * can be cached there too (Redis: server-assisted client-side caching). Returns a function that
    * stops watching.
    */
-  watchBans?(watcher: BanWatcher): () => void;
+  watchBans?(watcher: ChangeWatcher): () => void;
   /** Remembers that a proxy endpoint or a sitekey/pageurl pair failed, until `until`. */
   markBad(mark: Mark, until: number, now: number): Promise<void>;
   isMarkedBad(mark: Mark, now: number): Promise<boolean>;

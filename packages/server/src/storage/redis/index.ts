@@ -42,7 +42,7 @@ import {
   type Sample,
   type SolvedTask,
   type RelayTicket,
-  type BanWatcher,
+  type ChangeWatcher,
 } from '../types.js';
 import { markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
@@ -194,7 +194,7 @@ export class RedisStorage implements Storage {
    * Every change to a ban, from any process, reported through Redis's client-side caching
    * (tracking.ts), so that the gatekeeper may cache bans here as it does on storage of its own.
    */
-  watchBans(watcher: BanWatcher): () => void {
+  watchBans(watcher: ChangeWatcher): () => void {
     return this.tracker.watch(this.key('ban', ''), watcher);
   }
 

@@ -11,17 +11,11 @@
  * and from `live(true)` on, nothing learnt before may be trusted.
  */
 import type { Redis } from 'ioredis';
-
-export interface KeyWatcher {
-  /** false while changes may go unreported; true once they are reported again (forget everything learnt before). */
-  live(live: boolean): void;
-  /** The key `<prefix><name>` changed (written, deleted, expired). */
-  changed(name: string): void;
-}
+import type { ChangeWatcher } from '../types.js';
 
 export class KeyTracker {
   private readonly subscriber: Redis;
-  private readonly watchers = new Map<string, Set<KeyWatcher>>();
+  private readonly watchers = new Map<string, Set<ChangeWatcher>>();
   private subscriberId: number | undefined;
   private isLive = false;
   private stopped = false;
@@ -66,7 +60,7 @@ export class KeyTracker {
   }
 
   /** Reports changes under `prefix` (one of those tracked) to `watcher`, and whether they are reported at all. */
-  watch(prefix: string, watcher: KeyWatcher): () => void {
+  watch(prefix: string, watcher: ChangeWatcher): () => void {
     let set = this.watchers.get(prefix);
     if (!set) this.watchers.set(prefix, (set = new Set()));
     set.add(watcher);

@@ -164,11 +164,12 @@ export class SqliteStorage implements Storage {
       migrate(db);
       return db;
     });
+    this.statements = prepareStatements(this.db);
+    this.ids = wrap('read the task id settings', () => new SequentialTaskIds(this.db));
     const durable = (options.synchronous ?? 'full') === 'full' && onDiskFile(options.file);
     this.groupSync = durable ? new GroupSync(`${options.file}-wal`) : undefined;
+    // Last: a thread of its own, started only once nothing above can fail.
     this.checkpointer = onDiskFile(options.file) ? new Checkpointer(this.db, { file: options.file, ...options.checkpoints }) : undefined;
-    this.statements = prepareStatements(this.db);
-    this.ids = new SequentialTaskIds(this.db);
   }
 
   newTaskId(): string {
