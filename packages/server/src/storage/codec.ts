@@ -2,22 +2,32 @@
 import type { Proxy, Solution, TaskSpec } from '@solvebox/protocol';
 
 const BYTES_TAG = '$bytes';
+const BLOB_TAG = '$blob';
 
 export function encodeJson(value: TaskSpec | Solution | Proxy): string {
   return JSON.stringify(value, (_key, v: unknown) => (v instanceof Uint8Array ? { [BYTES_TAG]: Buffer.from(v).toString('base64') } : v));
 }
 
 export function decodeJson<T extends TaskSpec | Solution | Proxy>(text: string): T {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (v !== null && typeof v === 'object' && BYTES_TAG in v) {
-      const b64 = (v as Record<string, unknown>)[BYTES_TAG];
-      if (typeof b64 === 'string') return new Uint8Array(Buffer.from(b64, 'base64'));
-    }
-    return v;
-  }) as T;
+  return JSON.parse(text, reviveBytes(NO_BLOBS)) as T;
 }
 
-const BLOB_TAG = '$blob';
+const NO_BLOBS: readonly Uint8Array[] = [];
+
+/** JSON.parse's reviver for both encodings: `{"$bytes": base64}` and `{"$blob": n}` (the n-th of `blobs`). */
+function reviveBytes(blobs: readonly Uint8Array[]): (key: string, v: unknown) => unknown {
+  return (_key, v) => {
+    if (v === null || typeof v !== 'object') return v;
+    const tagged = v as Record<string, unknown>;
+    if (typeof tagged[BYTES_TAG] === 'string') return new Uint8Array(Buffer.from(tagged[BYTES_TAG], 'base64'));
+    if (typeof tagged[BLOB_TAG] === 'number') {
+      const blob = blobs[tagged[BLOB_TAG]];
+      if (blob === undefined) throw new Error('a spec refers to an image that is not stored');
+      return blob;
+    }
+    return v;
+  };
+}
 
 /**
  * A spec for stores that hold bytes (SQLite): its JSON with each image replaced by
@@ -37,29 +47,11 @@ export function hasBlobs(json: string): boolean {
 
 /** The spec encodeSpecWithBlobs encoded; specs encoded by encodeJson (base64 inside) read as well. */
 export function decodeSpecWithBlobs(json: string, blobs: readonly Uint8Array[]): TaskSpec {
-  return JSON.parse(json, (_key, v: unknown) => {
-    if (v !== null && typeof v === 'object') {
-      if (BLOB_TAG in v) {
-        const blob = blobs[(v as Record<string, number>)[BLOB_TAG] as number];
-        if (blob === undefined) throw new Error('a spec refers to an image that is not stored');
-        return blob;
-      }
-      const b64 = (v as Record<string, unknown>)[BYTES_TAG];
-      if (typeof b64 === 'string') return new Uint8Array(Buffer.from(b64, 'base64'));
-    }
-    return v;
-  }) as TaskSpec;
+  return JSON.parse(json, reviveBytes(blobs)) as TaskSpec;
 }
 
 /** Several byte strings in one: each as a 4-byte big-endian length and its bytes. */
 export function packBlobs(blobs: readonly Uint8Array[]): Buffer {
-  if (blobs.length === 1) {
-    const only = blobs[0] as Uint8Array;
-    const packed = Buffer.allocUnsafe(4 + only.length);
-    packed.writeUInt32BE(only.length, 0);
-    packed.set(only, 4);
-    return packed;
-  }
   return Buffer.concat(
     blobs.flatMap((blob) => {
       const length = Buffer.allocUnsafe(4);
