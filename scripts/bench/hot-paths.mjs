@@ -7,15 +7,20 @@
  *
  *   node scripts/bench/hot-paths.mjs [--seconds 5] [--pairs 5] [--connections 100]
  *        [--tool wrk|autocannon] [--only poll,submit,image,normal,redis] [--write-docs]
+ *        [--profile DIR]
+ *
+ * `--profile DIR` runs each server under `--cpu-prof`, writes its profile to DIR when the case ends
+ * and prints where its CPU went per request (profile-summary.mjs).
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createAccount } from '@solvebox/server';
 import { RedisStorage } from '@solvebox/server/storage/redis';
 import { SqliteStorage } from '@solvebox/server/storage/sqlite';
 import { startRedisServer } from '@solvebox/server/testing';
-import { compare, pinRedis, machineLine, pickTool, solvebox, startBare, workDir, writeDocsBlock } from './lib.mjs';
+import { summarizeProfile } from './profile-summary.mjs';
+import { BIN, compare, launch, pinRedis, machineLine, pickTool, startBare, workDir, writeDocsBlock } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +30,7 @@ const { values } = parseArgs({
     tool: { type: 'string', default: '' },
     only: { type: 'string', default: 'poll,submit,image,normal,redis' },
     'write-docs': { type: 'boolean', default: false },
+    profile: { type: 'string', default: '' },
   },
 });
 const options = { seconds: Number(values.seconds), pairs: Number(values.pairs), connections: Number(values.connections) };
@@ -95,18 +101,37 @@ function imageSubmit(keys) {
   return { method: 'POST', path: '/in.php', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, bodies: keys.map(body) };
 }
 
+const profiles = values.profile ? resolve(values.profile) : '';
+const slug = (name) => name.replace(/\W+/g, '-').replace(/^-|-$/g, '');
+
+/** Starts a server for the case `name` (under `--cpu-prof` when profiling). */
+function serve(name, args) {
+  const profiling = profiles ? ['--cpu-prof', '--cpu-prof-dir', join(profiles, slug(name))] : [];
+  return launch(process.execPath, [...profiling, BIN, ...args]);
+}
+
+/** When profiling: stops the server (its profile is written on exit) and prints the summary. */
+async function finish(node, name, served) {
+  if (!profiles) return;
+  node.child.kill('SIGTERM');
+  await once(node.child, 'exit');
+  console.error(summarizeProfile(join(profiles, slug(name)), served));
+}
+
 const bare = (await startBare()).url;
 const rows = [];
 
 if (only.has('poll')) {
   const db = join(workDir, 'poll.db');
   const [key] = await accounts(new SqliteStorage({ file: db }), 1);
-  const { url } = await solvebox(['serve', '--db', db, '--solvers', '*=sandbox', ...NODE]);
+  const node = await serve('poll (SQLite)', ['serve', '--db', db, '--solvers', '*=sandbox', ...NODE]);
+  const { url } = node;
   const pending = await submitJson(url, { key, method: 'turnstile', sitekey: '0x4AAAAAAAbench', pageurl: 'https://example.com/?sandbox=delay:3000' });
   const solved = await submitJson(url, { key, method: 'turnstile', sitekey: '0x4AAAAAAAbench', pageurl: 'https://example.com/' });
   await waitSolved(url, key, solved);
   rows.push({ ...(await compare(tool, 'poll, pending task (SQLite)', bare, url, poll(key, pending), options)), target: 0.85 });
   rows.push({ ...(await compare(tool, 'poll, solved task (SQLite)', bare, url, poll(key, solved), options)), target: 0.85 });
+  await finish(node, 'poll (SQLite)', rows.at(-1).served + rows.at(-2).served);
 }
 
 /**
@@ -125,9 +150,11 @@ const SUBMIT_NODE = ['--run-solvers', '0', '--token-deadline', '2', '--image-dea
 async function submitCase(name, flags, request, target) {
   const db = join(workDir, `${name.replace(/\W+/g, '-')}.db`);
   const keys = await accounts(new SqliteStorage({ file: db }), 100);
-  const { url } = await solvebox(['serve', '--db', db, ...NODE, ...SUBMIT_NODE, ...flags]);
+  const node = await serve(name, ['serve', '--db', db, ...NODE, ...SUBMIT_NODE, ...flags]);
+  const { url } = node;
   const row = await compare(tool, name, bare, url, request(keys), options);
   const health = await fetch(`${url}/health`).then((res) => res.json());
+  await finish(node, name, row.served);
   const group = health.storage.groupCommit;
   if (group) console.error(`  group commit: ${group.writes} writes in ${group.syncs} fsyncs (${(group.writes / group.syncs).toFixed(1)} per fsync)`);
   rows.push({ ...row, target, ...(group ? { perFsync: group.writes / group.syncs } : {}) });
@@ -142,14 +169,19 @@ if (only.has('redis')) {
   pinRedis(redis.port);
   const prefix = `bench-${Date.now()}:`;
   const keys = await accounts(await RedisStorage.connect({ url: redis.url, prefix }), 100);
-  const pollNode = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
+  const pollName = 'poll, pending task (Redis, 1 node)';
+  const pollNode = await serve(pollName, ['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
   const { url } = pollNode;
   const pending = await submitJson(url, { key: keys[0], method: 'userrecaptcha', googlekey: SITEKEY, pageurl: 'https://example.com/' });
-  rows.push(await compare(tool, 'poll, pending task (Redis, 1 node)', bare, url, poll(keys[0], pending), options));
-  const submits = await solvebox(['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE, ...SUBMIT_NODE]);
-  rows.push(await compare(tool, 'submit, token task (Redis, 1 node, no persistence)', bare, submits.url, tokenSubmit(keys), options));
+  rows.push({ ...(await compare(tool, pollName, bare, url, poll(keys[0], pending), options)), target: 0.6 });
+  await finish(pollNode, pollName, rows.at(-1).served);
+  const submitName = 'submit, token task (Redis, 1 node, no persistence)';
+  const submits = await serve(submitName, ['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE, ...SUBMIT_NODE]);
+  rows.push({ ...(await compare(tool, submitName, bare, submits.url, tokenSubmit(keys), options)), target: 0.4 });
+  await finish(submits, submitName, rows.at(-1).served);
   // The nodes first: Redis gone under them, requests still queued would log storage faults.
   for (const node of [submits.child, pollNode.child]) {
+    if (node.exitCode !== null || node.signalCode !== null) continue;
     node.kill();
     await once(node, 'exit');
   }

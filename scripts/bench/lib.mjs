@@ -155,7 +155,7 @@ async function autocannonLoad(url, request, seconds, connections) {
  */
 export async function compare(tool, name, bareUrl, caseUrl, request, options, baseRequest = BARE_REQUEST) {
   await load(tool, bareUrl, baseRequest, options);
-  await load(tool, caseUrl, request, options);
+  const warm = await load(tool, caseUrl, request, options);
   const pairs = [];
   for (let i = 0; i < options.pairs; i++) {
     let base;
@@ -178,6 +178,8 @@ export async function compare(tool, name, bareUrl, caseUrl, request, options, ba
     bareRps: median(pairs.map((p) => p.base.rps)),
     ratios: pairs.map((p) => p.ratio),
     failed: pairs.reduce((s, p) => s + p.x.bad, 0),
+    /** Requests the case served in all its windows, the warm-up's included (for profiles). */
+    served: (warm.rps + pairs.reduce((s, p) => s + p.x.rps, 0)) * options.seconds,
   };
   console.error(
     `${name}: ratio ${row.ratio.toFixed(2)} (pairs ${row.ratios.map((r) => r.toFixed(2)).join(' ')}), ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`,

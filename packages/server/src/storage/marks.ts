@@ -15,3 +15,6 @@ export type MarkKind = Mark['kind'];
 export function markKey(mark: Mark): { readonly kind: MarkKind; readonly key: string } {
   return mark.kind === 'proxy' ? { kind: 'proxy', key: proxyEndpoint(mark.proxy) } : { kind: 'pair', key: `${mark.type}\n${mark.sitekey}\n${mark.pageurl}` };
 }
+
+/** Distinct marks (or their absence) an adapter remembers; beyond that the oldest are read again. */
+export const MARKS_CACHED = 10_000;

@@ -44,7 +44,7 @@ import {
   type RelayTicket,
   type ChangeWatcher,
 } from '../types.js';
-import { markKey } from '../marks.js';
+import { MARKS_CACHED, markKey } from '../marks.js';
 import { redactUrl } from '../redact.js';
 import type { HumanDesk } from '../desk.js';
 import { RedisDesk } from './desk.js';
@@ -67,8 +67,6 @@ export interface RedisStorageOptions {
   readonly connectTimeoutMs?: number;
 }
 
-/** Distinct marks (bad proxies, sitekey/pageurl pairs) remembered; beyond that the oldest are read again. */
-const MARKS_CACHED = 10_000;
 /** Each upstream's daily spend is kept a week (budgets read today's only). */
 const SPEND_KEEP_SECONDS = 7 * 86400;
 
@@ -515,15 +513,14 @@ export class RedisStorage implements Storage {
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
     const found = new Map<string, TaskView>();
     if (ids.length === 0) return found;
-    const rows = await this.call('read tasks', async (c) => {
-      const pipeline = c.pipeline();
-      for (const id of ids)
-        pipeline.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires', 'created', 'attempts');
-      return ((await pipeline.exec()) ?? []).map(([err, row]) => {
-        if (err) throw err;
-        return row as (string | null)[];
-      });
-    });
+    // Plain commands, not a pipeline of their own: auto-pipelining sends the reads of every poll
+    // that arrived in one turn of the event loop in one write (a pipeline per poll was a write,
+    // and a wake-up of Redis, per poll).
+    const rows = await this.call('read tasks', (c) =>
+      Promise.all(
+        ids.map((id) => c.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires', 'created', 'attempts')),
+      ),
+    );
     rows.forEach((row, i) => {
       const [account, type, state, deadline, solution, error, price, expires, created, attempts] = row;
       if (typeof account !== 'string' || Number(account) !== accountId) return;

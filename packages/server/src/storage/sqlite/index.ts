@@ -39,13 +39,14 @@ import {
 } from '../types.js';
 import { LocalDesk, type HumanDesk } from '../desk.js';
 import { FinishedListeners } from '../shared.js';
+import { BoundedMap } from '../../bounded-map.js';
 import { TaskCache } from '../task-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupSync } from './group-sync.js';
 import { MIGRATIONS } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SequentialTaskIds } from './task-ids.js';
-import { markKey } from '../marks.js';
+import { MARKS_CACHED, markKey } from '../marks.js';
 
 export interface SqliteOptions {
   readonly file: string;
@@ -112,6 +113,8 @@ const PAGE_CACHE_KIB = 8_192;
 const INLINE_SPEC_CHARS = 1024;
 const SPEC_ELSEWHERE = '';
 const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** Accounts whose busy threads are bounded in memory (the rest are counted on each admission). */
+const ACCOUNTS_BOUNDED = 10_000;
 /** Tasks the sweep fails, and deletes, per transaction. */
 const SWEEP_CHUNK = 500;
 
@@ -140,6 +143,16 @@ export class SqliteStorage implements Storage {
   }
   /** This process is the only one that changes tasks in the file, so their views can be cached. */
   private readonly cache = new TaskCache();
+  /**
+   * Per account, at least as many threads as it has busy: the last count read from the database
+   * plus the tasks admitted since. Tasks only become busy by being admitted, here (this process
+   * is the only writer), and stop being busy by finishing or passing their deadline; so while this
+   * bound is below the account's threads a thread is surely free, and the admission needs no
+   * count (which reads every unfinished task of the account). Lost entries are counted again.
+   */
+  /** Marks by `kind:key`, until when (0: none); exact, as this process writes every mark. */
+  private readonly marks = new BoundedMap<string, number>(MARKS_CACHED);
+  private readonly busyAtMost = new BoundedMap<number, number>(ACCOUNTS_BOUNDED);
   private readonly finished = new FinishedListeners();
   private admissions: { task: NewTask; threads: number; now: number; resolve(outcome: AdmitOutcome): void; reject(err: unknown): void }[] = [];
 
@@ -262,9 +275,16 @@ export class SqliteStorage implements Storage {
       if (previous && (previous.expires_at === null || previous.expires_at > now)) return { kind: 'replayed', id: this.ids.idOf(previous.id) };
       if (previous) s.deleteTask.run(previous.id);
     }
-    const { n } = s.busyThreads.get(task.accountId, now, threads) as { n: number };
-    if (n >= threads) return { kind: 'no-free-thread' };
-    return this.insertTask(task) ? { kind: 'admitted' } : { kind: 'duplicate-id' };
+    let busy = this.busyAtMost.get(task.accountId);
+    if (busy === undefined || busy >= threads) {
+      busy = (s.busyThreads.get(task.accountId, now, threads) as { n: number }).n;
+      this.busyAtMost.set(task.accountId, busy);
+      if (busy >= threads) return { kind: 'no-free-thread' };
+    }
+    if (!this.insertTask(task)) return { kind: 'duplicate-id' };
+    // Counted even if the batch's transaction fails after: an upper bound may be too high.
+    this.busyAtMost.set(task.accountId, busy + 1);
+    return { kind: 'admitted' };
   }
 
   /**
@@ -492,11 +512,19 @@ export class SqliteStorage implements Storage {
   async markBad(mark: Mark, until: number): Promise<void> {
     const { kind, key } = markKey(mark);
     wrap('mark a proxy or pair', () => this.statements.markBad.run(kind, key, until));
+    this.marks.set(`${kind}:${key}`, until);
   }
 
+  /** Read from memory once known: this process writes every mark (until 0: none). */
   async isMarkedBad(mark: Mark, now: number): Promise<boolean> {
     const { kind, key } = markKey(mark);
-    return wrap('read marks', () => this.statements.isMarked.get(kind, key, now) !== undefined);
+    const name = `${kind}:${key}`;
+    let until = this.marks.get(name);
+    if (until === undefined) {
+      until = wrap('read marks', () => (this.statements.markUntil.get(kind, key) as number | undefined) ?? 0);
+      this.marks.set(name, until);
+    }
+    return until > now;
   }
 
   /**
@@ -516,7 +544,8 @@ export class SqliteStorage implements Storage {
         const stalled = ids(s.requeueStalled.all({ now }));
         s.deleteFailures.run(now - policy.banWindowMs);
         s.deleteBans.run(now);
-        s.deleteMarks.run(now);
+        // Rarely any: then the cache, which may hold them, starts again.
+        if (s.deleteMarks.run(now).changes > 0) this.marks.clear();
         return { overdue, stalled, expired };
       });
       if (expired.length > 0) this.ids.swept();

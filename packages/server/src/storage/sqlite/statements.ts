@@ -43,7 +43,7 @@ export interface Statements {
   readonly countStat: Readonly<Record<'solved' | 'failed' | 'good' | 'bad' | 'declined', Statement>>;
   readonly solverStats: Statement;
   readonly markBad: Statement;
-  readonly isMarked: Statement;
+  readonly markUntil: Statement;
   readonly failOverdue: Statement;
   readonly deleteExpired: Statement;
   readonly deleteFailures: Statement;
@@ -122,7 +122,7 @@ export function prepareStatements(db: Database.Database): Statements {
     solverStats: prepare('SELECT solver, solved, failed, declined, reported_good, reported_bad, charged_micros FROM solver_stats ORDER BY solver'),
 
     markBad: prepare('INSERT INTO marks (kind, key, until) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET until = excluded.until'),
-    isMarked: prepare('SELECT 1 FROM marks WHERE kind = ? AND key = ? AND until > ?'),
+    markUntil: prepare('SELECT until FROM marks WHERE kind = ? AND key = ?').pluck(),
 
     // At most @limit rows a call (index order): the sweep goes chunk by chunk, letting requests in between.
     failOverdue: prepare(
