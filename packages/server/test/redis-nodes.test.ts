@@ -121,11 +121,45 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     }
   });
 
+  test('a polled task is cached on the node that polls it, and a change made on another node reaches its polls at once', async () => {
+    const redis = await startRedisServer();
+    const { a, b, close } = await twoNodes(redis);
+    const observer = new Redis(redis.url);
+    const reads = async (): Promise<number> => Number(/cmdstat_hmget:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
+    try {
+      // Submitted on b, solved by a after a second: b's polls read the pending task from Redis once.
+      const id = await submitOk(b, turnstile('delay:1'));
+      assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body, 'CAPCHA_NOT_READY');
+      const before = await reads();
+      for (let i = 0; i < 20; i++) assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body, 'CAPCHA_NOT_READY');
+      // a renews its lease on the task every few hundred ms (leaseMs 500), a change that b reads again.
+      assert.ok((await reads()) - before <= 3, `no task read per poll (${(await reads()) - before} reads for 20 polls)`);
+
+      // a solves it: Redis reports the change to b, whose next polls read the answer.
+      const answer = await waitForResult(a, id);
+      assert.match(answer, /^OK\|0\.SANDBOX_/);
+      await eventually(async () => (await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body === answer, 1000, 'b to see the answer');
+      const solved = await reads();
+      for (let i = 0; i < 5; i++) assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id, json: 1 })).status, 200);
+      assert.equal(await reads(), solved, 'the answer is cached in turn');
+
+      // Another account's key learns nothing from b's cache.
+      const other = (await createAccount(a.server.services.storage, { threads: 1, balanceMicros: 0, proxiesAllowed: false })).key;
+      assert.equal((await getQuery(b.url, '/res.php', { key: other, action: 'get', id })).body, 'ERROR_WRONG_CAPTCHA_ID');
+    } finally {
+      observer.disconnect();
+      await close();
+      await redis.dispose();
+    }
+  });
+
   test('a node that loses Redis answers ERROR_SERVER_ERROR (text and JSON) and /health 503, and recovers by itself when Redis returns', async () => {
     const redis = await startRedisServer({ persistent: true });
     const { a, close } = await twoNodes(redis);
     try {
       const before = await submitOk(a, turnstile('delay:0.3'));
+      // Polled once, so cached: once Redis is gone the cache no longer answers (others may change the task meanwhile).
+      assert.equal((await getQuery(a.url, '/res.php', { key: a.key, action: 'get', id: before })).body, 'CAPCHA_NOT_READY');
       await redis.stop('SIGKILL');
       assert.equal(await submit(a, turnstile()), 'ERROR_SERVER_ERROR');
       const json = await getQuery(a.url, '/res.php', { key: a.key, action: 'get', id: before, json: 1 });

@@ -1,9 +1,10 @@
 /**
- * Recent task views kept in memory by an adapter that is the only writer of its tasks (SQLite: one
- * server process per database file). The adapter updates an entry in every method that changes
- * a task, so a cached view equals what the database would answer; deadlines and result expiry
- * are checked when an entry is read, exactly as the database query checks them. A poll for a
- * cached task then costs no database read.
+ * Recent task views kept in memory, so that a poll for a cached task costs no database read.
+ * Exact, not eventually right: an adapter that is the only writer of its tasks (SQLite: one server
+ * process per database file) updates an entry in every method that changes a task; Redis drops an
+ * entry as soon as Redis reports a change to the task (tracking.ts). Either way a cached view
+ * equals what the database would answer; deadlines and result expiry are checked when an entry is
+ * read, exactly as the database query checks them.
  */
 import { BoundedMap } from '../bounded-map.js';
 import type { TaskState, TaskView } from './types.js';

@@ -49,6 +49,7 @@ import { redactUrl } from '../redact.js';
 import type { HumanDesk } from '../desk.js';
 import { RedisDesk } from './desk.js';
 import { KeyTracker } from './tracking.js';
+import { TaskCache } from '../task-cache.js';
 import { BoundedMap } from '../../bounded-map.js';
 import { newTaskId } from '../../identity.js';
 
@@ -127,6 +128,8 @@ export class RedisStorage implements Storage {
   private readonly tracker: KeyTracker;
   /** Marks as last read, `<kind>:<key>` → until (0: none), kept while the tracker reports their changes. */
   private readonly marks = new BoundedMap<string, number>(MARKS_CACHED);
+  /** Task views as last read on the tracker's reader, kept while Redis reports their changes. */
+  private readonly tasks = new TaskCache();
 
   private constructor(client: Redis, prefix: string) {
     this.client = client;
@@ -135,6 +138,10 @@ export class RedisStorage implements Storage {
     this.tracker.watch(this.key('mark', ''), {
       live: () => this.marks.clear(),
       changed: (name) => this.marks.delete(name),
+    });
+    this.tracker.watch(this.key('task', ''), {
+      live: () => this.tasks.clear(),
+      changed: (id) => this.tasks.forget(id),
     });
   }
 
@@ -510,29 +517,62 @@ export class RedisStorage implements Storage {
     }
   }
 
+  /**
+   * A task's view while Redis reports every change to it (the tracker's reader read it), checked
+   * against its deadline and result expiry as a read from Redis would be: the poll's fast path.
+   */
+  peekTask(accountId: number, id: string, now: number): TaskView | undefined {
+    return this.tracker.live ? this.tasks.peek(accountId, id, now) : undefined;
+  }
+
   async getTasks(accountId: number, ids: readonly string[], now: number): Promise<Map<string, TaskView>> {
     const found = new Map<string, TaskView>();
-    if (ids.length === 0) return found;
-    // Plain commands, not a pipeline of their own: auto-pipelining sends the reads of every poll
-    // that arrived in one turn of the event loop in one write (a pipeline per poll was a write,
-    // and a wake-up of Redis, per poll).
+    const unread: string[] = [];
+    for (const id of ids) {
+      const cached = this.peekTask(accountId, id, now);
+      if (cached) found.set(id, cached);
+      else unread.push(id);
+    }
+    if (unread.length === 0) return found;
+    // Read on the tracker's reader, so that Redis reports a change to any of these tasks. Plain
+    // commands, not a pipeline of their own: auto-pipelining sends the reads of every poll that
+    // arrived in one turn of the event loop in one write (a pipeline per poll was a write, and a
+    // wake-up of Redis, per poll).
+    const tracked = this.tracker.live;
+    const changes = this.tracker.changes;
     const rows = await this.call('read tasks', (c) =>
       Promise.all(
-        ids.map((id) => c.hmget(this.key('task', id), 'account', 'type', 'state', 'deadline', 'solution', 'error', 'price', 'expires', 'created', 'attempts')),
+        unread.map((id) =>
+          (tracked ? this.tracker.reader : c).hmget(
+            this.key('task', id),
+            'account',
+            'type',
+            'state',
+            'deadline',
+            'solution',
+            'error',
+            'price',
+            'expires',
+            'created',
+            'attempts',
+          ),
+        ),
       ),
     );
+    // A change reported while these reads were on their way may be newer than what they read.
+    const cacheable = tracked && this.tracker.live && changes === this.tracker.changes;
     rows.forEach((row, i) => {
       const [account, type, state, deadline, solution, error, price, expires, created, attempts] = row;
       if (typeof account !== 'string' || Number(account) !== accountId) return;
       if (typeof expires === 'string' && Number(expires) <= now) return;
-      const id = ids[i]!;
+      const id = unread[i]!;
       const times = { createdAt: Number(created), attempts: Number(attempts ?? 0) };
       const unfinished = state === 'queued' || state === 'active';
       if (unfinished && Number(deadline) <= now) {
         found.set(id, { id, type: type as TaskType, state: 'failed', errorCode: OVERDUE_CODE, ...times });
         return;
       }
-      found.set(id, {
+      const view: TaskView = {
         id,
         type: type as TaskType,
         state: state as TaskState,
@@ -541,7 +581,9 @@ export class RedisStorage implements Storage {
         ...(typeof price === 'string' ? { priceMicros: Number(price) } : {}),
         ...times,
         ...(typeof expires === 'string' ? { expiresAt: Number(expires) } : {}),
-      });
+      };
+      found.set(id, view);
+      if (cacheable) this.tasks.remember(accountId, view, Number(deadline), typeof expires === 'string' ? Number(expires) : undefined);
     });
     return found;
   }

@@ -1,20 +1,35 @@
 /**
- * Redis's server-assisted client-side caching, in broadcast mode: Redis reports every change to a
- * key under the tracked prefixes, whoever made it (another node, an admin, an expiry), so that
- * what rarely changes and is read on every request (bans, marks) can be cached in each process.
+ * Redis's server-assisted client-side caching, so that what is read on every request and changes
+ * rarely (bans, marks, a polled task) can be cached in each process and still be exact:
+ *
+ * - the main connection tracks prefixes in broadcast mode: Redis reports every change to a key
+ *   under them (bans, marks), whoever made it (another node, an admin, an expiry);
+ * - `reader`, a connection of its own, tracks key by key: Redis reports a change to any key that
+ *   was read on it (the task hashes a node's clients poll), and only to those.
  *
  * Reports go to a subscriber connection of ours that speaks RESP2, where they come as messages on
  * `__redis__:invalidate`. They travel on a connection other than the one that reads, so a report
  * can overtake the answer of a read made before the change: a cache must not keep an answer when
- * a report came in while it was read (`changes` counts them). Whenever either connection
+ * a report came in while it was read (`changes` counts them). Whenever any of the connections
  * reconnects, reports may have been lost: watchers hear `live(false)` until tracking is on again,
  * and from `live(true)` on, nothing learnt before may be trusted.
  */
 import type { Redis } from 'ioredis';
 import type { ChangeWatcher } from '../types.js';
 
+interface Tracked {
+  readonly connection: Redis;
+  /** The options of its CLIENT TRACKING after REDIRECT. */
+  readonly options: readonly string[];
+  /** Tracking is on and redirected to the current subscriber. */
+  on: boolean;
+}
+
 export class KeyTracker {
+  /** Every key read on this connection is tracked. Use it only while `live`. */
+  readonly reader: Redis;
   private readonly subscriber: Redis;
+  private readonly tracked: readonly Tracked[];
   private readonly watchers = new Map<string, Set<ChangeWatcher>>();
   private subscriberId: number | undefined;
   private isLive = false;
@@ -22,41 +37,47 @@ export class KeyTracker {
   /** Reports received (and reconnects): a read that saw this number change must not be cached. */
   changes = 0;
 
-  constructor(
-    private readonly client: Redis,
-    private readonly prefixes: readonly string[],
-  ) {
+  constructor(client: Redis, prefixes: readonly string[]) {
     // Subscribed anew after each reconnect, once its new id is known.
     this.subscriber = client.duplicate({ enableOfflineQueue: true, protocol: 2, autoResubscribe: false });
+    this.reader = client.duplicate();
+    this.tracked = [
+      { connection: client, options: ['BCAST', ...prefixes.flatMap((p) => ['PREFIX', p])], on: false },
+      { connection: this.reader, options: [], on: false },
+    ];
     this.subscriber.on('error', () => {});
+    this.reader.on('error', () => {});
     this.subscriber.on('ready', async () => {
-      this.setLive(false);
       this.subscriberId = undefined;
+      this.lost();
       try {
         const id = (await this.subscriber.client('ID')) as number;
         await this.subscriber.subscribe('__redis__:invalidate');
         this.subscriberId = id;
         await this.redirect();
       } catch {
-        // Not live; the next reconnect of either connection tries again.
+        // Not live; the next reconnect of any connection tries again.
       }
     });
     this.subscriber.on('close', () => {
       this.subscriberId = undefined;
-      this.setLive(false);
+      this.lost();
     });
     this.subscriber.on('messageBuffer', (_channel: Buffer, keys: Buffer[] | null) => {
       this.changes++;
       // null: the whole database was flushed; nothing cached holds.
       if (keys === null) {
-        this.setLive(false);
+        this.lost();
         return void this.redirect();
       }
       for (const key of keys) this.report(key.toString());
     });
-    client.on('close', this.lost);
-    client.on('ready', this.ready);
+    for (const t of this.tracked) {
+      t.connection.on('close', t.connection === client ? this.clientLost : this.readerLost);
+      t.connection.on('ready', this.ready);
+    }
     this.subscriber.connect().catch(() => {});
+    this.reader.connect().catch(() => {});
   }
 
   /** Reports changes under `prefix` (one of those tracked) to `watcher`, and whether they are reported at all. */
@@ -78,22 +99,36 @@ export class KeyTracker {
   close(): void {
     this.stopped = true;
     this.setLive(false);
-    this.client.off('close', this.lost);
-    this.client.off('ready', this.ready);
+    const [main] = this.tracked;
+    main?.connection.off('close', this.clientLost);
+    main?.connection.off('ready', this.ready);
     this.subscriber.disconnect();
+    this.reader.disconnect();
   }
 
-  private readonly lost = (): void => this.setLive(false);
+  private readonly clientLost = (): void => this.lost(this.tracked[0]);
+  private readonly readerLost = (): void => this.lost(this.tracked[1]);
   private readonly ready = (): void => void this.redirect();
 
-  /** Points the main connection's tracking at the subscriber; live once both are in place. */
+  /** One connection's tracking is gone (or all of them, without `which`): nothing is reported until it is back. */
+  private lost(which?: Tracked): void {
+    for (const t of this.tracked) if (which === undefined || t === which) t.on = false;
+    this.setLive(false);
+  }
+
+  /** Points each ready connection's tracking at the subscriber; live once all are in place. */
   private async redirect(): Promise<void> {
-    if (this.subscriberId === undefined || this.client.status !== 'ready') return;
+    const id = this.subscriberId;
+    if (id === undefined) return;
     try {
-      // Tracking options cannot be changed while on: off first (a no-op when it was off).
-      await this.client.call('CLIENT', 'TRACKING', 'off');
-      await this.client.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(this.subscriberId), 'BCAST', ...this.prefixes.flatMap((p) => ['PREFIX', p]));
-      if (!this.stopped) this.setLive(true);
+      for (const t of this.tracked) {
+        if (t.on || t.connection.status !== 'ready') continue;
+        // Tracking options cannot be changed while on: off first (a no-op when it was off).
+        await t.connection.call('CLIENT', 'TRACKING', 'off');
+        await t.connection.call('CLIENT', 'TRACKING', 'on', 'REDIRECT', String(id), ...t.options);
+        t.on = true;
+      }
+      if (!this.stopped && id === this.subscriberId && this.tracked.every((t) => t.on)) this.setLive(true);
     } catch {
       // As above.
     }

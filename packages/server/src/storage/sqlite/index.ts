@@ -137,12 +137,15 @@ export class SqliteStorage implements Storage {
   private readonly checkpointer: Checkpointer | undefined;
   diagnostics(): Readonly<Record<string, unknown>> {
     return {
+      admissions: { ...this.admissionCounts },
       ...(this.groupSync ? { groupCommit: { ...this.groupSync.counts } } : {}),
       ...(this.checkpointer ? { checkpoints: { ...this.checkpointer.counts } } : {}),
     };
   }
   /** This process is the only one that changes tasks in the file, so their views can be cached. */
   private readonly cache = new TaskCache();
+  /** Admission transactions and the tasks they held: how well batching works, for benchmarks. */
+  private readonly admissionCounts = { transactions: 0, tasks: 0 };
   /**
    * Per account, at least as many threads as it has busy: the last count read from the database
    * plus the tasks admitted since. Tasks only become busy by being admitted, here (this process
@@ -248,6 +251,8 @@ export class SqliteStorage implements Storage {
   private async admitBatch(): Promise<void> {
     const batch = this.admissions;
     this.admissions = [];
+    this.admissionCounts.transactions += 1;
+    this.admissionCounts.tasks += batch.length;
     let outcomes: AdmitOutcome[];
     try {
       outcomes = this.transaction('admit tasks', () => batch.map(({ task, threads, now }) => this.admitOne(task, threads, now)));
