@@ -164,6 +164,11 @@ async function submitCase(name, flags, request, target) {
   await finish(node, name, row.served);
   const group = health.storage.groupCommit;
   if (group) console.error(`  group commit: ${group.writes} writes in ${group.syncs} fsyncs (${(group.writes / group.syncs).toFixed(1)} per fsync)`);
+  const checkpoints = health.storage.checkpoints;
+  if (checkpoints)
+    console.error(
+      `  checkpoints: ${checkpoints.checkpoints} on the worker, ${checkpoints.catchUps} caught up by the server, log at ${checkpoints.lastLogPages} pages last`,
+    );
   const admitted = health.storage.admissions;
   if (admitted)
     console.error(

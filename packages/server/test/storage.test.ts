@@ -128,7 +128,8 @@ test('sqlite: checkpoints run off the committing thread, and under steady writes
   dirs.push(dir);
   const file = join(dir, 'checkpoints.db');
   // Small numbers so that a second of writes shows every step: the worker's passive checkpoints,
-  // and this thread finishing one when the log is past catchUpPages.
+  // sooner once the log is past catchUpPages, and this thread finishing one when the log is four
+  // times that (a worker this slow is outrun).
   const storage = new SqliteStorage({ file, checkpoints: { intervalMs: 20, catchUpPages: 50 } });
   try {
     // The WAL header's checkpoint sequence number (bytes 12-15) goes up each time the log restarts.

@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 export interface CheckpointSetup {
   readonly file: string;
   readonly intervalMs: number;
+  /** Past this many frames in the log, checkpoint again at once rather than after `intervalMs`. */
+  readonly catchUpPages: number;
 }
 
 /** What `PRAGMA wal_checkpoint` answers: frames in the log, and how many of them are now in the database file. */
@@ -18,21 +20,35 @@ export interface CheckpointResult {
   readonly checkpointed: number;
 }
 
-const { file, intervalMs } = workerData as CheckpointSetup;
+const { file, intervalMs, catchUpPages } = workerData as CheckpointSetup;
 const db = new Database(file);
 // Passive checkpoints take no lock that a writer holds; nothing here should wait.
 db.pragma('busy_timeout = 0');
-const timer = setInterval(() => {
+/** While the log is long, passes come this many times as often (each also syncs the database file, so not back to back). */
+const BEHIND_SPEEDUP = 4;
+let timer: NodeJS.Timeout | undefined;
+/**
+ * One passive checkpoint, then the next: after `intervalMs`, or sooner while the log is long, so
+ * that a pass soon falls between two commits, copies everything, and the log restarts
+ * (checkpointer.ts).
+ */
+function pass(): void {
+  let log = 0;
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[];
-    if (result) parentPort?.postMessage(result);
+    if (result) {
+      log = result.log;
+      parentPort?.postMessage(result);
+    }
   } catch {
     // Busy or locked now (another process checkpointing, a migration): the next turn tries again.
   }
-}, intervalMs);
+  timer = setTimeout(pass, log > catchUpPages ? intervalMs / BEHIND_SPEEDUP : intervalMs);
+}
+timer = setTimeout(pass, intervalMs);
 parentPort?.on('message', (message) => {
   if (message !== 'stop') return;
-  clearInterval(timer);
+  clearTimeout(timer);
   db.close();
   parentPort?.close();
 });
