@@ -7,11 +7,14 @@
  *
  *   node scripts/bench/hot-paths.mjs [--seconds 5] [--pairs 5] [--connections 100]
  *        [--tool wrk|autocannon] [--only poll,submit,image,normal,redis] [--write-docs]
- *        [--profile DIR]
+ *        [--profile DIR] [--bin CHECKOUT]
  *
  * `--profile DIR` runs each server under `--cpu-prof`, writes its profile to DIR when the case ends
- * and prints where its CPU went per request (profile-summary.mjs).
+ * and prints where its CPU went per request (profile-summary.mjs). `--bin CHECKOUT` measures the
+ * servers of another built checkout (a `git worktree` of an earlier release, say), whose own CLI
+ * then creates the accounts, for a before and after on one machine in one hour.
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'poll,submit,image,normal,redis' },
     'write-docs': { type: 'boolean', default: false },
     profile: { type: 'string', default: '' },
+    bin: { type: 'string', default: '' },
   },
 });
 const options = { seconds: Number(values.seconds), pairs: Number(values.pairs), connections: Number(values.connections) };
@@ -104,10 +108,12 @@ function imageSubmit(keys) {
 const profiles = values.profile ? resolve(values.profile) : '';
 const slug = (name) => name.replace(/\W+/g, '-').replace(/^-|-$/g, '');
 
+const SERVER_BIN = values.bin ? join(resolve(values.bin), 'packages/cli/bin/solvebox.js') : BIN;
+
 /** Starts a server for the case `name` (under `--cpu-prof` when profiling). */
 function serve(name, args) {
   const profiling = profiles ? ['--cpu-prof', '--cpu-prof-dir', join(profiles, slug(name))] : [];
-  return launch(process.execPath, [...profiling, BIN, ...args]);
+  return launch(process.execPath, [...profiling, SERVER_BIN, ...args]);
 }
 
 /** When profiling: stops the server (its profile is written on exit) and prints the summary. */
@@ -130,7 +136,7 @@ const rows = [];
 
 if (only.has('poll')) {
   const db = join(workDir, 'poll.db');
-  const [key] = await accounts(new SqliteStorage({ file: db }), 1);
+  const [key] = await accounts({ db }, 1);
   const node = await serve('poll (SQLite)', ['serve', '--db', db, '--solvers', '*=sandbox', ...NODE]);
   const { url } = node;
   const pending = await submitJson(url, { key, method: 'turnstile', sitekey: '0x4AAAAAAAbench', pageurl: 'https://example.com/?sandbox=delay:3000' });
@@ -141,22 +147,34 @@ if (only.has('poll')) {
   await finish(node, 'poll (SQLite)', rows.at(-1).served + rows.at(-2).served);
 }
 
+/** `count` accounts of 100 000 threads in the SQLite file `db` or under `prefix` on `redis`; their keys. */
+async function accounts(where, count) {
+  const keys = [];
+  if (values.bin) {
+    // Its own CLI: its schema may be older than this checkout's.
+    const target = where.db ? ['--db', where.db] : ['--redis', where.redis, '--redis-prefix', where.prefix];
+    for (let i = 0; i < count; i++) {
+      const made = spawnSync(process.execPath, [SERVER_BIN, 'keys', 'create', '--threads', '100000', '--no-proxy', ...target], { encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`keys create: ${made.stderr}`);
+      keys.push(made.stdout.trim());
+    }
+    return keys;
+  }
+  const storage = where.db ? new SqliteStorage({ file: where.db }) : await RedisStorage.connect({ url: where.redis, prefix: where.prefix });
+  for (let i = 0; i < count; i++) keys.push((await createAccount(storage, { threads: 100_000, balanceMicros: 0, proxiesAllowed: false })).key);
+  await storage.close();
+  return keys;
+}
 /**
  * Submits go to an API-only node (solvers elsewhere), from 100 accounts in turn, as 100 clients
  * would send them. Tasks end at their 2 s deadline, so that threads free up as they would when
  * solved; the sweep that ends them is part of the measured work.
  */
-async function accounts(storage, count) {
-  const keys = [];
-  for (let i = 0; i < count; i++) keys.push((await createAccount(storage, { threads: 100_000, balanceMicros: 0, proxiesAllowed: false })).key);
-  await storage.close();
-  return keys;
-}
 const SUBMIT_NODE = ['--run-solvers', '0', '--token-deadline', '2', '--image-deadline', '2'];
 
 async function submitCase(name, flags, request, target) {
   const db = join(workDir, `${name.replace(/\W+/g, '-')}.db`);
-  const keys = await accounts(new SqliteStorage({ file: db }), 100);
+  const keys = await accounts({ db }, 100);
   const node = await serve(name, ['serve', '--db', db, ...NODE, ...SUBMIT_NODE, ...flags]);
   const { url } = node;
   const row = await compare(tool, name, bare, url, request(keys), options);
@@ -185,7 +203,7 @@ if (only.has('redis')) {
   const redis = await startRedisServer();
   pinRedis(redis.port);
   const prefix = `bench-${Date.now()}:`;
-  const keys = await accounts(await RedisStorage.connect({ url: redis.url, prefix }), 100);
+  const keys = await accounts({ redis: redis.url, prefix }, 100);
   const pollName = 'poll, pending task (Redis, 1 node)';
   const pollNode = await serve(pollName, ['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
   const { url } = pollNode;

@@ -477,24 +477,7 @@ export class RedisStorage implements Storage {
 
   async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
     const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
-    const fields: Arg[] = [
-      'account',
-      task.accountId,
-      'type',
-      task.spec.type,
-      'state',
-      'queued',
-      'spec',
-      encodeJson(task.spec),
-      'available',
-      task.createdAt,
-      'deadline',
-      task.deadlineAt,
-      'created',
-      task.createdAt,
-      'attempts',
-      0,
-    ]; // prettier-ignore
+    const fields: Arg[] = [];
     if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
     if (task.pingback !== undefined) fields.push('pingback', task.pingback);
     if (task.softId !== undefined) fields.push('soft', task.softId);
@@ -503,7 +486,20 @@ export class RedisStorage implements Storage {
     const reply = (await this.script(
       'admit-task',
       [this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), this.key('deadlines'), idem ?? this.key('idem-none')],
-      [this.p, now, threads, task.id, task.spec.type, task.createdAt, task.deadlineAt, ttl, idem === undefined ? 0 : 1, ...fields],
+      [
+        this.p,
+        now,
+        threads,
+        task.id,
+        task.spec.type,
+        task.createdAt,
+        task.deadlineAt,
+        ttl,
+        idem === undefined ? 0 : 1,
+        task.accountId,
+        encodeJson(task.spec),
+        ...fields,
+      ],
     )) as [string, string?];
     switch (reply[0]) {
       case 'admitted':
