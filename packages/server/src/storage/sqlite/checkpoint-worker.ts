@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 export interface CheckpointSetup {
   readonly file: string;
   readonly intervalMs: number;
-  /** Past this many frames in the log, checkpoint again at once rather than after `intervalMs`. */
+  /** Past this many frames in the log, checkpoint sooner than every `intervalMs`. */
   readonly catchUpPages: number;
 }
 
