@@ -14,6 +14,13 @@ import { eventually, getQuery, startTestServer, submit, submitOk, turnstile, wai
 
 const missing = redisServerMissing();
 
+/** Resolves once `node` caches what Redis reports changes to (its tracking connections are all up). */
+async function caching(node: TestServer): Promise<void> {
+  const health = async (): Promise<{ storage: { caching?: boolean } }> =>
+    (await fetch(`${node.url}/health`)).json() as Promise<{ storage: { caching?: boolean } }>;
+  await eventually(async () => (await health()).storage.caching === true, 5000, 'the node to cache');
+}
+
 /** Two nodes on one Redis deployment: `a` solves, `b` only answers the API (its tasks go to `a`'s runner). */
 async function twoNodes(redis: RedisServerProcess, overrides: Partial<ServerConfig> = {}): Promise<{ a: TestServer; b: TestServer; close(): Promise<void> }> {
   const shared = { storage: 'redis', redisUrl: redis.url, redisPrefix: `test-${randomUUID()}:`, leaseMs: 500, ...overrides } as const;
@@ -88,6 +95,7 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     const gets = async (): Promise<number> => Number(/cmdstat_get:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
     try {
       // b learns that this IP is not banned, then answers from what it learnt: its polls read no ban.
+      await caching(b);
       const id = await submitOk(b, turnstile());
       await waitForResult(b, id);
       const before = await gets();
@@ -128,6 +136,7 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     const reads = async (): Promise<number> => Number(/cmdstat_hmget:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
     try {
       // Submitted on b, solved by a after a second: b's polls read the pending task from Redis once.
+      await caching(b);
       const id = await submitOk(b, turnstile('delay:1'));
       assert.equal((await getQuery(b.url, '/res.php', { key: b.key, action: 'get', id })).body, 'CAPCHA_NOT_READY');
       const before = await reads();

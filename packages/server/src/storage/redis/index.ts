@@ -145,6 +145,11 @@ export class RedisStorage implements Storage {
     });
   }
 
+  /** For /health: whether bans, marks and polled tasks are cached (Redis reports their changes). */
+  diagnostics(): Readonly<Record<string, unknown>> {
+    return { caching: this.tracker.live };
+  }
+
   /** Connects, checks the server version, and loads the scripts. */
   static async connect(options: RedisStorageOptions): Promise<RedisStorage> {
     const client = new Redis(options.url, clientOptions(options));
@@ -188,7 +193,12 @@ export class RedisStorage implements Storage {
     if (!this.finishedSubscriber) {
       const subscriber = this.client.duplicate({ enableOfflineQueue: true });
       subscriber.on('error', () => {});
-      subscriber.on('message', (_channel: string, id: string) => this.finished.emit(id));
+      subscriber.on('message', (_channel: string, id: string) => {
+        // This message and Redis's report of the change travel on different connections: a
+        // long-poll woken by it must not read the cached view the report has yet to drop.
+        this.tasks.forget(id);
+        this.finished.emit(id);
+      });
       void subscriber.subscribe(`${this.p}finished`).catch(() => {});
       this.finishedSubscriber = subscriber;
     }
@@ -639,6 +649,8 @@ export class RedisStorage implements Storage {
       [this.key('task', lease.id), this.key('active'), this.key('deadlines'), this.key('expiring'), this.key('solvers')],
       [this.p, lease.id, lease.leaseId, state, outcome, priceMicros, expiresAt, solver, ttl],
     );
+    // This node's own change applies to its cache at once, not when Redis's report arrives.
+    this.tasks.forget(lease.id);
     return done === 1;
   }
 
@@ -679,6 +691,8 @@ export class RedisStorage implements Storage {
     const { kind, key } = markKey(mark);
     const ttl = Math.max(1, until - now) + GRACE_MS;
     await this.script('mark-bad', [this.key('mark', `${kind}:${key}`), this.key('marks')], [`${kind}:${key}`, until, ttl]);
+    // Read again next time, rather than when Redis's report of this change arrives.
+    this.marks.delete(`${kind}:${key}`);
   }
 
   /** A submit's check: cached while Redis reports every change to marks (a token submit then costs one round trip). */
@@ -698,11 +712,13 @@ export class RedisStorage implements Storage {
   // ---- housekeeping ---------------------------------------------------------------------------
 
   async sweep(now: number, policy: SweepPolicy): Promise<SweepResult> {
-    const [overdue, expired, stalled] = (await this.script(
+    const [overdue, expired, stalled, unmarked] = (await this.script(
       'sweep',
       [this.key('deadlines'), this.key('active'), this.key('expiring'), this.key('marks')],
       [this.p, now, policy.resultTtlMs, SWEEP_LIMIT, OVERDUE_CODE, GRACE_MS],
-    )) as [number, number, number];
+    )) as [number, number, number, number];
+    // This node's own changes apply to its cache at once, not when Redis's report arrives.
+    if (unmarked > 0) this.marks.clear();
     return { overdue, expired, stalled };
   }
 

@@ -33,6 +33,8 @@ export class KeyTracker {
   private readonly watchers = new Map<string, Set<ChangeWatcher>>();
   private subscriberId: number | undefined;
   private isLive = false;
+  /** The redirect in progress, if any (redirect). Never rejects. */
+  private redirecting: Promise<void> = Promise.resolve();
   private stopped = false;
   /** Reports received (and reconnects): a read that saw this number change must not be cached. */
   changes = 0;
@@ -116,8 +118,17 @@ export class KeyTracker {
     this.setLive(false);
   }
 
-  /** Points each ready connection's tracking at the subscriber; live once all are in place. */
-  private async redirect(): Promise<void> {
+  /**
+   * Points each ready connection's tracking at the subscriber; live once all are in place. One at
+   * a time: two at once (a reconnect and a subscriber's ready) could turn tracking off under the
+   * other after it went live, and changes made meanwhile would go unreported.
+   */
+  private redirect(): Promise<void> {
+    this.redirecting = this.redirecting.then(() => this.redirectNow());
+    return this.redirecting;
+  }
+
+  private async redirectNow(): Promise<void> {
     const id = this.subscriberId;
     if (id === undefined) return;
     try {

@@ -11,6 +11,8 @@
   ARGV[1] prefix   ARGV[2] now   ARGV[3] result TTL, ms   ARGV[4] limit   ARGV[5] the overdue code
   ARGV[6] grace before Redis deletes a key that stopped mattering, ms
 
+  Returns { overdue, expired, stalled, marks deleted }
+
   Returns {overdue, expired, stalled}
 ]]
 local prefix, now, ttl, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -58,9 +60,11 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0
   redis.call('ZREM', KEYS[3], id)
 end
 
+local unmarked = 0
 for _, mark in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, limit)) do
   redis.call('DEL', prefix .. 'mark:' .. mark)
   redis.call('ZREM', KEYS[4], mark)
+  unmarked = unmarked + 1
 end
 
-return { overdue, expired, stalled }
+return { overdue, expired, stalled, unmarked }
