@@ -166,6 +166,7 @@ describe('API nodes on one Redis', { skip: missing }, () => {
     const redis = await startRedisServer({ persistent: true });
     const { a, close } = await twoNodes(redis);
     try {
+      await caching(a);
       const before = await submitOk(a, turnstile('delay:0.3'));
       // Polled once, so cached: once Redis is gone the cache no longer answers (others may change the task meanwhile).
       assert.equal((await getQuery(a.url, '/res.php', { key: a.key, action: 'get', id: before })).body, 'CAPCHA_NOT_READY');

@@ -23,6 +23,8 @@ interface Tracked {
   readonly options: readonly string[];
   /** Tracking is on and redirected to the current subscriber. */
   on: boolean;
+  /** Its 'close' listener: tracking is lost with the connection. */
+  readonly closed: () => void;
 }
 
 export class KeyTracker {
@@ -43,10 +45,13 @@ export class KeyTracker {
     // Subscribed anew after each reconnect, once its new id is known.
     this.subscriber = client.duplicate({ enableOfflineQueue: true, protocol: 2, autoResubscribe: false });
     this.reader = client.duplicate();
-    this.tracked = [
-      { connection: client, options: ['BCAST', ...prefixes.flatMap((p) => ['PREFIX', p])], on: false },
-      { connection: this.reader, options: [], on: false },
-    ];
+    const track = (connection: Redis, options: readonly string[]): Tracked => {
+      const t: Tracked = { connection, options, on: false, closed: () => this.lost(t) };
+      connection.on('close', t.closed);
+      connection.on('ready', this.ready);
+      return t;
+    };
+    this.tracked = [track(client, ['BCAST', ...prefixes.flatMap((p) => ['PREFIX', p])]), track(this.reader, [])];
     this.subscriber.on('error', () => {});
     this.reader.on('error', () => {});
     this.subscriber.on('ready', async () => {
@@ -74,10 +79,6 @@ export class KeyTracker {
       }
       for (const key of keys) this.report(key.toString());
     });
-    for (const t of this.tracked) {
-      t.connection.on('close', t.connection === client ? this.clientLost : this.readerLost);
-      t.connection.on('ready', this.ready);
-    }
     this.subscriber.connect().catch(() => {});
     this.reader.connect().catch(() => {});
   }
@@ -101,15 +102,14 @@ export class KeyTracker {
   close(): void {
     this.stopped = true;
     this.setLive(false);
-    const [main] = this.tracked;
-    main?.connection.off('close', this.clientLost);
-    main?.connection.off('ready', this.ready);
+    for (const t of this.tracked) {
+      t.connection.off('close', t.closed);
+      t.connection.off('ready', this.ready);
+    }
     this.subscriber.disconnect();
     this.reader.disconnect();
   }
 
-  private readonly clientLost = (): void => this.lost(this.tracked[0]);
-  private readonly readerLost = (): void => this.lost(this.tracked[1]);
   private readonly ready = (): void => void this.redirect();
 
   /** One connection's tracking is gone (or all of them, without `which`): nothing is reported until it is back. */

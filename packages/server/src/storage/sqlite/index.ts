@@ -153,9 +153,9 @@ export class SqliteStorage implements Storage {
    * bound is below the account's threads a thread is surely free, and the admission needs no
    * count (which reads every unfinished task of the account). Lost entries are counted again.
    */
+  private readonly busyAtMost = new BoundedMap<number, number>(ACCOUNTS_BOUNDED);
   /** Marks by `kind:key`, until when (0: none); exact, as this process writes every mark. */
   private readonly marks = new BoundedMap<string, number>(MARKS_CACHED);
-  private readonly busyAtMost = new BoundedMap<number, number>(ACCOUNTS_BOUNDED);
   private readonly finished = new FinishedListeners();
   private admissions: { task: NewTask; threads: number; now: number; resolve(outcome: AdmitOutcome): void; reject(err: unknown): void }[] = [];
 
