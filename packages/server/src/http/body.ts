@@ -17,8 +17,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
-import busboy from 'busboy';
 import type { UploadedFile } from '@solvebox/protocol';
+import { parseMultipartBody } from './multipart.js';
 
 export type BodyProblem = 'unreadable' | 'too-large';
 
@@ -138,70 +138,15 @@ export function parseUntyped(contentType: string | undefined, payload: Readable,
   });
 }
 
-export function parseMultipart(headers: IncomingHttpHeaders, payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
-  let parser: busboy.Busboy;
-  try {
-    parser = busboy({
-      headers,
-      limits: { fieldSize: limits.bodyBytes, fileSize: limits.fileBytes + 1, files: 20, fields: 500, parts: 520 },
-    });
-  } catch {
-    // A multipart type without a boundary: clients that label a JSON or urlencoded body so.
-    return parseWith(payload, limits, (raw) => (looksLikeJson(raw) ? jsonFields(raw) : urlencodedFields(raw)));
-  }
-  return new Promise((resolve) => {
-    const fields = new Map<string, string>();
-    const files = new Map<string, UploadedFile>();
-    let settled = false;
-    let size = 0;
-    let problem: BodyProblem | undefined;
-    let ended = false;
-    const settle = (body: ParsedBody): void => {
-      if (settled) return;
-      settled = true;
-      resolve(body);
-    };
-    /** Stops parsing; answers once the rest of the body is read and thrown away, or at the drain bound. */
-    const fail = (why: BodyProblem): void => {
-      if (problem !== undefined) return;
-      problem = why;
-      payload.unpipe(parser);
-      parser.removeAllListeners('close');
-      payload.resume();
-      if (ended) settle(why === 'too-large' ? TOO_LARGE : UNREADABLE);
-    };
-    payload.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limits.bodyBytes) fail('too-large');
-      if (problem !== undefined && size > DRAIN_BYTES) {
-        payload.pause();
-        settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
-      }
-    });
-    payload.on('end', () => {
-      ended = true;
-      if (problem !== undefined) settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
-    });
-    payload.on('error', () => {
-      // The client went away or its framing broke: nothing more will come.
-      if (problem === undefined) problem = size > limits.bodyBytes ? 'too-large' : 'unreadable';
-      settle(problem === 'too-large' ? TOO_LARGE : UNREADABLE);
-    });
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail('too-large');
-      else fields.set(name, value);
-    });
-    parser.on('file', (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      // A body that ends inside a file part errors the part's stream ("Unexpected end of form").
-      stream.on('error', () => fail('unreadable'));
-      stream.on('end', () => {
-        files.set(name, { ...(info.filename === undefined ? {} : { filename: info.filename }), data: new Uint8Array(Buffer.concat(chunks)) });
-      });
-    });
-    parser.on('close', () => settle(problem === undefined ? { fields, files } : problem === 'too-large' ? TOO_LARGE : UNREADABLE));
-    parser.on('error', () => fail('unreadable'));
-    payload.pipe(parser);
-  });
+/**
+ * A multipart body, read whole (it is no larger than a form or JSON body may be) and then split
+ * (multipart.ts). A multipart type without a boundary is what clients that label a JSON or
+ * urlencoded body so send.
+ */
+export async function parseMultipart(headers: IncomingHttpHeaders, payload: Readable, limits: BodyLimits): Promise<ParsedBody> {
+  const read = await readBody(payload, limits.bodyBytes);
+  if (!read.ok) return read.problem === 'too-large' ? TOO_LARGE : UNREADABLE;
+  const parts = await parseMultipartBody(headers, read.bytes, limits);
+  if (parts === undefined) return looksLikeJson(read.bytes) ? jsonFields(read.bytes) : urlencodedFields(read.bytes);
+  return parts.problem === undefined ? parts : parts.problem === 'too-large' ? TOO_LARGE : UNREADABLE;
 }
