@@ -1,13 +1,15 @@
 /**
  * Durable submits, as the issue of a crash shows them: a real `solvebox serve` on a SQLite file is
- * SIGKILLed while 32 clients submit as fast as it answers; after a restart on the same file every
- * task whose `OK|id` a client received is still there. /health shows the writes sharing fsyncs.
+ * SIGKILLed while 32 clients submit as fast as it answers, half of them tokens and half images
+ * (which live in the image log beside the database); after a restart on the same file every task
+ * whose `OK|id` a client received is still there, each image byte for byte. /health shows the
+ * writes sharing fsyncs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'so
 // No SOLVEBOX_* settings of the caller's; the console on a free port, since test files run at once.
 const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SOLVEBOX_'))), SOLVEBOX_CONSOLE_PORT: '0' };
 const CLIENTS = 32;
+const PNG = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'ocr', 'test', 'fixtures', 'captchapng-1.png'));
 
 async function serve(db: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
   // No solvers: every accepted task stays queued, so a lost one cannot hide among finished ones.
@@ -51,15 +54,21 @@ test('SIGKILL under submit load loses no acknowledged task; concurrent submits s
 
     const first = await serve(db);
     const acknowledged: string[] = [];
+    /** Each acknowledged image task's bytes, by id. */
+    const images = new Map<string, Buffer>();
     let killed = false;
-    const body = new URLSearchParams({ key, method: 'turnstile', sitekey: '0x4AAAAAAAdurable', pageurl: 'https://example.com/a' }).toString();
-    const client = async (): Promise<void> => {
-      while (!killed) {
+    const token = new URLSearchParams({ key, method: 'turnstile', sitekey: '0x4AAAAAAAdurable', pageurl: 'https://example.com/a' }).toString();
+    const client = async (_: unknown, n: number): Promise<void> => {
+      for (let i = 0; !killed; i++) {
+        // A real PNG with bytes of this client's and this submit's after its end: every image differs.
+        const image = n % 2 === 1 ? Buffer.concat([PNG, Buffer.from(`${n}:${i}`.repeat(200))]) : undefined;
+        const body = image ? new URLSearchParams({ key, method: 'base64', body: image.toString('base64') }).toString() : token;
         try {
           const res = await fetch(`${first.url}/in.php`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
           const text = await res.text();
           assert.match(text, /^OK\|\d{16}$/);
           acknowledged.push(text.slice(3));
+          if (image) images.set(text.slice(3), image);
         } catch (err) {
           if (!killed) throw err;
         }
@@ -88,6 +97,21 @@ test('SIGKILL under submit load loses no acknowledged task; concurrent submits s
     } finally {
       second.child.kill('SIGTERM');
       await once(second.child, 'exit');
+    }
+    // Every acknowledged image, as its client sent it.
+    assert.ok(images.size > 100, `${images.size} images acknowledged`);
+    const stored = new SqliteStorage({ file: db });
+    try {
+      const read = new Map<string, Buffer>();
+      for (;;) {
+        const lease = await stored.leaseTask(['image'], Date.now(), 60_000);
+        if (!lease) break;
+        read.set(lease.id, Buffer.from((lease.spec as { image: Uint8Array }).image));
+      }
+      const damaged = [...images].filter(([id, image]) => !read.get(id)?.equals(image)).map(([id]) => id);
+      assert.deepEqual(damaged, [], `all ${images.size} acknowledged images read back whole`);
+    } finally {
+      await stored.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -271,7 +271,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     'sqlite',
     'Where state lives: `sqlite` (the `--db` file), `redis` (the `--redis` server, shared by several nodes and workers) or `memory` (lost on exit; for experiments).',
   ),
-  text('db', 'db', './data/solvebox.db', 'SQLite database file; its folder is created if needed.'),
+  text(
+    'db',
+    'db',
+    './data/solvebox.db',
+    'SQLite database file; its folder is created if needed. Task images live beside it, in the folder FILE-images: copy or move the two together.',
+  ),
   option(
     'redis',
     'redisUrl',

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MemoryStorage } from '../src/storage/memory.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
@@ -52,7 +52,7 @@ test('sqlite: a database written before the specs moved to their own table (sche
   }
 });
 
-test('sqlite: images are stored as they came, beside a small spec, round-trip, and go with their task; a long text spec has a table of its own', async () => {
+test('sqlite: images are stored as they came, in the image log beside a small spec, round-trip, and go with their task; a long text spec has a table of its own', async () => {
   const dir = tempDir();
   dirs.push(dir);
   const file = join(dir, 'specs.db');
@@ -65,6 +65,7 @@ test('sqlite: images are stored as they came, beside a small spec, round-trip, a
       db.close();
     }
   };
+  const logged = (): number => readdirSync(`${file}-images`).reduce((sum, name) => sum + statSync(join(`${file}-images`, name)).size, 0);
   try {
     const account = await storage.createAccount({ keyHash: 'h', keyHint: 'abc…', threads: 5, balanceMicros: 0, proxiesAllowed: false, createdAt: 0 });
     const image = new Uint8Array(10_240).map((_, i) => (i * 31) & 0xff);
@@ -77,10 +78,13 @@ test('sqlite: images are stored as they came, beside a small spec, round-trip, a
         kind: 'admitted',
       });
     }
-    const stored = read<{ n: number; bytes: number; spec: number }>(
-      "SELECT count(*) AS n, sum(length(bytes)) AS bytes, (SELECT max(length(spec)) FROM tasks WHERE type = 'image') AS spec FROM task_blobs",
+    const stored = read<{ n: number; spec: number; refs: number; bytes: number }>(
+      "SELECT (SELECT count(*) FROM task_blobs) AS n, (SELECT max(length(spec)) FROM tasks WHERE type = 'image') AS spec, (SELECT count(image_segment) FROM tasks) AS refs, (SELECT sum(image_length) FROM tasks) AS bytes",
     );
-    assert.deepEqual(stored, { n: 2, bytes: 4 + 10_240 + 4 + 6 + 4 + 10_240, spec: stored.spec });
+    assert.deepEqual({ n: stored.n, refs: stored.refs }, { n: 0, refs: 2 }, 'nothing in task_blobs; both rows point into the log');
+    // Each task's images packed (a 4-byte length before each), written once, each batch from a page of its own.
+    assert.equal(stored.bytes, 4 + 10_240 + 4 + 6 + 4 + 10_240);
+    assert.ok(logged() >= stored.bytes && logged() < stored.bytes + 4096, `the log holds them once: ${logged()} bytes`);
     assert.ok(stored.spec < 200, `the image task's spec is small: ${stored.spec} characters`);
     assert.equal(read<{ n: number }>('SELECT count(*) AS n FROM task_specs').n, 1, 'the 2 000-character text goes to task_specs');
     for (const [type, s] of [

@@ -33,7 +33,11 @@ export class GroupSync {
   /** fsyncs done, and writes they covered: how well grouping works, for benchmarks. */
   readonly counts = { syncs: 0, writes: 0 };
 
-  constructor(private readonly walFile: string) {}
+  /** `alsoSync`: files written beside the WAL (the image log), made durable with each group. */
+  constructor(
+    private readonly walFile: string,
+    private readonly alsoSync?: () => Promise<void>,
+  ) {}
 
   /** Resolves once every commit made before this call is on disk; `writes` is how many it acknowledges. */
   flush(writes = 1): Promise<void> {
@@ -64,7 +68,10 @@ export class GroupSync {
   private async sync(group: readonly Waiter[]): Promise<void> {
     try {
       const fd = this.currentFd();
-      if (fd !== undefined) await new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      await Promise.all([
+        fd === undefined ? undefined : new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+        this.alsoSync?.(),
+      ]);
       this.counts.syncs += 1;
       for (const waiter of group) this.counts.writes += waiter.writes;
       for (const waiter of group) waiter.resolve();

@@ -43,6 +43,7 @@ import { BoundedMap } from '../../bounded-map.js';
 import { TaskCache } from '../task-cache.js';
 import { Checkpointer } from './checkpointer.js';
 import { GroupSync } from './group-sync.js';
+import { ImageLog, type ImageRef } from './image-log.js';
 import { MIGRATIONS } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { SequentialTaskIds } from './task-ids.js';
@@ -60,6 +61,8 @@ export interface SqliteOptions {
   readonly synchronous?: 'normal' | 'full';
   /** How often the worker checkpoints, and past how many log pages this thread finishes one (checkpointer.ts). */
   readonly checkpoints?: { readonly intervalMs?: number; readonly catchUpPages?: number };
+  /** Size at which the image log starts a new segment (image-log.ts; tests make it small). @defaultValue 64 MiB */
+  readonly imageSegmentBytes?: number;
 }
 
 interface AccountRow {
@@ -133,6 +136,8 @@ export class SqliteStorage implements Storage {
   private readonly ids: SequentialTaskIds;
   /** Absent when writes need not wait for the disk (`synchronous: 'normal'`, or an in-memory database). */
   private readonly groupSync: GroupSync | undefined;
+  /** Task images beside the database (image-log.ts); an in-memory database keeps them in task_blobs. */
+  private readonly images: ImageLog | undefined;
   /** Absent for an in-memory database. */
   private readonly checkpointer: Checkpointer | undefined;
   diagnostics(): Readonly<Record<string, unknown>> {
@@ -183,7 +188,10 @@ export class SqliteStorage implements Storage {
     this.statements = prepareStatements(this.db);
     this.ids = wrap('read the task id settings', () => new SequentialTaskIds(this.db));
     const durable = (options.synchronous ?? 'full') === 'full' && onDiskFile(options.file);
-    this.groupSync = durable ? new GroupSync(`${options.file}-wal`) : undefined;
+    const images = onDiskFile(options.file) ? wrap('open the image log', () => new ImageLog(`${options.file}-images`, options.imageSegmentBytes)) : undefined;
+    this.images = images;
+    if (images) wrap('check the image log', () => this.dropTornImages(images));
+    this.groupSync = durable ? new GroupSync(`${options.file}-wal`, images && (() => images.sync())) : undefined;
     // Last: a thread of its own, started only once nothing above can fail.
     this.checkpointer = onDiskFile(options.file) ? new Checkpointer(this.db, { file: options.file, ...options.checkpoints }) : undefined;
   }
@@ -255,7 +263,12 @@ export class SqliteStorage implements Storage {
     this.admissionCounts.tasks += batch.length;
     let outcomes: AdmitOutcome[];
     try {
-      outcomes = this.transaction('admit tasks', () => batch.map(({ task, threads, now }) => this.admitOne(task, threads, now)));
+      outcomes = this.transaction('admit tasks', () => {
+        const outcomes = batch.map(({ task, threads, now }) => this.admitOne(task, threads, now));
+        // Before the commit: a task is never on disk with its images still to write.
+        this.images?.writePending();
+        return outcomes;
+      });
       // Into the cache at once, with nothing in between: while the fsync runs, a worker may lease,
       // solve and cache a task, and a later "queued" would hide its answer.
       batch.forEach(({ task }, i) => {
@@ -266,6 +279,7 @@ export class SqliteStorage implements Storage {
       const stored = outcomes.filter((o) => o.kind === 'admitted' || o.kind === 'replayed').length;
       if (stored > 0) await this.onDisk(stored);
     } catch (err) {
+      this.images?.discardPending();
       for (const { reject } of batch) reject(err);
       return;
     }
@@ -301,6 +315,7 @@ export class SqliteStorage implements Storage {
     const inline = spec.length <= INLINE_SPEC_CHARS;
     const key = this.ids.keyOf(task.id);
     this.ids.storing(key);
+    const image: ImageRef | undefined = blobs.length > 0 && this.images ? this.images.append(packBlobs(blobs)) : undefined;
     try {
       this.statements.insertTask.run({
         id: key,
@@ -313,13 +328,17 @@ export class SqliteStorage implements Storage {
         idempotencyKey: task.idempotencyKey ?? null,
         createdAt: task.createdAt,
         deadlineAt: task.deadlineAt,
+        imageSegment: image?.segment ?? null,
+        imageAt: image?.at ?? null,
+        imageLength: image?.length ?? null,
       });
     } catch (err) {
+      if (image) this.images?.unappend(image);
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
       throw err;
     }
     if (!inline) this.statements.insertSpec.run(key, spec);
-    if (blobs.length > 0) this.statements.insertBlobs.run(key, packBlobs(blobs));
+    if (blobs.length > 0 && !image) this.statements.insertBlobs.run(key, packBlobs(blobs));
     return true;
   }
 
@@ -375,7 +394,31 @@ export class SqliteStorage implements Storage {
   /** A stored task's spec from its row's `spec` column, and the tables beside it where needed. */
   private specOf(key: number, column: string): TaskSpec {
     const json = column === SPEC_ELSEWHERE ? (this.statements.specOf.get(key) as string) : column;
-    return decodeSpecWithBlobs(json, hasBlobs(json) ? unpackBlobs(this.statements.blobsOf.get(key) as Uint8Array) : []);
+    return decodeSpecWithBlobs(json, hasBlobs(json) ? unpackBlobs(this.imagesOf(key)) : []);
+  }
+
+  /** A task's packed images: from the image log, or from task_blobs for tasks stored before it and in memory. */
+  private imagesOf(key: number): Uint8Array {
+    const ref = this.statements.imageOf.get(key) as { segment: number | null; at: number; length: number } | undefined;
+    if (ref?.segment == null) return this.statements.blobsOf.get(key) as Uint8Array;
+    if (!this.images) throw new Error('a task refers to the image log of an on-disk database');
+    return this.images.read({ segment: ref.segment, at: ref.at, length: ref.length });
+  }
+
+  /**
+   * Deletes the tasks whose images are not (wholly) on file. Only a crash leaves any: a batch's
+   * transaction may reach the disk while its images did not, and then no task of it was
+   * acknowledged, since `OK` waits for the fsync of both.
+   */
+  private dropTornImages(images: ImageLog): void {
+    const sizes = images.sizes();
+    const torn = (this.statements.imageRecords.all() as { id: number; segment: number; at: number; length: number }[]).filter(
+      (r) => r.at + r.length > (sizes.get(r.segment) ?? 0),
+    );
+    if (torn.length === 0) return;
+    this.transaction('drop tasks whose images were lost', () => {
+      for (const { id } of torn) this.statements.deleteTask.run(id);
+    });
   }
 
   /** One prepared statement per set of types, so that the partial queue index is used. */
@@ -563,9 +606,19 @@ export class SqliteStorage implements Storage {
       totals.overdue += overdue.length;
       totals.expired += expired.length;
       totals.stalled += stalled.length;
-      if (overdue.length < SWEEP_CHUNK && expired.length < SWEEP_CHUNK) return totals;
+      if (overdue.length < SWEEP_CHUNK && expired.length < SWEEP_CHUNK) {
+        if (totals.expired > 0) this.deleteUnusedImages();
+        return totals;
+      }
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  /** Image segments below the oldest one a task still refers to hold nobody's images. */
+  private deleteUnusedImages(): void {
+    const images = this.images;
+    if (!images) return;
+    wrap('delete unused image segments', () => images.deleteBelow((this.statements.oldestImageSegment.get() as number | null) ?? undefined));
   }
 
   async ping(): Promise<void> {
@@ -763,6 +816,7 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     await this.checkpointer?.close();
     this.groupSync?.close();
+    this.images?.close();
     if (this.db.open) this.db.close();
   }
 

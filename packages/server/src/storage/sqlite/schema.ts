@@ -160,4 +160,14 @@ export const MIGRATIONS: readonly string[] = [
     bytes   BLOB    NOT NULL
   );
   `,
+  `
+  -- 11: images in segment files beside the database (image-log.ts), written once instead of
+  -- twice: a task's record is bytes image_at to image_at + image_length of segment image_segment.
+  -- Tasks stored before keep their images in task_blobs; an in-memory database keeps using it.
+  -- The index finds the oldest segment still in use, below which segments are deleted.
+  ALTER TABLE tasks ADD COLUMN image_segment INTEGER;
+  ALTER TABLE tasks ADD COLUMN image_at INTEGER;
+  ALTER TABLE tasks ADD COLUMN image_length INTEGER;
+  CREATE INDEX tasks_image_segment ON tasks (image_segment) WHERE image_segment IS NOT NULL;
+  `,
 ];

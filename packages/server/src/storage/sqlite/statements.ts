@@ -29,6 +29,9 @@ export interface Statements {
   readonly insertSpec: Statement;
   readonly specOf: Statement;
   readonly insertBlobs: Statement;
+  readonly imageOf: Statement;
+  readonly oldestImageSegment: Statement;
+  readonly imageRecords: Statement;
   readonly blobsOf: Statement;
   readonly getTask: Statement;
   readonly complete: Statement;
@@ -78,13 +81,18 @@ export function prepareStatements(db: Database.Database): Statements {
     // index steps, not as many as it has unfinished tasks.
     busyThreads: prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE account_id = ? AND state IN ('queued', 'active') AND deadline_at > ? LIMIT ?)`),
     insertTask: prepare(
-      `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at)
-       VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt)`,
+      `INSERT INTO tasks (id, account_id, type, state, spec, proxy, pingback, soft_id, idempotency_key, available_at, deadline_at, created_at,
+         image_segment, image_at, image_length)
+       VALUES (@id, @accountId, @type, 'queued', @spec, @proxy, @pingback, @softId, @idempotencyKey, @createdAt, @deadlineAt, @createdAt,
+         @imageSegment, @imageAt, @imageLength)`,
     ),
     insertSpec: prepare('INSERT INTO task_specs (task_id, spec) VALUES (?, ?)'),
     specOf: prepare('SELECT spec FROM task_specs WHERE task_id = ?').pluck(),
     insertBlobs: prepare('INSERT INTO task_blobs (task_id, bytes) VALUES (?, ?)'),
     blobsOf: prepare('SELECT bytes FROM task_blobs WHERE task_id = ?').pluck(),
+    imageOf: prepare('SELECT image_segment AS segment, image_at AS at, image_length AS length FROM tasks WHERE id = ?'),
+    oldestImageSegment: prepare('SELECT min(image_segment) FROM tasks WHERE image_segment IS NOT NULL').pluck(),
+    imageRecords: prepare('SELECT id, image_segment AS segment, image_at AS at, image_length AS length FROM tasks WHERE image_segment IS NOT NULL'),
     getTask: prepare(
       `SELECT id, type, state, created_at, attempts, deadline_at, expires_at, solution, error_code, price_micros FROM tasks
        WHERE id = ? AND account_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
