@@ -1,8 +1,9 @@
 /**
  * Our own synthetic captcha renderer. Accuracy on captchas nobody here wrote comes from variety,
  * so every image draws its own mix of the ways real generators disguise text: many fonts and
- * sizes, rotated, warped, overlapping and touching characters, strike lines and curves, dot and
- * salt noise, grids and textures, colour backgrounds, blur and JPEG artefacts.
+ * sizes, rotated, sheared, warped (sine, wave, perspective, elastic), overlapping and touching
+ * characters, hollow and outlined glyphs, strike lines, arcs and curves, dot and salt noise, grids
+ * and textures, colour backgrounds, blur and JPEG artefacts.
  *
  * Deterministic: the same rng sequence renders the same image. Fonts come from Debian packages
  * (train.sh installs them); the list is sorted so that font choice is stable too.
@@ -149,14 +150,15 @@ function paintBackground(rng, ctx, width, height, bg) {
  * `tight`: the text fills the image edge to edge, as generators that size the image to the text
  * do; characters may be cut at the borders, a little, as they are there.
  */
-function paintText(rng, ctx, text, width, height, fg, tight) {
+function paintText(rng, ctx, text, width, height, fg, bg, tight) {
   const font = pick(rng, FONTS);
   const perCharFont = chance(rng, 0.15);
   const weight = chance(rng, 0.35) ? 'bold ' : '';
   const italic = chance(rng, 0.15) ? 'italic ' : '';
   // Tight text may reach past the top and bottom, cut as generators that crop to the text cut it.
   let size = height * (tight ? between(rng, 0.7, 1.05) : between(rng, 0.5, 0.85));
-  const spacing = between(rng, 0.72, 1.15); // below ~0.9 neighbours touch or overlap
+  // Below ~0.9 neighbours touch or overlap; some generators pack them tighter still.
+  const spacing = chance(rng, 0.15) ? between(rng, 0.6, 0.8) : between(rng, 0.72, 1.15);
   const maxRotation = pick(rng, tight ? [0.25, 0.45, 0.6, 0.7] : [0, 0.1, 0.25, 0.45, 0.6]);
   const fonts = [...text].map(() => (perCharFont ? pick(rng, FONTS) : font));
   const setFont = (i, px) => (ctx.font = `${italic}${weight}${px.toFixed(1)}px ${fonts[i]}`);
@@ -170,7 +172,11 @@ function paintText(rng, ctx, text, width, height, fg, tight) {
     total = widths.reduce((a, b) => a + b, 0);
   }
   let x = tight ? (width - total) / 2 + between(rng, -0.03, 0.03) * width : (width - total) / 2 + between(rng, -0.5, 0.5) * (width - total) * 0.6;
-  const outline = chance(rng, 0.08);
+  // Glyphs: filled; hollow (outline only); or outlined, filled with the background's colour.
+  const style = pick(rng, ['fill', 'fill', 'fill', 'fill', 'fill', 'fill', 'fill', 'hollow', 'outlined']);
+  const strokeWidth = between(rng, 1, Math.max(1.5, size / 14));
+  // Per-character affine: each glyph sheared and stretched its own way.
+  const affine = chance(rng, 0.35);
   const colourPerChar = chance(rng, 0.3);
   const baseline = height / 2 + between(rng, -0.08, 0.08) * height;
   [...text].forEach((ch, i) => {
@@ -178,14 +184,24 @@ function paintText(rng, ctx, text, width, height, fg, tight) {
     ctx.save();
     ctx.translate(x + advance / 2, baseline + between(rng, -0.1, 0.1) * height);
     ctx.rotate(between(rng, -maxRotation, maxRotation));
+    if (affine) {
+      ctx.transform(1, between(rng, -0.25, 0.25), between(rng, -0.45, 0.45), 1, 0, 0);
+      ctx.scale(between(rng, 0.75, 1.2), between(rng, 0.8, 1.15));
+    }
     setFont(i, size * between(rng, 0.92, 1.08));
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     const colour = colourPerChar ? fg.map((c) => c + between(rng, -30, 30)) : fg;
-    if (outline) {
+    if (style === 'hollow') {
       ctx.strokeStyle = rgb(colour);
       ctx.lineWidth = between(rng, 1, 2);
       ctx.strokeText(ch, 0, 0);
+    } else if (style === 'outlined') {
+      ctx.strokeStyle = rgb(colour);
+      ctx.lineWidth = strokeWidth * 2;
+      ctx.strokeText(ch, 0, 0);
+      ctx.fillStyle = rgb(bg);
+      ctx.fillText(ch, 0, 0);
     } else {
       ctx.fillStyle = rgb(colour);
       ctx.fillText(ch, 0, 0);
@@ -223,6 +239,120 @@ function paintClutter(rng, ctx, width, height, fg) {
   }
 }
 
+/**
+ * Lines and arcs through the text band itself (clutter lines cross the whole image at random):
+ * in the text's colour, thicker than a hairline, or in the background's, cutting the glyphs.
+ */
+function strikeThrough(rng, ctx, width, height, fg, bg) {
+  for (let i = int(rng, 1, 3); i > 0; i -= 1) {
+    ctx.strokeStyle = chance(rng, 0.7) ? rgb(fg) : rgb(bg);
+    ctx.lineWidth = between(rng, 1, Math.max(1.5, height * 0.07));
+    ctx.beginPath();
+    if (chance(rng, 0.5)) {
+      // An arc of a large circle, entering and leaving through the text band.
+      const radius = between(rng, width * 0.4, width * 1.5);
+      const cx = between(rng, width * 0.2, width * 0.8);
+      const cy = height / 2 + (chance(rng, 0.5) ? radius : -radius) * between(rng, 0.85, 1);
+      const half = Math.min(Math.PI / 2, width / radius);
+      const centre = cy > height / 2 ? -Math.PI / 2 : Math.PI / 2;
+      ctx.arc(cx, cy, radius, centre - half, centre + half);
+    } else {
+      const y0 = height * between(rng, 0.3, 0.7);
+      ctx.moveTo(0, y0);
+      ctx.quadraticCurveTo(width / 2, y0 + between(rng, -0.4, 0.4) * height, width, height * between(rng, 0.3, 0.7));
+    }
+    ctx.stroke();
+  }
+}
+
+/** Moves every pixel: `from(x, y)` names the source pixel of (x, y); outside the image, the nearest edge. */
+function remap(source, width, height, from) {
+  const input = source.getContext('2d').getImageData(0, 0, width, height);
+  const target = createCanvas(width, height);
+  const ctx = target.getContext('2d');
+  const output = ctx.createImageData(width, height);
+  const point = [0, 0];
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      from(x, y, point);
+      const sx = Math.min(width - 1, Math.max(0, Math.round(point[0])));
+      const sy = Math.min(height - 1, Math.max(0, Math.round(point[1])));
+      const i = (sy * width + sx) * 4;
+      const o = (y * width + x) * 4;
+      output.data[o] = input.data[i];
+      output.data[o + 1] = input.data[i + 1];
+      output.data[o + 2] = input.data[i + 2];
+      output.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(output, 0, 0);
+  return target;
+}
+
+/**
+ * Perspective: the image as seen at a slant. The output's corners come from a quadrilateral whose
+ * corners are the source's, each moved a little (the square-to-quad projective map, Heckbert 1989).
+ */
+function perspective(rng, source, width, height) {
+  const jitter = (v, span) => v + between(rng, -span, span);
+  const sx = 0.12,
+    sy = 0.18;
+  const [x0, y0, x1, y1, x2, y2, x3, y3] = [
+    jitter(0, sx),
+    jitter(0, sy),
+    jitter(1, sx),
+    jitter(0, sy),
+    jitter(1, sx),
+    jitter(1, sy),
+    jitter(0, sx),
+    jitter(1, sy),
+  ];
+  const dx1 = x1 - x2,
+    dx2 = x3 - x2,
+    dx3 = x0 - x1 + x2 - x3;
+  const dy1 = y1 - y2,
+    dy2 = y3 - y2,
+    dy3 = y0 - y1 + y2 - y3;
+  const det = dx1 * dy2 - dx2 * dy1;
+  const g = (dx3 * dy2 - dx2 * dy3) / det;
+  const h = (dx1 * dy3 - dx3 * dy1) / det;
+  const a = x1 - x0 + g * x1,
+    b = x3 - x0 + h * x3,
+    c = x0;
+  const d = y1 - y0 + g * y1,
+    e = y3 - y0 + h * y3,
+    f = y0;
+  return remap(source, width, height, (x, y, point) => {
+    const u = x / width,
+      v = y / height;
+    const w = g * u + h * v + 1;
+    point[0] = ((a * u + b * v + c) / w) * width;
+    point[1] = ((d * u + e * v + f) / w) * height;
+  });
+}
+
+/** Elastic warp: a coarse grid of random shifts, smoothly interpolated between its knots. */
+function elastic(rng, source, width, height) {
+  const columns = int(rng, 3, 8),
+    rows = int(rng, 2, 3);
+  const amount = between(rng, 0.03, 0.08) * height;
+  const knots = Array.from({ length: (rows + 1) * (columns + 1) }, () => [between(rng, -amount, amount), between(rng, -amount, amount)]);
+  const knot = (r, c) => knots[r * (columns + 1) + c];
+  return remap(source, width, height, (x, y, point) => {
+    const gx = (x / width) * columns,
+      gy = (y / height) * rows;
+    const c = Math.min(columns - 1, Math.floor(gx)),
+      r = Math.min(rows - 1, Math.floor(gy));
+    const tx = gx - c,
+      ty = gy - r;
+    for (let k = 0; k < 2; k += 1) {
+      const top = knot(r, c)[k] * (1 - tx) + knot(r, c + 1)[k] * tx;
+      const bottom = knot(r + 1, c)[k] * (1 - tx) + knot(r + 1, c + 1)[k] * tx;
+      point[k] = (k === 0 ? x : y) + top * (1 - ty) + bottom * ty;
+    }
+  });
+}
+
 /** Sine warp: each column slides up or down. */
 function warp(rng, source, width, height) {
   const target = createCanvas(width, height);
@@ -240,30 +370,16 @@ function warp(rng, source, width, height) {
 
 /** Wave warp in both directions: every pixel is moved along x and y by sines of the other axis. */
 function wave2d(rng, source, width, height) {
-  const input = source.getContext('2d').getImageData(0, 0, width, height);
-  const target = createCanvas(width, height);
-  const ctx = target.getContext('2d');
-  const output = ctx.createImageData(width, height);
   const ax = between(rng, 0.5, height * 0.08);
   const ay = between(rng, 0.5, height * 0.1);
   const fx = (2 * Math.PI) / between(rng, height * 0.5, height * 2);
   const fy = (2 * Math.PI) / between(rng, width * 0.15, width * 0.6);
   const px = between(rng, 0, 6.3);
   const py = between(rng, 0, 6.3);
-  for (let y = 0; y < height; y += 1) {
-    for (let x = 0; x < width; x += 1) {
-      const sx = Math.min(width - 1, Math.max(0, Math.round(x + ax * Math.sin(fx * y + px))));
-      const sy = Math.min(height - 1, Math.max(0, Math.round(y + ay * Math.sin(fy * x + py))));
-      const from = (sy * width + sx) * 4;
-      const to = (y * width + x) * 4;
-      output.data[to] = input.data[from];
-      output.data[to + 1] = input.data[from + 1];
-      output.data[to + 2] = input.data[from + 2];
-      output.data[to + 3] = 255;
-    }
-  }
-  ctx.putImageData(output, 0, 0);
-  return target;
+  return remap(source, width, height, (x, y, point) => {
+    point[0] = x + ax * Math.sin(fx * y + px);
+    point[1] = y + ay * Math.sin(fy * x + py);
+  });
 }
 
 function saltAndPepper(rng, ctx, width, height) {
@@ -290,11 +406,14 @@ export async function renderSynthetic(rng) {
   paintBackground(rng, ctx, width, height, background);
   const clutterFirst = chance(rng, 0.4);
   if (clutterFirst) paintClutter(rng, ctx, width, height, fg);
-  paintText(rng, ctx, text, width, height, fg, tight);
+  paintText(rng, ctx, text, width, height, fg, background, tight);
   if (!clutterFirst) paintClutter(rng, ctx, width, height, fg);
+  if (chance(rng, 0.2)) strikeThrough(rng, ctx, width, height, fg, background);
   const warpRoll = rng();
-  if (warpRoll < 0.3) canvas = warp(rng, canvas, width, height);
-  else if (warpRoll < 0.45) canvas = wave2d(rng, canvas, width, height);
+  if (warpRoll < 0.25) canvas = warp(rng, canvas, width, height);
+  else if (warpRoll < 0.37) canvas = wave2d(rng, canvas, width, height);
+  else if (warpRoll < 0.49) canvas = perspective(rng, canvas, width, height);
+  else if (warpRoll < 0.61) canvas = elastic(rng, canvas, width, height);
   const out = canvas.getContext('2d');
   if (chance(rng, 0.15)) saltAndPepper(rng, out, width, height);
   if (chance(rng, 0.25)) {
