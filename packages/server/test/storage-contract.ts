@@ -137,6 +137,44 @@ export function storageContract(name: string, open: () => Promise<{ storage: Sto
     );
 
     test(
+      'admissions sent at once (one batch) are judged in order, as one after another would be',
+      withStorage(async (s) => {
+        const a = await account(s, 4);
+        const b = await account(s, 1);
+        const first = task(a.id);
+        const image = task(a.id, { spec: IMAGE, createdAt: T0 + 1 });
+        const keyed = task(b.id, { idempotencyKey: 'k' });
+        const outcomes = await Promise.all([
+          s.admitTask(first, 4, T0),
+          s.admitTask(image, 4, T0),
+          s.admitTask(first, 4, T0),
+          s.admitTask(image, 4, T0),
+          s.admitTask(keyed, 1, T0),
+          s.admitTask(task(b.id, { idempotencyKey: 'k' }), 1, T0),
+          s.admitTask(task(a.id), 4, T0),
+          s.admitTask(task(a.id), 4, T0),
+          s.admitTask(task(a.id), 4, T0),
+          s.admitTask(task(b.id), 1, T0),
+        ]);
+        assert.deepEqual(outcomes, [
+          ADMITTED,
+          ADMITTED,
+          { kind: 'duplicate-id' },
+          { kind: 'duplicate-id' },
+          ADMITTED,
+          { kind: 'replayed', id: keyed.id },
+          ADMITTED,
+          ADMITTED,
+          NO_THREAD,
+          NO_THREAD,
+        ]);
+        const lease = await s.leaseTask(['image'], T0 + 2, LEASE);
+        assert.equal(lease?.id, image.id);
+        assert.deepEqual(lease?.spec, IMAGE, 'the image stored once, whole, although its id came twice');
+      }),
+    );
+
+    test(
       'idempotency keys: a repeated key replays the first task, even with every thread busy, until it expires',
       withStorage(async (s) => {
         const a = await account(s, 1);

@@ -79,8 +79,11 @@ const GRACE_MS = 3_600_000;
 const SWEEP_LIMIT = 500;
 const MINIMUM_REDIS_MAJOR = 6;
 
+/** Admissions one script call takes at most; a longer batch is split. */
+const ADMISSIONS_PER_CALL = 128;
+
 const SCRIPTS = [
-  'admit-task',
+  'admit-tasks',
   'lease-task',
   'renew-lease',
   'finish-task',
@@ -130,6 +133,8 @@ export class RedisStorage implements Storage {
   private readonly marks = new BoundedMap<string, number>(MARKS_CACHED);
   /** Task views as last read on the tracker's reader, kept while Redis reports their changes. */
   private readonly tasks = new TaskCache();
+  /** Admissions received in this turn of the event loop, sent to Redis together (admitBatch). */
+  private admissions: Admission[] = [];
 
   private constructor(client: Redis, prefix: string) {
     this.client = client;
@@ -485,42 +490,47 @@ export class RedisStorage implements Storage {
     return newTaskId();
   }
 
-  async admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
-    const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
-    const fields: Arg[] = [];
-    if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
-    if (task.pingback !== undefined) fields.push('pingback', task.pingback);
-    if (task.softId !== undefined) fields.push('soft', task.softId);
-    if (idem !== undefined) fields.push('idem', idem);
-    const ttl = Math.max(1, task.deadlineAt - now) + GRACE_MS;
-    const reply = (await this.script(
-      'admit-task',
-      [this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), this.key('deadlines'), idem ?? this.key('idem-none')],
-      [
-        this.p,
-        now,
-        threads,
-        task.id,
-        task.spec.type,
-        task.createdAt,
-        task.deadlineAt,
-        ttl,
-        idem === undefined ? 0 : 1,
-        task.accountId,
-        encodeJson(task.spec),
-        ...fields,
-      ],
-    )) as [string, string?];
-    switch (reply[0]) {
-      case 'admitted':
-        return { kind: 'admitted' };
-      case 'replayed':
-        return { kind: 'replayed', id: String(reply[1]) };
-      case 'no-free-thread':
-        return { kind: 'no-free-thread' };
-      default:
-        return { kind: 'duplicate-id' };
+  /**
+   * Admissions are batched: those that arrive in one turn of the event loop go to Redis as one
+   * script call (admit-tasks.lua), in order. One call per submit cost a write to Redis's socket
+   * (hence a wake-up of Redis), a script run and a reply each; shared, they cost those once.
+   */
+  admitTask(task: NewTask, threads: number, now: number): Promise<AdmitOutcome> {
+    return new Promise((resolve, reject) => {
+      this.admissions.push({ task, threads, now, resolve, reject });
+      if (this.admissions.length === 1) setImmediate(() => this.admitBatch());
+    });
+  }
+
+  private admitBatch(): void {
+    const batch = this.admissions;
+    this.admissions = [];
+    for (let from = 0; from < batch.length; from += ADMISSIONS_PER_CALL) void this.admitSome(batch.slice(from, from + ADMISSIONS_PER_CALL));
+  }
+
+  private async admitSome(batch: readonly Admission[]): Promise<void> {
+    const keys: string[] = [this.key('deadlines')];
+    const args: Arg[] = [this.p, batch.length];
+    for (const { task, threads, now } of batch) {
+      const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
+      const fields: Arg[] = [];
+      if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
+      if (task.pingback !== undefined) fields.push('pingback', task.pingback);
+      if (task.softId !== undefined) fields.push('soft', task.softId);
+      if (idem !== undefined) fields.push('idem', idem);
+      keys.push(this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), idem ?? this.key('idem-none'));
+      const ttl = Math.max(1, task.deadlineAt - now) + GRACE_MS;
+      args.push(now, threads, task.id, task.spec.type, task.createdAt, task.deadlineAt, ttl, idem === undefined ? 0 : 1);
+      args.push(task.accountId, encodeJson(task.spec), fields.length, ...fields);
     }
+    let replies: [string, string?][];
+    try {
+      replies = (await this.script('admit-tasks', keys, args)) as [string, string?][];
+    } catch (err) {
+      for (const { reject } of batch) reject(err);
+      return;
+    }
+    batch.forEach(({ resolve }, i) => resolve(admitOutcome(replies[i] ?? ['duplicate-id'])));
   }
 
   /**
@@ -755,6 +765,28 @@ export class RedisStorage implements Storage {
     } catch (err) {
       throw new StorageError(`Redis could not ${what}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
     }
+  }
+}
+
+interface Admission {
+  readonly task: NewTask;
+  readonly threads: number;
+  readonly now: number;
+  resolve(outcome: AdmitOutcome): void;
+  reject(err: unknown): void;
+}
+
+/** One task's reply of admit-tasks.lua. */
+function admitOutcome(reply: [string, string?]): AdmitOutcome {
+  switch (reply[0]) {
+    case 'admitted':
+      return { kind: 'admitted' };
+    case 'replayed':
+      return { kind: 'replayed', id: String(reply[1]) };
+    case 'no-free-thread':
+      return { kind: 'no-free-thread' };
+    default:
+      return { kind: 'duplicate-id' };
   }
 }
 
