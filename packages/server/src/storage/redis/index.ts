@@ -530,7 +530,7 @@ export class RedisStorage implements Storage {
       for (const { reject } of batch) reject(err);
       return;
     }
-    batch.forEach(({ resolve }, i) => resolve(admitOutcome(replies[i] ?? ['duplicate-id'])));
+    for (const [i, { resolve }] of batch.entries()) resolve(admitOutcome(replies[i] ?? ['duplicate-id']));
   }
 
   /**
