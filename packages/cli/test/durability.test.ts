@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import { createAccount } from '@solvebox/server';
 import { SqliteStorage } from '@solvebox/server/storage/sqlite';
 
@@ -23,9 +24,14 @@ const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 const CLIENTS = 32;
 const PNG = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'ocr', 'test', 'fixtures', 'captchapng-1.png'));
 
-async function serve(db: string): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+/** `fileBlocks`: the largest file the server may write, in KiB (`ulimit -f`); a write past it fails (EFBIG). */
+async function serve(db: string, fileBlocks?: number): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
   // No solvers: every accepted task stays queued, so a lost one cannot hide among finished ones.
-  const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--run-solvers', '0', '--log-level', 'error'], { env: ENV });
+  const args = [BIN, 'serve', '--db', db, '--port', '0', '--run-solvers', '0', '--log-level', 'error'];
+  const child =
+    fileBlocks === undefined
+      ? spawn(process.execPath, args, { env: ENV })
+      : spawn('bash', ['-c', `ulimit -f ${fileBlocks} && exec "$0" "$@"`, process.execPath, ...args], { env: ENV });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -112,6 +118,59 @@ test('SIGKILL under submit load loses no acknowledged task; concurrent submits s
       assert.deepEqual(damaged, [], `all ${images.size} acknowledged images read back whole`);
     } finally {
       await stored.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an image the disk refuses fails its submit with ERROR_SERVER_ERROR, leaves no task behind, and the server lives on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'solvebox-full-'));
+  const db = join(dir, 'solvebox.db');
+  try {
+    const storage = new SqliteStorage({ file: db });
+    const { key } = await createAccount(storage, { threads: 1000, balanceMicros: 0, proxiesAllowed: false });
+    await storage.close();
+    // Files of up to 2 MiB: the database and its log stay under it, the image log soon does not.
+    const server = await serve(db, 2048);
+    const answers: string[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const image = Buffer.concat([PNG, Buffer.alloc(90_000, i)]);
+        const body = new URLSearchParams({ key, method: 'base64', body: image.toString('base64') }).toString();
+        const res = await fetch(`${server.url}/in.php`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        answers.push(await res.text());
+      }
+      const accepted = answers.filter((a) => a.startsWith('OK|'));
+      assert.ok(accepted.length >= 10 && accepted.length < 30, `some images fit, then the disk is full: ${answers.join(' ')}`);
+      assert.deepEqual(new Set(answers.filter((a) => !a.startsWith('OK|'))), new Set(['ERROR_SERVER_ERROR']));
+      const token = new URLSearchParams({ key, method: 'turnstile', sitekey: '0x4AAAAAAAdurable', pageurl: 'https://example.com/a' }).toString();
+      const res = await fetch(`${server.url}/in.php`, { method: 'POST', body: token, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.match(await res.text(), /^OK\|/, 'a token task still goes in');
+      const rows = new Database(db, { readonly: true });
+      try {
+        assert.equal(rows.prepare("SELECT count(*) FROM tasks WHERE type = 'image'").pluck().get(), accepted.length, 'no row of a refused image stays');
+      } finally {
+        rows.close();
+      }
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+      // Every image task stored is one a client was told OK about, and reads whole.
+      const stored = new SqliteStorage({ file: db });
+      try {
+        const leased: string[] = [];
+        for (;;) {
+          const lease = await stored.leaseTask(['image'], Date.now(), 60_000);
+          if (!lease) break;
+          leased.push(lease.id);
+          assert.equal((lease.spec as { image: Uint8Array }).image.length, PNG.length + 90_000);
+        }
+        assert.deepEqual(leased.sort(), accepted.map((a) => a.slice(3)).sort());
+      } finally {
+        await stored.close();
+      }
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
