@@ -128,8 +128,8 @@ export function parsePlainMultipart(body: Buffer, boundary: string, limits: Mult
       fields.set(part.name, body.toString('utf8', dataAt, dataEnd));
     } else {
       if (dataEnd - dataAt > limits.fileBytes + 1) return undefined;
-      // A copy, not a view: the task keeps the image while the body's buffer goes.
-      files.set(part.name, { filename: part.filename, data: new Uint8Array(body.subarray(dataAt, dataEnd)) });
+      // A view, not a copy: the body is this request's own buffer (readBody joins its chunks).
+      files.set(part.name, { filename: part.filename, data: new Uint8Array(body.buffer, body.byteOffset + dataAt, dataEnd - dataAt) });
     }
     at = dataEnd + delimiter.length;
   }

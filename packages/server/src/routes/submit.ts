@@ -11,7 +11,11 @@ import { pingbackUrlProblem } from '../solving/pingback.js';
 import type { Services } from '../services.js';
 import { formatMicros } from '../money.js';
 
-const decodeBase64 = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
+/** A view of the decoded bytes, not a copy of them. */
+function decodeBase64(b64: string): Uint8Array {
+  const bytes = Buffer.from(b64, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
 
 /** Ids are the storage's to make; random ones (Redis, memory) collide about once in 10^15 submits, and a few retries make that a non-event. */
 const ID_ATTEMPTS = 3;

@@ -52,13 +52,16 @@ export function decodeSpecWithBlobs(json: string, blobs: readonly Uint8Array[]):
 
 /** Several byte strings in one: each as a 4-byte big-endian length and its bytes. */
 export function packBlobs(blobs: readonly Uint8Array[]): Buffer {
-  return Buffer.concat(
-    blobs.flatMap((blob) => {
-      const length = Buffer.allocUnsafe(4);
-      length.writeUInt32BE(blob.length, 0);
-      return [length, blob];
-    }),
-  );
+  return Buffer.concat(packedParts(blobs));
+}
+
+/** What packBlobs joins, not joined: lengths and the blobs themselves, not copied (for a `writev`). */
+export function packedParts(blobs: readonly Uint8Array[]): Uint8Array[] {
+  return blobs.flatMap((blob) => {
+    const length = Buffer.allocUnsafe(4);
+    length.writeUInt32BE(blob.length, 0);
+    return [length, blob];
+  });
 }
 
 export function unpackBlobs(packed: Uint8Array): Uint8Array[] {

@@ -24,6 +24,8 @@ export interface ImageRef {
   /** Byte offset of the record in its segment. */
   readonly at: number;
   readonly length: number;
+  /** How many parts `append` was given (only while the record is pending). */
+  readonly parts?: number;
 }
 
 /** A segment grows to about this size before the next one starts. */
@@ -49,7 +51,9 @@ export class ImageLog {
   /** The segment appended to; none until the first image after opening. */
   private current: Segment | undefined;
   private nextNumber: number;
-  private pending: Buffer[] = [];
+  /** The parts of the records appended since the last `writePending`, in order. */
+  private pending: Uint8Array[] = [];
+  private pendingRecords = 0;
   private readonly dirFd: number;
   /** A segment was created since the last fsync: the folder's entry must reach the disk too. */
   private dirDirty = false;
@@ -80,40 +84,45 @@ export class ImageLog {
     return new Map([...this.segments.values()].map((s) => [s.number, s.written]));
   }
 
-  /** A place for `record`, written by the next `writePending`. */
-  append(record: Buffer): ImageRef {
+  /** A place for the record made of `parts` (kept, not copied, until written by the next `writePending`). */
+  append(parts: readonly Uint8Array[]): ImageRef {
+    let length = 0;
+    for (const part of parts) length += part.length;
     let current = this.current;
-    if (current === undefined || (current.size > 0 && current.size + record.length > this.segmentBytes)) {
+    if (current === undefined || (current.size > 0 && current.size + length > this.segmentBytes)) {
       this.writePending();
       current = this.current = this.create(this.nextNumber++);
     }
-    if (this.pending.length === 0) {
+    if (this.pendingRecords === 0) {
       // Each batch starts on a page of its own: the page before may be under writeback by the
       // last group's fdatasync, and the kernel makes a write into such a page wait for it.
       current.size = current.written = Math.ceil(current.written / PAGE_BYTES) * PAGE_BYTES;
     }
-    const ref = { segment: current.number, at: current.size, length: record.length };
-    this.pending.push(record);
-    current.size += record.length;
+    const ref = { segment: current.number, at: current.size, length, parts: parts.length };
+    this.pending.push(...parts);
+    this.pendingRecords++;
+    current.size += length;
     return ref;
   }
 
   /** Takes back the last `append`, whose task was not stored after all. */
   unappend(ref: ImageRef): void {
     const current = this.current;
-    if (current === undefined || ref.segment !== current.number || this.pending.length === 0 || ref.at + ref.length !== current.size) {
+    if (current === undefined || ref.segment !== current.number || this.pendingRecords === 0 || ref.at + ref.length !== current.size) {
       throw new Error('unappend: not the last record');
     }
-    this.pending.pop();
+    this.pending.length -= ref.parts ?? 0;
+    this.pendingRecords--;
     current.size -= ref.length;
   }
 
   /** Writes the pending records, in one call; throws (the batch's transaction then fails) if the disk refuses. */
   writePending(): void {
     const segment = this.current;
-    if (this.pending.length === 0 || segment === undefined) return;
+    if (this.pendingRecords === 0 || segment === undefined) return;
     const records = this.pending;
     this.pending = [];
+    this.pendingRecords = 0;
     let expected = 0;
     for (const record of records) expected += record.length;
     try {
@@ -138,6 +147,7 @@ export class ImageLog {
   /** Forgets the pending records: their batch's transaction failed. */
   discardPending(): void {
     this.pending = [];
+    this.pendingRecords = 0;
     if (this.current) this.current.size = this.current.written;
   }
 

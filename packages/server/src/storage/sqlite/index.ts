@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Proxy, Solution, TaskSpec, TaskType } from '@solvebox/protocol';
-import { decodeJson, decodeSpecWithBlobs, encodeJson, encodeSpecWithBlobs, hasBlobs, packBlobs, unpackBlobs } from '../codec.js';
+import { decodeJson, decodeSpecWithBlobs, encodeJson, encodeSpecWithBlobs, hasBlobs, packBlobs, packedParts, unpackBlobs } from '../codec.js';
 import { OVERDUE_CODE } from '../shared.js';
 import {
   StorageError,
@@ -315,7 +315,7 @@ export class SqliteStorage implements Storage {
     const inline = spec.length <= INLINE_SPEC_CHARS;
     const key = this.ids.keyOf(task.id);
     this.ids.storing(key);
-    const image: ImageRef | undefined = blobs.length > 0 && this.images ? this.images.append(packBlobs(blobs)) : undefined;
+    const image: ImageRef | undefined = blobs.length > 0 && this.images ? this.images.append(packedParts(blobs)) : undefined;
     try {
       this.statements.insertTask.run({
         id: key,
