@@ -8,6 +8,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import type { TaskSpec } from '@solvebox/protocol';
 import { hashApiKey } from '../src/identity.js';
 import { SqliteStorage } from '../src/storage/sqlite/index.js';
@@ -122,6 +124,50 @@ test('a database made by the release before the image log keeps its images, and 
     const next = await storage.leaseTask(['image'], now + 10, 1000);
     assert.equal(next?.id, fresh);
     assert.deepEqual(next?.spec, imageSpec(0));
+  } finally {
+    await storage.close();
+  }
+});
+
+test('sqlite: opening the store while a server writes images (an admin command) drops none of its tasks', async () => {
+  const file = newFile();
+  const setup = new SqliteStorage({ file });
+  const account = await newAccount(setup);
+  await setup.close();
+  // The "server": another thread admitting image tasks one after another for a second.
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const { SqliteStorage } = await import(workerData.module);
+      const storage = new SqliteStorage({ file: workerData.file });
+      const ids = [];
+      const image = new Uint8Array(10_240).fill(7);
+      const hints = { phrase: false, caseSensitive: false, numeric: 0, calc: false, minLength: 0, maxLength: 0, language: 0 };
+      for (const end = Date.now() + 1000; Date.now() < end; ) {
+        const id = storage.newTaskId();
+        const now = Date.now();
+        const outcome = await storage.admitTask({ id, accountId: workerData.account, spec: { type: 'image', image, format: 'png', hints }, createdAt: now, deadlineAt: now + 60_000 }, 1e9, now);
+        if (outcome.kind === 'admitted') ids.push(id);
+      }
+      await storage.close();
+      parentPort.postMessage(ids);
+    })();
+    `,
+    { eval: true, workerData: { file, account, module: new URL('../src/storage/sqlite/index.js', import.meta.url).href } },
+  );
+  const done = once(worker, 'message');
+  let opened = 0;
+  for (let finished = false; !finished; opened++) {
+    await new SqliteStorage({ file }).close();
+    finished = await Promise.race([done.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+  }
+  const [ids] = (await done) as [string[]];
+  assert.ok(ids.length > 100 && opened > 10, `${ids.length} tasks admitted while the store was opened ${opened} times`);
+  const storage = new SqliteStorage({ file });
+  try {
+    const found = await storage.getTasks(account, ids, Date.now());
+    assert.equal(found.size, ids.length, 'every admitted task is still there');
   } finally {
     await storage.close();
   }

@@ -16,7 +16,7 @@
  * Segments are never rewritten. A new one starts at SEGMENT_BYTES and with the first image after
  * every start; one is deleted once no task refers to it (the sweep calls `deleteBelow`).
  */
-import { closeSync, fdatasync, fstatSync, fsync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, fsync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ImageRef {
@@ -79,9 +79,19 @@ export class ImageLog {
     this.nextNumber = last + 1;
   }
 
-  /** Each segment's size on file: what opening the store checks its tasks' records against. */
-  sizes(): ReadonlyMap<number, number> {
-    return new Map([...this.segments.values()].map((s) => [s.number, s.written]));
+  /**
+   * A segment's size on file now, 0 when there is no such file: what opening the store checks its
+   * tasks' records against. Asked of the file, not remembered: another process (the server, while
+   * an admin command opens the store) may be appending to it, or have started it since.
+   */
+  sizeOnFile(number: number): number {
+    const segment = this.segments.get(number);
+    try {
+      return segment ? fstatSync(segment.fd).size : statSync(this.path(number)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
   }
 
   /** A place for the record made of `parts` (kept, not copied, until written by the next `writePending`). */

@@ -408,13 +408,15 @@ export class SqliteStorage implements Storage {
   /**
    * Deletes the tasks whose images are not (wholly) on file. Only a crash leaves any: a batch's
    * transaction may reach the disk while its images did not, and then no task of it was
-   * acknowledged, since `OK` waits for the fsync of both.
+   * acknowledged, since `OK` waits for the fsync of both. The rows are read first and the files'
+   * sizes after: a server running beside this process writes a task's images before its row, so
+   * every row read here has its record in the files by then.
    */
   private dropTornImages(images: ImageLog): void {
-    const sizes = images.sizes();
-    const torn = (this.statements.imageRecords.all() as { id: number; segment: number; at: number; length: number }[]).filter(
-      (r) => r.at + r.length > (sizes.get(r.segment) ?? 0),
-    );
+    const records = this.statements.imageRecords.all() as { id: number; segment: number; at: number; length: number }[];
+    const sizes = new Map<number, number>();
+    const sizeOf = (segment: number): number => sizes.get(segment) ?? sizes.set(segment, images.sizeOnFile(segment)).get(segment)!;
+    const torn = records.filter((r) => r.at + r.length > sizeOf(r.segment));
     if (torn.length === 0) return;
     this.transaction('drop tasks whose images were lost', () => {
       for (const { id } of torn) this.statements.deleteTask.run(id);
