@@ -509,24 +509,25 @@ export class RedisStorage implements Storage {
   }
 
   private async admitSome(batch: readonly Admission[]): Promise<void> {
-    const keys: string[] = [this.key('deadlines')];
-    const args: Arg[] = [this.p, batch.length];
-    for (const { task, threads, now } of batch) {
-      const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
-      const fields: Arg[] = [];
-      if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
-      if (task.pingback !== undefined) fields.push('pingback', task.pingback);
-      if (task.softId !== undefined) fields.push('soft', task.softId);
-      if (idem !== undefined) fields.push('idem', idem);
-      keys.push(this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), idem ?? this.key('idem-none'));
-      const ttl = Math.max(1, task.deadlineAt - now) + GRACE_MS;
-      args.push(now, threads, task.id, task.spec.type, task.createdAt, task.deadlineAt, ttl, idem === undefined ? 0 : 1);
-      args.push(task.accountId, encodeJson(task.spec), fields.length, ...fields);
-    }
     let replies: [string, string?][];
     try {
+      const keys: string[] = [this.key('deadlines')];
+      const args: Arg[] = [this.p, batch.length];
+      for (const { task, threads, now } of batch) {
+        const idem = task.idempotencyKey === undefined ? undefined : this.key('idem', `${task.accountId}:${task.idempotencyKey}`);
+        const fields: Arg[] = [];
+        if (task.proxy) fields.push('proxy', encodeJson(task.proxy));
+        if (task.pingback !== undefined) fields.push('pingback', task.pingback);
+        if (task.softId !== undefined) fields.push('soft', task.softId);
+        if (idem !== undefined) fields.push('idem', idem);
+        keys.push(this.key('task', task.id), this.key('busy', task.accountId), this.key('queue', task.spec.type), idem ?? this.key('idem-none'));
+        const ttl = Math.max(1, task.deadlineAt - now) + GRACE_MS;
+        args.push(now, threads, task.id, task.spec.type, task.createdAt, task.deadlineAt, ttl, idem === undefined ? 0 : 1);
+        args.push(task.accountId, encodeJson(task.spec), fields.length, ...fields);
+      }
       replies = (await this.script('admit-tasks', keys, args)) as [string, string?][];
     } catch (err) {
+      // Every admission of the batch is answered, whatever failed.
       for (const { reject } of batch) reject(err);
       return;
     }
