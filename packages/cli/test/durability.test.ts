@@ -24,6 +24,16 @@ const ENV = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => 
 const CLIENTS = 32;
 const PNG = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'ocr', 'test', 'fixtures', 'captchapng-1.png'));
 
+/** Creates the database `db` with one account of `threads` threads; its key. */
+async function accountIn(db: string, threads: number): Promise<string> {
+  const storage = new SqliteStorage({ file: db });
+  try {
+    return (await createAccount(storage, { threads, balanceMicros: 0, proxiesAllowed: false })).key;
+  } finally {
+    await storage.close();
+  }
+}
+
 /** `fileBlocks`: the largest file the server may write, in KiB (`ulimit -f`); a write past it fails (EFBIG). */
 async function serve(db: string, fileBlocks?: number): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
   // No solvers: every accepted task stays queued, so a lost one cannot hide among finished ones.
@@ -54,9 +64,7 @@ test('SIGKILL under submit load loses no acknowledged task; concurrent submits s
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-durable-'));
   const db = join(dir, 'solvebox.db');
   try {
-    const storage = new SqliteStorage({ file: db });
-    const { key } = await createAccount(storage, { threads: 1_000_000, balanceMicros: 0, proxiesAllowed: false });
-    await storage.close();
+    const key = await accountIn(db, 1_000_000);
 
     const first = await serve(db);
     const acknowledged: string[] = [];
@@ -128,9 +136,7 @@ test('an image the disk refuses fails its submit with ERROR_SERVER_ERROR, leaves
   const dir = mkdtempSync(join(tmpdir(), 'solvebox-full-'));
   const db = join(dir, 'solvebox.db');
   try {
-    const storage = new SqliteStorage({ file: db });
-    const { key } = await createAccount(storage, { threads: 1000, balanceMicros: 0, proxiesAllowed: false });
-    await storage.close();
+    const key = await accountIn(db, 1000);
     // Files of up to 2 MiB: the database and its log stay under it, the image log soon does not.
     const server = await serve(db, 2048);
     const answers: string[] = [];

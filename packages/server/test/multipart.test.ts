@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePlainMultipart, parseWithBusboy, plainBoundary, type MultipartParts } from '../src/http/multipart.js';
+import { parsePlainMultipart, parseWithBusboy, plainBoundary } from '../src/http/multipart.js';
+import type { ParsedBody } from '../src/http/body.js';
 import { prng } from '../src/testing/raw-fuzz.js';
 
 const LIMITS = { bodyBytes: 1 << 20, fileBytes: 48 };
@@ -97,7 +98,7 @@ function body(rnd: Random, boundary: string): Buffer {
 }
 
 /** A reading as plain data, for deepEqual: fields and files by name, files as filename and hex. */
-function shape(parts: MultipartParts): unknown {
+function shape(parts: ParsedBody): unknown {
   return {
     problem: parts.problem,
     fields: [...parts.fields].sort(),

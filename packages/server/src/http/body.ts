@@ -147,6 +147,5 @@ export async function parseMultipart(headers: IncomingHttpHeaders, payload: Read
   const read = await readBody(payload, limits.bodyBytes);
   if (!read.ok) return read.problem === 'too-large' ? TOO_LARGE : UNREADABLE;
   const parts = await parseMultipartBody(headers, read.bytes, limits);
-  if (parts === undefined) return looksLikeJson(read.bytes) ? jsonFields(read.bytes) : urlencodedFields(read.bytes);
-  return parts.problem === undefined ? parts : parts.problem === 'too-large' ? TOO_LARGE : UNREADABLE;
+  return parts ?? (looksLikeJson(read.bytes) ? jsonFields(read.bytes) : urlencodedFields(read.bytes));
 }

@@ -21,19 +21,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import busboy from 'busboy';
 import type { UploadedFile } from '@solvebox/protocol';
-
-export interface MultipartLimits {
-  /** Largest field kept whole; busboy cuts a longer one and the body is then too large. */
-  readonly bodyBytes: number;
-  /** Largest file part kept; a longer one is cut to this many bytes plus one, which the image check refuses. */
-  readonly fileBytes: number;
-}
-
-export interface MultipartParts {
-  readonly fields: ReadonlyMap<string, string>;
-  readonly files: ReadonlyMap<string, UploadedFile>;
-  readonly problem?: 'unreadable' | 'too-large';
-}
+import type { BodyLimits, BodyProblem, ParsedBody } from './body.js';
 
 /** Busboy's part limits; beyond them it skips parts. */
 const BUSBOY_FILES = 20;
@@ -63,14 +51,14 @@ export function plainBoundary(contentType: string): string | undefined {
  * A whole multipart body's fields and files: split here when it has the plain shape, by busboy
  * otherwise; undefined when the type names no boundary, which busboy needs.
  */
-export function parseMultipartBody(headers: IncomingHttpHeaders, body: Buffer, limits: MultipartLimits): MultipartParts | Promise<MultipartParts> | undefined {
+export function parseMultipartBody(headers: IncomingHttpHeaders, body: Buffer, limits: BodyLimits): ParsedBody | Promise<ParsedBody> | undefined {
   const boundary = plainBoundary(headers['content-type'] ?? '');
   const plain = boundary === undefined ? undefined : parsePlainMultipart(body, boundary, limits);
   return plain ?? parseWithBusboy(headers, body, limits);
 }
 
 /** Busboy's reading of a whole body; undefined when the type names no boundary. */
-export function parseWithBusboy(headers: IncomingHttpHeaders, body: Buffer, limits: MultipartLimits): Promise<MultipartParts> | undefined {
+export function parseWithBusboy(headers: IncomingHttpHeaders, body: Buffer, limits: BodyLimits): Promise<ParsedBody> | undefined {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -83,7 +71,7 @@ export function parseWithBusboy(headers: IncomingHttpHeaders, body: Buffer, limi
   return new Promise((resolve) => {
     const fields = new Map<string, string>();
     const files = new Map<string, UploadedFile>();
-    let problem: MultipartParts['problem'];
+    let problem: BodyProblem | undefined;
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) problem ??= 'too-large';
       else fields.set(name, value);
@@ -104,7 +92,7 @@ export function parseWithBusboy(headers: IncomingHttpHeaders, body: Buffer, limi
 }
 
 /** The fields and files of a body of the plain shape (see the header); undefined for anything else. */
-export function parsePlainMultipart(body: Buffer, boundary: string, limits: MultipartLimits): MultipartParts | undefined {
+export function parsePlainMultipart(body: Buffer, boundary: string, limits: BodyLimits): ParsedBody | undefined {
   const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
   // The first delimiter opens the body, without the CRLF that precedes every later one.
   if (body.length < delimiter.length || body.compare(delimiter, 2, delimiter.length, 0, delimiter.length - 2) !== 0) return undefined;

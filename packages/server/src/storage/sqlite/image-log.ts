@@ -24,8 +24,6 @@ export interface ImageRef {
   /** Byte offset of the record in its segment. */
   readonly at: number;
   readonly length: number;
-  /** How many parts `append` was given (only while the record is pending). */
-  readonly parts?: number;
 }
 
 /** A segment grows to about this size before the next one starts. */
@@ -53,7 +51,8 @@ export class ImageLog {
   private nextNumber: number;
   /** The parts of the records appended since the last `writePending`, in order. */
   private pending: Uint8Array[] = [];
-  private pendingRecords = 0;
+  /** How many of those parts each pending record has, in order. */
+  private pendingRecords: number[] = [];
   private readonly dirFd: number;
   /** A segment was created since the last fsync: the folder's entry must reach the disk too. */
   private dirDirty = false;
@@ -103,14 +102,14 @@ export class ImageLog {
       this.writePending();
       current = this.current = this.create(this.nextNumber++);
     }
-    if (this.pendingRecords === 0) {
+    if (this.pendingRecords.length === 0) {
       // Each batch starts on a page of its own: the page before may be under writeback by the
       // last group's fdatasync, and the kernel makes a write into such a page wait for it.
       current.size = current.written = Math.ceil(current.written / PAGE_BYTES) * PAGE_BYTES;
     }
-    const ref = { segment: current.number, at: current.size, length, parts: parts.length };
+    const ref = { segment: current.number, at: current.size, length };
     this.pending.push(...parts);
-    this.pendingRecords++;
+    this.pendingRecords.push(parts.length);
     current.size += length;
     return ref;
   }
@@ -118,28 +117,29 @@ export class ImageLog {
   /** Takes back the last `append`, whose task was not stored after all. */
   unappend(ref: ImageRef): void {
     const current = this.current;
-    if (current === undefined || ref.segment !== current.number || this.pendingRecords === 0 || ref.at + ref.length !== current.size) {
+    const parts = this.pendingRecords.at(-1);
+    if (current === undefined || parts === undefined || ref.segment !== current.number || ref.at + ref.length !== current.size) {
       throw new Error('unappend: not the last record');
     }
-    this.pending.length -= ref.parts ?? 0;
-    this.pendingRecords--;
+    this.pending.length -= parts;
+    this.pendingRecords.pop();
     current.size -= ref.length;
   }
 
   /** Writes the pending records, in one call; throws (the batch's transaction then fails) if the disk refuses. */
   writePending(): void {
     const segment = this.current;
-    if (this.pendingRecords === 0 || segment === undefined) return;
-    const records = this.pending;
+    if (this.pendingRecords.length === 0 || segment === undefined) return;
+    const parts = this.pending;
     this.pending = [];
-    this.pendingRecords = 0;
+    this.pendingRecords = [];
     let expected = 0;
-    for (const record of records) expected += record.length;
+    for (const part of parts) expected += part.length;
     try {
-      const done = writevSync(segment.fd, records, segment.written);
+      const done = writevSync(segment.fd, parts, segment.written);
       // A regular file takes a writev whole, short of errors; should it not, the rest goes on.
       if (done < expected) {
-        const rest = Buffer.concat(records).subarray(done);
+        const rest = Buffer.concat(parts).subarray(done);
         for (let at = 0; at < rest.length; ) {
           const written = writeSync(segment.fd, rest, at, rest.length - at, segment.written + done + at);
           if (written === 0) throw new Error('the image log took no bytes');
@@ -157,7 +157,7 @@ export class ImageLog {
   /** Forgets the pending records: their batch's transaction failed. */
   discardPending(): void {
     this.pending = [];
-    this.pendingRecords = 0;
+    this.pendingRecords = [];
     if (this.current) this.current.size = this.current.written;
   }
 

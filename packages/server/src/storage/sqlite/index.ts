@@ -415,8 +415,8 @@ export class SqliteStorage implements Storage {
   private dropTornImages(images: ImageLog): void {
     const records = this.statements.imageRecords.all() as { id: number; segment: number; at: number; length: number }[];
     const sizes = new Map<number, number>();
-    const sizeOf = (segment: number): number => sizes.get(segment) ?? sizes.set(segment, images.sizeOnFile(segment)).get(segment)!;
-    const torn = records.filter((r) => r.at + r.length > sizeOf(r.segment));
+    for (const { segment } of records) if (!sizes.has(segment)) sizes.set(segment, images.sizeOnFile(segment));
+    const torn = records.filter((r) => r.at + r.length > sizes.get(r.segment)!);
     if (torn.length === 0) return;
     this.transaction('drop tasks whose images were lost', () => {
       for (const { id } of torn) this.statements.deleteTask.run(id);

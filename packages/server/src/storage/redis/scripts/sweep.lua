@@ -12,8 +12,6 @@
   ARGV[6] grace before Redis deletes a key that stopped mattering, ms
 
   Returns { overdue, expired, stalled, marks deleted }
-
-  Returns {overdue, expired, stalled}
 ]]
 local prefix, now, ttl, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local overdue, expired, stalled = 0, 0, 0
