@@ -131,7 +131,10 @@ async function stop(child) {
   await once(child, 'exit');
 }
 
-const bare = (await startBare()).url;
+const bareServer = await startBare();
+const bare = { url: bareServer.url, processes: { bare: bareServer.pid } };
+/** A case's processes whose CPU is counted: the server, and Redis where there is one. */
+const measuredAt = (node, redisPid) => ({ url: node.url, processes: { server: node.pid, ...(redisPid ? { redis: redisPid } : {}) } });
 const rows = [];
 
 if (only.has('poll')) {
@@ -142,8 +145,8 @@ if (only.has('poll')) {
   const pending = await submitJson(url, { key, method: 'turnstile', sitekey: '0x4AAAAAAAbench', pageurl: 'https://example.com/?sandbox=delay:3000' });
   const solved = await submitJson(url, { key, method: 'turnstile', sitekey: '0x4AAAAAAAbench', pageurl: 'https://example.com/' });
   await waitSolved(url, key, solved);
-  rows.push({ ...(await compare(tool, 'poll, pending task (SQLite)', bare, url, poll(key, pending), options)), target: 0.85 });
-  rows.push({ ...(await compare(tool, 'poll, solved task (SQLite)', bare, url, poll(key, solved), options)), target: 0.85 });
+  rows.push({ ...(await compare(tool, 'poll, pending task (SQLite)', bare, measuredAt(node), poll(key, pending), options)), target: 0.85 });
+  rows.push({ ...(await compare(tool, 'poll, solved task (SQLite)', bare, measuredAt(node), poll(key, solved), options)), target: 0.85 });
   await finish(node, 'poll (SQLite)', rows.at(-1).served + rows.at(-2).served);
 }
 
@@ -177,7 +180,7 @@ async function submitCase(name, flags, request, target) {
   const keys = await accounts({ db }, 100);
   const node = await serve(name, ['serve', '--db', db, ...NODE, ...SUBMIT_NODE, ...flags]);
   const { url } = node;
-  const row = await compare(tool, name, bare, url, request(keys), options);
+  const row = await compare(tool, name, bare, measuredAt(node), request(keys), options);
   const health = await fetch(`${url}/health`).then((res) => res.json());
   await finish(node, name, row.served);
   const group = health.storage.groupCommit;
@@ -201,20 +204,20 @@ if (only.has('normal')) await submitCase('submit, token task, synchronous=normal
 
 if (only.has('redis')) {
   const redis = await startRedisServer();
-  pinRedis(redis.port);
+  const redisPid = pinRedis(redis.port);
   const prefix = `bench-${Date.now()}:`;
   const keys = await accounts({ redis: redis.url, prefix }, 100);
   const pollName = 'poll, pending task (Redis, 1 node)';
   const pollNode = await serve(pollName, ['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE]);
   const { url } = pollNode;
   const pending = await submitJson(url, { key: keys[0], method: 'userrecaptcha', googlekey: SITEKEY, pageurl: 'https://example.com/' });
-  rows.push({ ...(await compare(tool, pollName, bare, url, poll(keys[0], pending), options)), target: 0.6 });
+  rows.push({ ...(await compare(tool, pollName, bare, measuredAt(pollNode, redisPid), poll(keys[0], pending), options)), target: 0.6 });
   await finish(pollNode, pollName, rows.at(-1).served);
   // An API-only node alone, as on SQLite: the poll node's solvers would take the tasks submitted.
   await stop(pollNode.child);
   const submitName = 'submit, token task (Redis, 1 node, no persistence)';
   const submits = await serve(submitName, ['serve', '--redis', redis.url, '--redis-prefix', prefix, ...NODE, ...SUBMIT_NODE]);
-  rows.push({ ...(await compare(tool, submitName, bare, submits.url, tokenSubmit(keys), options)), target: 0.4 });
+  rows.push({ ...(await compare(tool, submitName, bare, measuredAt(submits, redisPid), tokenSubmit(keys), options)), target: 0.4 });
   await finish(submits, submitName, rows.at(-1).served);
   // The node first: Redis gone under it, requests still queued would log storage faults.
   await stop(submits.child);
@@ -223,11 +226,11 @@ if (only.has('redis')) {
 
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const table = [
-  '| case | ratio to bare node:http | pairs, lowest–highest | target | req/s | p50 ms | p99 ms | bare req/s | failed requests |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| case | ratio to bare node:http | pairs, lowest–highest | target | req/s | p50 ms | p99 ms | bare req/s | CPU µs per request: case (of it Redis) / bare | failed requests |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map(
     (r) =>
-      `| ${r.case}${r.perFsync ? ` (${fmt(r.perFsync, 1)} writes per fsync)` : ''} | **${fmt(r.ratio, 2)}** | ${fmt(Math.min(...r.ratios), 2)}–${fmt(Math.max(...r.ratios), 2)} | ${r.target === undefined ? '–' : `≥ ${r.target}`} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.bareRps)} | ${r.failed} |`,
+      `| ${r.case}${r.perFsync ? ` (${fmt(r.perFsync, 1)} writes per fsync)` : ''} | **${fmt(r.ratio, 2)}** | ${fmt(Math.min(...r.ratios), 2)}–${fmt(Math.max(...r.ratios), 2)} | ${r.target === undefined ? '–' : `≥ ${r.target}`} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.bareRps)} | ${fmt(r.cpuTotal, 1)}${r.cpu.redis === undefined ? '' : ` (${fmt(r.cpu.redis, 1)})`} / ${fmt(r.bareCpu, 1)} | ${r.failed} |`,
   ),
 ].join('\n');
 const markdown = `${table}\n\nMeasured ${machineLine(tool, options)}.`;

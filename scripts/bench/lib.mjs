@@ -153,22 +153,23 @@ async function autocannonLoad(url, request, seconds, connections) {
  * The paired comparison of one case against the bare server: a warm-up window of each, then
  * `pairs` pairs in alternating order. Returns the median ratio and the case's median figures.
  */
-export async function compare(tool, name, bareUrl, caseUrl, request, options, baseRequest = BARE_REQUEST) {
-  await load(tool, bareUrl, baseRequest, options);
-  const warm = await load(tool, caseUrl, request, options);
+export async function compare(tool, name, bare, target, request, options, baseRequest = BARE_REQUEST) {
+  await measured(tool, bare, baseRequest, options);
+  const warm = await measured(tool, target, request, options);
   const pairs = [];
   for (let i = 0; i < options.pairs; i++) {
     let base;
     let x;
     if (i % 2 === 0) {
-      base = await load(tool, bareUrl, baseRequest, options);
-      x = await load(tool, caseUrl, request, options);
+      base = await measured(tool, bare, baseRequest, options);
+      x = await measured(tool, target, request, options);
     } else {
-      x = await load(tool, caseUrl, request, options);
-      base = await load(tool, bareUrl, baseRequest, options);
+      x = await measured(tool, target, request, options);
+      base = await measured(tool, bare, baseRequest, options);
     }
     pairs.push({ ratio: x.rps / base.rps, x, base });
   }
+  const cpu = Object.fromEntries(Object.keys(target.processes ?? {}).map((process) => [process, median(pairs.map((p) => p.x.cpu[process]))]));
   const row = {
     case: name,
     ratio: median(pairs.map((p) => p.ratio)),
@@ -178,13 +179,51 @@ export async function compare(tool, name, bareUrl, caseUrl, request, options, ba
     bareRps: median(pairs.map((p) => p.base.rps)),
     ratios: pairs.map((p) => p.ratio),
     failed: pairs.reduce((s, p) => s + p.x.bad, 0),
+    /** Median CPU per request, µs, by process (all its threads, user and system time). */
+    cpu,
+    cpuTotal: median(pairs.map((p) => sum(Object.values(p.x.cpu)))),
+    bareCpu: median(pairs.map((p) => sum(Object.values(p.base.cpu)))),
     /** Requests the case served in all its windows, the warm-up's included (for profiles). */
     served: (warm.rps + pairs.reduce((s, p) => s + p.x.rps, 0)) * options.seconds,
   };
+  const split =
+    Object.keys(cpu).length > 1
+      ? ` (${Object.entries(cpu)
+          .map(([p, us]) => `${p} ${us.toFixed(1)}`)
+          .join(', ')})`
+      : '';
   console.error(
-    `${name}: ratio ${row.ratio.toFixed(2)} (pairs ${row.ratios.map((r) => r.toFixed(2)).join(' ')}), ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`,
+    `${name}: ratio ${row.ratio.toFixed(2)} (pairs ${row.ratios.map((r) => r.toFixed(2)).join(' ')}), ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms; ` +
+      `CPU per request ${row.cpuTotal.toFixed(1)} µs${split}, bare ${row.bareCpu.toFixed(1)} µs`,
   );
   return row;
+}
+
+const sum = (xs) => xs.reduce((s, x) => s + x, 0);
+
+/**
+ * One load window against `target` ({ url, processes: { name: pid } }), with the CPU time each of
+ * its processes spent per request: where a case's cost went (the server, Redis), and what a bare
+ * answer cost in the same pair of windows. The ratio says how a case compares with the machine's
+ * ceiling; these say why, and show when the ceiling moved and the case did not.
+ */
+async function measured(tool, target, request, options) {
+  const processes = Object.entries(target.processes ?? {});
+  const before = processes.map(([, pid]) => cpuMicros(pid));
+  const result = await load(tool, target.url, request, options);
+  const requests = result.rps * options.seconds;
+  result.cpu = Object.fromEntries(processes.map(([name, pid], i) => [name, (cpuMicros(pid) - before[i]) / requests]));
+  return result;
+}
+
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** CPU time a process has used so far, user and system, all its threads, in µs (Linux /proc). */
+export function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name's closing parenthesis, from field 3 (state): utime is field 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
 /** What the bare server is asked in every window: the poll's URL shape, which it ignores. */
@@ -223,6 +262,9 @@ export async function loadCount(url, requests, { amount, connections, maxSeconds
 }
 
 /** Moves the redis-server listening on `port` (started by the testing helper) to the server core. */
+/** Pins the redis-server listening on `port` to the server core; returns its pid. */
 export function pinRedis(port) {
-  if (PINNED) spawnSync('sh', ['-c', `taskset -a -p -c 0 $(pgrep -f "redis-server.*:${port}" | head -1)`], { stdio: 'ignore' });
+  const pid = Number(spawnSync('pgrep', ['-f', `redis-server.*:${port}`], { encoding: 'utf8' }).stdout.split('\n')[0]);
+  if (PINNED && pid) spawnSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
+  return pid;
 }
