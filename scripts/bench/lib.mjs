@@ -151,7 +151,8 @@ async function autocannonLoad(url, request, seconds, connections) {
 
 /**
  * The paired comparison of one case against the bare server: a warm-up window of each, then
- * `pairs` pairs in alternating order. Returns the median ratio and the case's median figures.
+ * `pairs` pairs in alternating order. `bare` and `target` are { url, processes: { name: pid } }.
+ * Returns the median ratio and the case's median figures, its CPU per request among them.
  */
 export async function compare(tool, name, bare, target, request, options, baseRequest = BARE_REQUEST) {
   await measured(tool, bare, baseRequest, options);
@@ -169,7 +170,7 @@ export async function compare(tool, name, bare, target, request, options, baseRe
     }
     pairs.push({ ratio: x.rps / base.rps, x, base });
   }
-  const cpu = Object.fromEntries(Object.keys(target.processes ?? {}).map((process) => [process, median(pairs.map((p) => p.x.cpu[process]))]));
+  const cpu = Object.fromEntries(Object.keys(target.processes ?? {}).map((name) => [name, median(pairs.map((p) => p.x.cpu[name]))]));
   const row = {
     case: name,
     ratio: median(pairs.map((p) => p.ratio)),
@@ -189,7 +190,7 @@ export async function compare(tool, name, bare, target, request, options, baseRe
   const split =
     Object.keys(cpu).length > 1
       ? ` (${Object.entries(cpu)
-          .map(([p, us]) => `${p} ${us.toFixed(1)}`)
+          .map(([name, us]) => `${name} ${us.toFixed(1)}`)
           .join(', ')})`
       : '';
   console.error(
