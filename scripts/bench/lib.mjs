@@ -220,7 +220,7 @@ async function measured(tool, target, request, options) {
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
 
 /** CPU time a process has used so far, user and system, all its threads, in µs (Linux /proc). */
-export function cpuMicros(pid) {
+function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command name's closing parenthesis, from field 3 (state): utime is field 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
